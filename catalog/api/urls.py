@@ -1,0 +1,3 @@
+app_name = "catalog-api"
+
+urlpatterns: list = []

@@ -1,0 +1,243 @@
+"""Settings shared by every environment. Everything that differs per deployment comes from the
+environment (see the README's table), parsed strictly by ``config.env``."""
+
+from pathlib import Path
+
+from celery.schedules import crontab
+
+from config.env import (
+    check_broker_url,
+    env_bool,
+    env_int,
+    env_list,
+    env_path,
+    env_str,
+    parse_database_url,
+    read_or_create_secret,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+# --- Deployment settings from the environment -------------------------------------------------------
+MESHFORGE_DATA_DIR = env_path("MESHFORGE_DATA_DIR", BASE_DIR / "var")
+MESHFORGE_HTTPS = env_bool("MESHFORGE_HTTPS", default=False)
+DEBUG = env_bool("MESHFORGE_DEBUG", default=False)
+ALLOWED_HOSTS = env_list("MESHFORGE_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+PORT = env_int("PORT", 8000, minimum=1, maximum=65535)
+SECRET_KEY = env_str("MESHFORGE_SECRET_KEY") or read_or_create_secret(MESHFORGE_DATA_DIR / "secret_key")
+if len(SECRET_KEY) < 32:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("MESHFORGE_SECRET_KEY: must be at least 32 characters long")
+
+# --- Database: PostgreSQL only; embedded (pgserver) unless DATABASE_URL is set ------------------------
+EMBEDDED_DATABASE_NAME = "meshforge"
+_database_url = env_str("DATABASE_URL")
+EMBEDDED_DATABASE = _database_url is None
+if EMBEDDED_DATABASE:
+    DATABASES = {
+        "default": {
+            "ENGINE": "core.embedded_db",
+            "NAME": EMBEDDED_DATABASE_NAME,
+            "USER": "postgres",
+            "CONN_MAX_AGE": 60,
+            "CONN_HEALTH_CHECKS": True,
+        }
+    }
+else:
+    DATABASES = {"default": parse_database_url("DATABASE_URL", _database_url)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Applications -------------------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "django_filters",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "core",
+    "catalog",
+    "dataproducts",
+    "governance",
+    "provisioning",
+    "marketplace",
+]
+
+MIDDLEWARE = [
+    "core.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "core.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+# --- Authentication -----------------------------------------------------------------------------------
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "marketplace:home"
+LOGOUT_REDIRECT_URL = "login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- Internationalisation -----------------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files: WhiteNoise serves them, no CDN anywhere ---------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = MESHFORGE_DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# --- Security -----------------------------------------------------------------------------------------
+# Secure cookies, HSTS and the HTTPS redirect only when served over HTTPS, so that signing in works over
+# plain http on 127.0.0.1.
+SESSION_COOKIE_SECURE = MESHFORGE_HTTPS
+CSRF_COOKIE_SECURE = MESHFORGE_HTTPS
+SECURE_SSL_REDIRECT = MESHFORGE_HTTPS
+SECURE_HSTS_SECONDS = 31_536_000 if MESHFORGE_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = MESHFORGE_HTTPS
+SECURE_HSTS_PRELOAD = MESHFORGE_HTTPS
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if MESHFORGE_HTTPS else None
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+CSRF_TRUSTED_ORIGINS = env_list(
+    "MESHFORGE_CSRF_TRUSTED_ORIGINS",
+    [f"{'https' if MESHFORGE_HTTPS else 'http'}://{host}:{PORT}" for host in ALLOWED_HOSTS if host != "*"],
+)
+
+# --- REST API -----------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "core.api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.StandardPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "core.api.exceptions.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Meshforge API",
+    "DESCRIPTION": "Data products from templates, kept in Git, governed, deployed and shared.",
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- Celery: a real worker; kombu's filesystem transport under the data dir unless told otherwise -------
+BROKER_DIR = MESHFORGE_DATA_DIR / "broker"
+_broker_url = env_str("CELERY_BROKER_URL")
+CELERY_BROKER_URL = check_broker_url("CELERY_BROKER_URL", _broker_url) if _broker_url else "filesystem://"
+CELERY_EMBEDDED_BROKER = _broker_url is None
+if CELERY_EMBEDDED_BROKER:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_DIR / "queue"),
+        "data_folder_out": str(BROKER_DIR / "queue"),
+        "control_folder": str(BROKER_DIR / "control"),
+        "processed_folder": str(BROKER_DIR / "processed"),
+        "store_processed": False,
+    }
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES_NAMES = ["default", "catalog", "provisioning"]
+CELERY_TASK_ROUTES = {
+    "catalog.tasks.*": {"queue": "catalog"},
+    "provisioning.tasks.*": {"queue": "provisioning"},
+}
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULER = "core.celery_beat.LivenessScheduler"
+CELERY_BEAT_SCHEDULE_FILENAME = str(MESHFORGE_DATA_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    "purge-stale-heartbeats": {
+        "task": "core.tasks.purge_stale_heartbeats",
+        "schedule": crontab(minute=17),
+    },
+}
+# How often the worker and beat record that they are alive, and how old a heartbeat may be.
+HEARTBEAT_INTERVAL_SECONDS = env_int("MESHFORGE_HEARTBEAT_SECONDS", 10, minimum=1, maximum=60)
+HEARTBEAT_MAX_AGE_SECONDS = 60
+
+# --- Logging: structured lines to stdout, with request id and user ----------------------------------------
+LOG_LEVEL = env_str("MESHFORGE_LOG_LEVEL", "INFO").upper()
+if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"MESHFORGE_LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR, got {LOG_LEVEL!r}")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_context": {"()": "core.logging.RequestContextFilter"}},
+    "formatters": {"structured": {"()": "core.logging.StructuredFormatter"}},
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "filters": ["request_context"],
+            "formatter": "structured",
+        }
+    },
+    "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "pgserver": {"level": "WARNING"},
+    },
+}

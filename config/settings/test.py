@@ -1,0 +1,25 @@
+"""Settings for the test suite.
+
+Unless MESHFORGE_DATA_DIR is given, a fresh temporary data dir is made (and exported, so that the worker
+and commands the tests start share it): the embedded database server, broker folder and Git root of a test
+run never touch those of a running `make run`. ``conftest.py`` stops that server and removes the folder.
+"""
+
+import os
+import tempfile
+
+if not os.environ.get("MESHFORGE_DATA_DIR"):
+    os.environ["MESHFORGE_DATA_DIR"] = tempfile.mkdtemp(prefix="meshforge-test-")
+    os.environ["MESHFORGE_TEST_OWNS_DATA_DIR"] = os.environ["MESHFORGE_DATA_DIR"]
+
+from config.settings.base import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Tests hold the worker to a short heartbeat so that liveness is observable within seconds.
+HEARTBEAT_INTERVAL_SECONDS = 1
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 - WhiteNoise warns when the folder is missing

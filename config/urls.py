@@ -1,0 +1,32 @@
+from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+api_patterns = [
+    path("", include("core.api.urls")),
+    path("catalog/", include("catalog.api.urls")),
+    path("dataproducts/", include("dataproducts.api.urls")),
+    path("governance/", include("governance.api.urls")),
+    path("provisioning/", include("provisioning.api.urls")),
+    path("marketplace/", include("marketplace.api.urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api_redoc"),
+]
+
+urlpatterns = [
+    path("", include("core.urls")),
+    path("", include("marketplace.urls")),
+    path("builder/", include("dataproducts.urls")),
+    path("catalog/", include("catalog.urls")),
+    path("governance/", include("governance.urls")),
+    path("provisioning/", include("provisioning.urls")),
+    path("admin/", admin.site.urls),
+    path("api/", include(api_patterns)),
+    path("favicon.ico", login_not_required(RedirectView.as_view(url="/static/img/favicon.svg", permanent=True))),
+]
+
+admin.site.site_header = "Meshforge administration"
+admin.site.site_title = "Meshforge admin"

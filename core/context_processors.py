@@ -1,0 +1,25 @@
+from django.urls import reverse
+
+# (label, url name, namespace that marks the item active, staff only)
+NAVIGATION = [
+    ("Marketplace", "marketplace:home", "marketplace", False),
+    ("Builder", "dataproducts:home", "dataproducts", False),
+    ("Catalog", "catalog:home", "catalog", False),
+    ("Governance", "governance:home", "governance", False),
+    ("Admin", "admin:index", "admin", True),
+]
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"navigation": []}
+    match = getattr(request, "resolver_match", None)
+    namespace = match.namespace.split(":")[0] if match else ""
+    return {
+        "navigation": [
+            {"label": label, "url": reverse(url_name), "active": namespace == ns}
+            for label, url_name, ns, staff_only in NAVIGATION
+            if not staff_only or user.is_staff
+        ]
+    }

@@ -1,0 +1,23 @@
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from core.demo import credentials_path, demo_passwords
+from core.services import audit_record
+from core.testing.factories import PERSONAS, create_personas
+
+
+class Command(BaseCommand):
+    help = "Create (or bring up to date) the demo teams and personas. Safe to run again."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--show-passwords", action="store_true", help="Print every persona's password.")
+
+    def handle(self, *args, show_passwords: bool = False, **options):
+        passwords = demo_passwords()
+        with transaction.atomic():
+            users = create_personas(passwords=passwords)
+            audit_record(actor=None, action="demo.seed", after={"personas": sorted(users)})
+        self.stdout.write(f"Demo personas ready; passwords are kept in {credentials_path()}")
+        for persona in PERSONAS:
+            secret = passwords[persona.username] if show_passwords else "********"
+            self.stdout.write(f"  {persona.username:<9} {secret:<18} {persona.description}")

@@ -1,0 +1,11 @@
+from datetime import timedelta
+
+from celery import shared_task
+
+from core.services import heartbeat_purge
+
+
+@shared_task
+def purge_stale_heartbeats(max_age_hours: int = 24) -> int:
+    """Forget processes that have not been heard of for a day (kept that long for post-mortems)."""
+    return heartbeat_purge(older_than=timedelta(hours=max_age_hours))
