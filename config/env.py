@@ -87,6 +87,10 @@ def parse_database_url(name: str, url: str) -> dict:
         raise ImproperlyConfigured(f"{name}: the URL must name one database, e.g. postgresql://host/meshforge")
     options = dict(parse_qsl(parts.query, keep_blank_values=True, strict_parsing=False))
     host = options.pop("host", None) or unquote(parts.hostname or "")
+    query_port = options.pop("port", None)
+    if query_port is not None and not query_port.isdigit():
+        raise ImproperlyConfigured(f"{name}: port must be a number, got {query_port!r}")
+    port = port or query_port
     if not host:
         raise ImproperlyConfigured(f"{name}: the URL must give a host (or ?host=/socket/dir for a Unix socket)")
     conn_max_age = options.pop("conn_max_age", "0")
@@ -126,7 +130,7 @@ def read_or_create_secret(path: Path, *, nbytes: int = 50) -> str:
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_urlsafe(nbytes) + "\n")

@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.decorators import login_not_required, login_required
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
@@ -12,8 +12,9 @@ api_patterns = [
     path("provisioning/", include("provisioning.api.urls")),
     path("marketplace/", include("marketplace.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api_redoc"),
+    # The docs are pages for people: send anonymous visitors to the login page rather than a 401.
+    path("docs/", login_required(SpectacularSwaggerView.as_view(url_name="schema")), name="api_docs"),
+    path("redoc/", login_required(SpectacularRedocView.as_view(url_name="schema")), name="api_redoc"),
 ]
 
 urlpatterns = [

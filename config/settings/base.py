@@ -170,6 +170,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Data products from templates, kept in Git, governed, deployed and shared.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -1,0 +1,118 @@
+"""``/healthz``: 200 only when database, broker and a live worker are all ok; 503 naming the failing part."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.db import OperationalError
+from django.test import override_settings
+from django.urls import reverse
+from django.utils import timezone
+
+from core import selectors
+from core.choices import ProcessRole
+from core.models import ProcessHeartbeat
+
+
+def _worker_heartbeat(*, started_ago=timedelta(seconds=5), beat_ago=timedelta(seconds=1)) -> ProcessHeartbeat:
+    now = timezone.now()
+    return ProcessHeartbeat.objects.create(
+        role=ProcessRole.WORKER,
+        hostname="celery@test",
+        pid=4242,
+        started_at=now - started_ago,
+        last_beat_at=now - beat_ago,
+    )
+
+
+@pytest.fixture
+def database_started_an_hour_ago(monkeypatch):
+    monkeypatch.setattr(selectors, "_database_started_at", lambda: timezone.now() - timedelta(hours=1))
+
+
+def test_health_is_ok_when_database_broker_and_worker_are_alive(client, db, database_started_an_hour_ago):
+    _worker_heartbeat()
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok", "broker": "ok", "worker": "ok"}
+
+
+def test_health_needs_no_sign_in_and_is_never_cached(client, db, database_started_an_hour_ago):
+    _worker_heartbeat()
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 200
+    assert "no-cache" in response["Cache-Control"]
+
+
+def test_health_reports_a_missing_worker(client, db, database_started_an_hour_ago):
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 503
+    body = response.json()
+    assert body["database"] == body["broker"] == "ok"
+    assert body["worker"].startswith("error: no worker heartbeat")
+
+
+def test_a_heartbeat_older_than_a_minute_does_not_count(client, db, database_started_an_hour_ago):
+    _worker_heartbeat(started_ago=timedelta(minutes=10), beat_ago=timedelta(seconds=61))
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 503
+    assert response.json()["worker"] != "ok"
+
+
+def test_a_worker_that_started_before_the_database_does_not_count(client, db, monkeypatch):
+    # A row left by a previous run: recent enough, but its worker predates the database server.
+    monkeypatch.setattr(selectors, "_database_started_at", lambda: timezone.now() - timedelta(seconds=10))
+    _worker_heartbeat(started_ago=timedelta(seconds=30), beat_ago=timedelta(seconds=2))
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 503
+    assert response.json()["worker"] != "ok"
+
+
+def test_the_real_database_start_time_is_read_from_postgresql(db):
+    started = selectors._database_started_at()
+    assert started <= timezone.now()
+
+
+def test_health_reports_an_unreachable_database(client, db, monkeypatch):
+    def refuse():
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(selectors, "_database_started_at", refuse)
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 503
+    body = response.json()
+    assert body["database"] == "error: OperationalError: connection refused"
+    assert body["broker"] == "ok"
+    assert body["worker"] != "ok"
+
+
+def test_health_reports_a_missing_broker_folder(client, db, settings, tmp_path, database_started_an_hour_ago):
+    _worker_heartbeat()
+    settings.CELERY_EMBEDDED_BROKER = True
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": str(tmp_path / "gone")}
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 503
+    assert response.json()["broker"].startswith("error: broker folder")
+    assert response.json()["database"] == response.json()["worker"] == "ok"
+
+
+def test_health_reports_an_unreachable_network_broker(client, db, database_started_an_hour_ago):
+    _worker_heartbeat()
+    from config.celery import app
+
+    with override_settings(CELERY_EMBEDDED_BROKER=False):
+        previous = app.conf.broker_url
+        app.conf.broker_url = "amqp://guest:guest@127.0.0.1:1//"  # nothing listens on port 1
+        try:
+            response = client.get(reverse("healthz"))
+        finally:
+            app.conf.broker_url = previous
+    assert response.status_code == 503
+    assert response.json()["broker"].startswith("error: ")
+
+
+@pytest.mark.skipif(not django_settings.CELERY_EMBEDDED_BROKER, reason="CELERY_BROKER_URL names a network broker")
+def test_the_embedded_broker_folders_exist_once_django_is_ready(settings):
+    for key in ("data_folder_in", "control_folder", "processed_folder"):
+        assert Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS[key]).is_dir()

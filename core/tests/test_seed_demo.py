@@ -1,0 +1,41 @@
+"""``seed_demo``: the personas with passwords generated once, kept private in the data dir."""
+
+import json
+import stat
+
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import call_command
+
+from core.demo import banner, credentials_path
+
+
+def test_seed_demo_creates_the_cast_with_stored_passwords(db, settings, tmp_path):
+    settings.MESHFORGE_DATA_DIR = tmp_path
+    call_command("seed_demo", verbosity=0)
+    passwords = json.loads(credentials_path().read_text())
+    assert sorted(passwords) == ["alice", "bob", "carol", "platform"]
+    assert stat.S_IMODE(credentials_path().stat().st_mode) == 0o600
+    for username, password in passwords.items():
+        assert authenticate(username=username, password=password) is not None
+
+
+def test_seed_demo_is_idempotent(db, settings, tmp_path):
+    settings.MESHFORGE_DATA_DIR = tmp_path
+    call_command("seed_demo", verbosity=0)
+    first = credentials_path().read_text()
+    alice = get_user_model().objects.get(username="alice")
+    call_command("seed_demo", verbosity=0)
+    assert credentials_path().read_text() == first
+    assert get_user_model().objects.filter(username__in=["platform", "alice", "bob", "carol"]).count() == 4
+    assert get_user_model().objects.get(username="alice").pk == alice.pk
+    assert list(alice.groups.values_list("name", flat=True)) == ["finance"]
+
+
+def test_the_banner_names_the_url_and_the_demo_login(db, settings, tmp_path):
+    settings.MESHFORGE_DATA_DIR = tmp_path
+    assert banner("http://127.0.0.1:8000/") == "Meshforge is running at http://127.0.0.1:8000/"
+    call_command("seed_demo", verbosity=0)
+    password = json.loads(credentials_path().read_text())["alice"]
+    assert banner("http://127.0.0.1:8000/") == (
+        f"Meshforge is running at http://127.0.0.1:8000/ — sign in as alice / {password}"
+    )
