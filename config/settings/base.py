@@ -180,7 +180,8 @@ SPECTACULAR_SETTINGS = {
 # --- Celery: a real worker; kombu's filesystem transport under the data dir unless told otherwise -------
 BROKER_DIR = MESHFORGE_DATA_DIR / "broker"
 _broker_url = env_str("CELERY_BROKER_URL")
-CELERY_BROKER_URL = check_broker_url("CELERY_BROKER_URL", _broker_url) if _broker_url else "filesystem://"
+# the hostname is meaningless for the filesystem transport; naming one keeps kombu from warning about it
+CELERY_BROKER_URL = check_broker_url("CELERY_BROKER_URL", _broker_url) if _broker_url else "filesystem://localhost//"
 CELERY_EMBEDDED_BROKER = _broker_url is None
 if CELERY_EMBEDDED_BROKER:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
