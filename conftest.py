@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from rest_framework.test import APIClient
 
-from core.testing.factories import create_personas
+from core.testing.personas import create_personas
 
 
 def pytest_unconfigure(config):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from core.testing.factories import DEMO_LOGIN, PERSONAS
+from core.testing.personas import DEMO_LOGIN, PERSONAS
 
 
 def credentials_path() -> Path:

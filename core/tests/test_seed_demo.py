@@ -39,3 +39,12 @@ def test_the_banner_names_the_url_and_the_demo_login(db, settings, tmp_path):
     assert banner("http://127.0.0.1:8000/") == (
         f"Meshforge is running at http://127.0.0.1:8000/ — sign in as alice / {password}"
     )
+
+
+def test_seed_demo_needs_no_test_only_packages():
+    # `make run` installs requirements.txt only: the personas module must not pull in factory_boy
+    import subprocess
+    import sys
+
+    code = "import sys, django; django.setup(); import core.management.commands.seed_demo; sys.exit('factory' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

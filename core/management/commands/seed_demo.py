@@ -3,7 +3,7 @@ from django.db import transaction
 
 from core.demo import credentials_path, demo_passwords
 from core.services import audit_record
-from core.testing.factories import PERSONAS, create_personas
+from core.testing.personas import PERSONAS, create_personas
 
 
 class Command(BaseCommand):
