@@ -35,7 +35,7 @@ run: $(VENV)/.installed-runtime
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo "Starting web, worker and beat (Ctrl-C stops them; the database keeps running: 'make stop')"
-	PATH="$(BIN):$$PATH" exec $(BIN)/honcho start --procfile Procfile --port $(PORT)
+	PATH="$(BIN):$$PATH" PYTHONUNBUFFERED=1 exec $(BIN)/honcho start --procfile Procfile --port $(PORT)
 
 stop: $(VENV)/.installed-runtime
 	$(BIN)/python manage.py embedded_db stop

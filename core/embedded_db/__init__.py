@@ -78,6 +78,22 @@ def _prepare_for_user(path: Path, user: str | None) -> None:
     os.chown(path, entry.pw_uid, entry.pw_gid)
 
 
+def _kill_orphaned_servers(pgdata: Path) -> None:
+    """Kill servers still running for a data dir that was deleted under them (``rm -rf var`` without
+    ``make stop``). Left alone, such a server notices within a minute that its lock file is gone, shuts
+    down, and on the way out unlinks the socket file at the same path, which by then is the new server's.
+    SIGKILL skips that clean-up; the old cluster's files are gone anyway."""
+    import psutil
+
+    for process in psutil.process_iter(["name", "cmdline"]):
+        cmdline = process.info["cmdline"] or []
+        if process.info["name"] == "postgres" and str(pgdata) in cmdline:
+            logger.warning("killing PostgreSQL pid %s left running for the deleted %s", process.pid, pgdata)
+            with suppress(psutil.Error):
+                process.kill()
+                process.wait(5)
+
+
 def _initdb(pgdata: Path) -> None:
     """Initialise a cluster in a private staging folder and rename it into place when complete.
 
@@ -85,6 +101,7 @@ def _initdb(pgdata: Path) -> None:
     """
     from pgserver._commands import initdb
 
+    _kill_orphaned_servers(pgdata)
     for leftover in pgdata.parent.glob(f"{pgdata.name}.initdb-*"):
         owner = leftover.name.rsplit("-", 1)[-1]
         if not owner.isdigit() or not _pid_alive(int(owner)):
