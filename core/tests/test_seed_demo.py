@@ -46,5 +46,8 @@ def test_seed_demo_needs_no_test_only_packages():
     import subprocess
     import sys
 
-    code = "import sys, django; django.setup(); import core.management.commands.seed_demo; sys.exit('factory' in sys.modules)"
+    code = (
+        "import sys, django; django.setup(); import core.management.commands.seed_demo; "
+        "sys.exit('factory' in sys.modules)"
+    )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
