@@ -97,13 +97,15 @@ def test_health_reports_a_missing_broker_folder(client, db, settings, tmp_path, 
     assert response.json()["database"] == response.json()["worker"] == "ok"
 
 
-def test_health_reports_an_unreachable_network_broker(client, db, database_started_an_hour_ago):
+def test_health_reports_an_unreachable_network_broker(client, db, database_started_an_hour_ago, monkeypatch):
     _worker_heartbeat()
     from config.celery import app
 
+    dead_broker = "amqp://guest:guest@127.0.0.1:1//"  # nothing listens on port 1
+    monkeypatch.setenv("CELERY_BROKER_URL", dead_broker)  # Celery prefers the variable to its configuration
     with override_settings(CELERY_EMBEDDED_BROKER=False):
         previous = app.conf.broker_url
-        app.conf.broker_url = "amqp://guest:guest@127.0.0.1:1//"  # nothing listens on port 1
+        app.conf.broker_url = dead_broker
         try:
             response = client.get(reverse("healthz"))
         finally:
