@@ -130,6 +130,7 @@ def test_processes_starting_together_agree_on_one_secret(tmp_path):
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     environ = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", **env}
+    environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the browser tests; check --deploy rightly refuses it
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=PROJECT_ROOT, env=environ, capture_output=True, text=True, timeout=60
     )

@@ -102,9 +102,9 @@ def test_health_reports_an_unreachable_network_broker(client, db, database_start
     from config.celery import app
 
     dead_broker = "amqp://guest:guest@127.0.0.1:1//"  # nothing listens on port 1
+    previous = app.conf.broker_url
     monkeypatch.setenv("CELERY_BROKER_URL", dead_broker)  # Celery prefers the variable to its configuration
     with override_settings(CELERY_EMBEDDED_BROKER=False):
-        previous = app.conf.broker_url
         app.conf.broker_url = dead_broker
         try:
             response = client.get(reverse("healthz"))

@@ -12,7 +12,7 @@ import yaml as pyyaml
 from core import yaml as core_yaml
 from core.yaml import YamlError, load, load_all, load_file
 
-WITBOOST_FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "witboost"
+WITBOOST_FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "data" / "witboost"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
