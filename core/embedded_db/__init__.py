@@ -53,9 +53,15 @@ def _locked(path: Path):
 
 
 def _pid_alive(pid: int) -> bool:
+    """A zombie (killed, not yet reaped: PID 1 of many containers never reaps) counts as dead."""
     import psutil
 
-    return psutil.pid_exists(pid)
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.AccessDenied:
+        return True
 
 
 def _run_as_user() -> str | None:
@@ -135,7 +141,8 @@ def _forget_dead_handles(pgdata: Path) -> None:
 
 
 def _forget_stale_postmaster(pgdata: Path) -> None:
-    """Remove a ``postmaster.pid`` whose pid now belongs to another program (pid reuse after a crash).
+    """Remove a ``postmaster.pid`` whose pid now belongs to another program (pid reuse after a crash) or to
+    a killed postmaster that nobody has reaped yet.
 
     pgserver would otherwise believe the server runs and never start it.
     """
@@ -143,15 +150,39 @@ def _forget_stale_postmaster(pgdata: Path) -> None:
 
     pidfile = pgdata / "postmaster.pid"
     try:
-        pid = int(pidfile.read_text().split("\n", 1)[0])
-    except (OSError, ValueError):
+        lines = pidfile.read_text().splitlines()
+        pid = int(lines[0])
+    except (OSError, ValueError, IndexError):
         return
     try:
-        name = psutil.Process(pid).name()
+        process = psutil.Process(pid)
+        name, zombie = process.name(), process.status() == psutil.STATUS_ZOMBIE
     except psutil.Error:
         return  # not running: pg_ctl handles a stale file itself
     if name not in {"postgres", "postmaster"}:
         pidfile.unlink(missing_ok=True)
+    elif zombie and not _shared_memory_attached(lines):
+        # A postmaster killed but not yet reaped still "exists": pgserver would take it for a running server
+        # and PostgreSQL would refuse both lock files. Removing them skips PostgreSQL's check that no backend
+        # of the dead server still uses the data dir, hence the check above.
+        with suppress(IndexError, ValueError):
+            (Path(lines[4].strip()) / f".s.PGSQL.{int(lines[3])}.lock").unlink(missing_ok=True)
+        pidfile.unlink(missing_ok=True)
+
+
+def _shared_memory_attached(pidfile_lines: list[str]) -> bool:
+    """Whether a process is still attached to the shared memory named in ``postmaster.pid`` (its 7th line is
+    "key shmid"). Assumed so when that cannot be told (no /proc/sysvipc)."""
+    try:
+        shmid = int(pidfile_lines[6].split()[1])
+        rows = Path("/proc/sysvipc/shm").read_text().splitlines()[1:]
+    except (OSError, ValueError, IndexError):
+        return True
+    for row in rows:
+        fields = row.split()
+        if int(fields[1]) == shmid:
+            return int(fields[6]) > 0
+    return False
 
 
 def _ensure_database(server: EmbeddedServer, database: str) -> None:
@@ -182,7 +213,11 @@ def ensure_server(data_dir: Path, *, database: str | None = None) -> EmbeddedSer
             _initdb(pgdata)
         _forget_dead_handles(pgdata)
         _forget_stale_postmaster(pgdata)
-        info = pgserver.get_server(pgdata, cleanup_mode=None).get_postmaster_info()
+        handle = pgserver.get_server(pgdata, cleanup_mode=None)
+        # pgserver caches the handle per process and checks the server only when creating it: after the server
+        # was stopped or died, this process would otherwise never start it again.
+        handle.ensure_postgres_running()
+        info = handle.get_postmaster_info()
         server = EmbeddedServer(pgdata=pgdata, socket_dir=str(info.socket_dir), port=info.port, pid=info.pid)
         if database:
             _ensure_database(server, database)
@@ -198,7 +233,7 @@ def server_status(data_dir: Path) -> EmbeddedServer | None:
     if not (pgdata / "postmaster.pid").exists():
         return None
     info = PostmasterInfo.read_from_pgdata(pgdata)
-    if info is None or not info.is_running():
+    if info is None or not _pid_alive(info.pid):
         return None
     return EmbeddedServer(pgdata=pgdata, socket_dir=str(info.socket_dir), port=info.port, pid=info.pid)
 

@@ -1,0 +1,145 @@
+"""End to end with a real Celery worker process: its heartbeat, a task it runs, and ``/healthz`` around it."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from core.choices import ProcessRole
+from core.models import ProcessHeartbeat
+from core.tasks import purge_stale_heartbeats
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+WAIT_SECONDS = 30
+STOP_SECONDS = 20
+
+
+def _test_database_url() -> str:
+    """The test database as a DATABASE_URL, for the worker: another process, so it gets no pytest-django."""
+    connection.ensure_connection()
+    db = connection.settings_dict
+    user, name = quote(db["USER"] or "", safe=""), quote(db["NAME"], safe="")
+    host, port = db["HOST"], str(db["PORT"] or "")
+    if host.startswith("/"):
+        query = {"host": host, **({"port": port} if port else {})}
+        return f"postgresql://{user}@/{name}?{urlencode(query)}"
+    password = quote(db["PASSWORD"] or "", safe="")
+    netloc = f"[{host}]" if ":" in host else host
+    return f"postgresql://{user}:{password}@{netloc}{f':{port}' if port else ''}/{name}"
+
+
+class Worker:
+    def __init__(self, process: subprocess.Popen, log_path: Path):
+        self.process = process
+        self.log_path = log_path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            # the worker leads its own session: this also reaches anything it started
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+
+    def wait_for(self, condition, what: str) -> None:
+        deadline = time.monotonic() + WAIT_SECONDS
+        while time.monotonic() < deadline:
+            if condition():
+                return
+            if self.process.poll() is not None:
+                pytest.fail(f"the worker exited ({self.process.returncode}) before {what}\n{self.log()}")
+            time.sleep(0.2)
+        pytest.fail(f"no {what} within {WAIT_SECONDS} s\n{self.log()}")
+
+
+@pytest.fixture
+def worker(transactional_db, tmp_path):
+    env = {
+        **os.environ,
+        "MESHFORGE_DATA_DIR": str(settings.MESHFORGE_DATA_DIR),
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": _test_database_url(),
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("MESHFORGE_TEST_OWNS_DATA_DIR", None)
+    log_path = tmp_path / "worker.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--queues",
+                "default,catalog,provisioning",
+                "--concurrency",
+                "1",
+                "--pool",
+                "threads",
+                "--without-mingle",
+                "--without-gossip",
+                "--hostname",
+                "e2e@%h",
+            ],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    worker = Worker(process, log_path)
+    try:
+        yield worker
+    finally:
+        worker.kill()
+        print(f"--- worker log ({log_path}) ---\n{worker.log()}")
+
+
+@pytest.mark.slow
+def test_a_real_worker_beats_runs_a_task_and_turns_health_red_when_it_stops(worker, client):
+    heartbeats = ProcessHeartbeat.objects.filter(role=ProcessRole.WORKER, hostname__startswith="e2e@")
+    worker.wait_for(heartbeats.exists, "worker heartbeat")
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 200, response.json()
+    assert response.json() == {"database": "ok", "broker": "ok", "worker": "ok"}
+
+    now = timezone.now()
+    ancient = ProcessHeartbeat.objects.create(
+        role=ProcessRole.BEAT,
+        hostname="ancient",
+        pid=4242,
+        started_at=now - timedelta(days=3),
+        last_beat_at=now - timedelta(days=2),
+    )
+    purge_stale_heartbeats.delay()
+    worker.wait_for(lambda: not ProcessHeartbeat.objects.filter(pk=ancient.pk).exists(), "purge by the worker's task")
+    assert heartbeats.exists()
+
+    worker.process.send_signal(signal.SIGTERM)
+    try:
+        returncode = worker.process.wait(timeout=STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        pytest.fail(f"the worker ignored SIGTERM for {STOP_SECONDS} s\n{worker.log()}")
+    assert returncode == 0, worker.log()
+    assert not heartbeats.exists(), "a worker stopping cleanly removes its heartbeat"
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 503
+    body = response.json()
+    assert body["database"] == body["broker"] == "ok"
+    assert body["worker"] != "ok"
