@@ -5,7 +5,6 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -13,11 +12,11 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.urls import reverse
-from django.utils import timezone
 
 from core.choices import ProcessRole
 from core.models import ProcessHeartbeat
 from core.tasks import purge_stale_heartbeats
+from core.testing.factories import ProcessHeartbeatFactory
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 WAIT_SECONDS = 30
@@ -118,14 +117,7 @@ def test_a_real_worker_beats_runs_a_task_and_turns_health_red_when_it_stops(work
     assert response.status_code == 200, response.json()
     assert response.json() == {"database": "ok", "broker": "ok", "worker": "ok"}
 
-    now = timezone.now()
-    ancient = ProcessHeartbeat.objects.create(
-        role=ProcessRole.BEAT,
-        hostname="ancient",
-        pid=4242,
-        started_at=now - timedelta(days=3),
-        last_beat_at=now - timedelta(days=2),
-    )
+    ancient = ProcessHeartbeatFactory(role=ProcessRole.BEAT, hostname="ancient", stale=True)
     purge_stale_heartbeats.delay()
     worker.wait_for(lambda: not ProcessHeartbeat.objects.filter(pk=ancient.pk).exists(), "purge by the worker's task")
     assert heartbeats.exists()

@@ -1,16 +1,15 @@
 """The Celery application: queues, routes, beat's schedule, and the liveness of worker and beat."""
 
-from datetime import timedelta
 from types import SimpleNamespace
 
 from django.conf import settings
-from django.utils import timezone
 
 from config.celery import app
 from core.choices import ProcessRole
 from core.heartbeat import HeartbeatStep
 from core.models import ProcessHeartbeat
 from core.tasks import purge_stale_heartbeats
+from core.testing.factories import ProcessHeartbeatFactory
 
 
 def test_the_three_queues_are_declared_and_routed():
@@ -37,17 +36,8 @@ def test_the_embedded_broker_is_the_filesystem_transport_under_the_data_dir():
 
 
 def test_purging_forgets_only_processes_not_heard_of_for_a_day(db):
-    now = timezone.now()
-    old = ProcessHeartbeat.objects.create(
-        role=ProcessRole.BEAT,
-        hostname="old",
-        pid=1,
-        started_at=now - timedelta(days=3),
-        last_beat_at=now - timedelta(days=2),
-    )
-    recent = ProcessHeartbeat.objects.create(
-        role=ProcessRole.WORKER, hostname="recent", pid=2, started_at=now, last_beat_at=now
-    )
+    old = ProcessHeartbeatFactory(role=ProcessRole.BEAT, stale=True)
+    recent = ProcessHeartbeatFactory()
     # a single task's unit test: run it in-process, as the worker would
     assert purge_stale_heartbeats.apply().get() == 1
     assert list(ProcessHeartbeat.objects.all()) == [recent]

@@ -64,6 +64,15 @@ def _connect(data_dir: Path) -> psycopg.Connection:
     )
 
 
+def _start_with_a_row(data_dir: Path) -> int:
+    """Start the server, write a row that must survive what the test does next, and return the server's pid."""
+    _start(data_dir)
+    with _connect(data_dir) as conn:
+        conn.execute("CREATE TABLE kept (name text)")
+        conn.execute("INSERT INTO kept VALUES ('still here')")
+    return server_status(data_dir).pid
+
+
 def _answers(data_dir: Path) -> bool:
     with _connect(data_dir) as conn:
         return conn.execute("SELECT 1").fetchone() == (1,)
@@ -153,11 +162,7 @@ def test_a_process_killed_with_sigkill_does_not_break_the_next_start(data_dir):
 
 @pytest.mark.slow
 def test_a_stale_postmaster_pid_after_a_crash_does_not_stop_the_next_start(data_dir):
-    _start(data_dir)
-    with _connect(data_dir) as conn:
-        conn.execute("CREATE TABLE survivor (id int)")
-        conn.execute("INSERT INTO survivor VALUES (42)")
-    crashed_pid = server_status(data_dir).pid
+    crashed_pid = _start_with_a_row(data_dir)
 
     os.kill(crashed_pid, signal.SIGKILL)
     _wait_until_gone(crashed_pid)
@@ -166,7 +171,7 @@ def test_a_stale_postmaster_pid_after_a_crash_does_not_stop_the_next_start(data_
     _start(data_dir)
     assert server_status(data_dir).pid != crashed_pid
     with _connect(data_dir) as conn:
-        assert conn.execute("SELECT id FROM survivor").fetchall() == [(42,)]
+        assert conn.execute("SELECT name FROM kept").fetchall() == [("still here",)]
 
 
 @pytest.mark.slow
@@ -188,11 +193,7 @@ def test_initdb_interrupted_half_way_is_redone(data_dir):
 
 @pytest.mark.slow
 def test_stop_then_start_again_reuses_the_cluster(data_dir):
-    _start(data_dir)
-    with _connect(data_dir) as conn:
-        conn.execute("CREATE TABLE kept (name text)")
-        conn.execute("INSERT INTO kept VALUES ('still here')")
-    first_pid = server_status(data_dir).pid
+    first_pid = _start_with_a_row(data_dir)
 
     returncode, stdout, stderr = _run(data_dir, "stop")
     assert returncode == 0, stderr

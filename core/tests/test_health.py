@@ -11,19 +11,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core import selectors
-from core.choices import ProcessRole
 from core.models import ProcessHeartbeat
+from core.testing.factories import ProcessHeartbeatFactory
 
 
 def _worker_heartbeat(*, started_ago=timedelta(seconds=5), beat_ago=timedelta(seconds=1)) -> ProcessHeartbeat:
     now = timezone.now()
-    return ProcessHeartbeat.objects.create(
-        role=ProcessRole.WORKER,
-        hostname="celery@test",
-        pid=4242,
-        started_at=now - started_ago,
-        last_beat_at=now - beat_ago,
-    )
+    return ProcessHeartbeatFactory(started_at=now - started_ago, last_beat_at=now - beat_ago)
 
 
 @pytest.fixture
