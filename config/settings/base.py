@@ -177,6 +177,9 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# --- Git: local bare repositories (data products, templates, demo locations) under the data dir -----------
+MESHFORGE_GIT_ROOT = MESHFORGE_DATA_DIR / "git"
+
 # --- Celery: a real worker; kombu's filesystem transport under the data dir unless told otherwise -------
 BROKER_DIR = MESHFORGE_DATA_DIR / "broker"
 _broker_url = env_str("CELERY_BROKER_URL")
