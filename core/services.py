@@ -15,6 +15,22 @@ from core.context import current_request_id
 from core.models import ApiToken, AuditEvent, ProcessHeartbeat
 
 
+class _Operator:
+    """Who acts when an operator runs a management command: staff rights, recorded as "system"."""
+
+    pk = None
+    is_staff = True
+    is_superuser = True
+    is_authenticated = False
+    groups = None
+
+    def __str__(self) -> str:
+        return "operator"
+
+
+OPERATOR = _Operator()
+
+
 def audit_record(
     *,
     actor,

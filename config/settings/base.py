@@ -4,6 +4,7 @@ environment (see the README's table), parsed strictly by ``config.env``."""
 from pathlib import Path
 
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 from config.env import (
     check_broker_url,
@@ -180,6 +181,30 @@ SPECTACULAR_SETTINGS = {
 # --- Git: local bare repositories (data products, templates, demo locations) under the data dir -----------
 MESHFORGE_GIT_ROOT = MESHFORGE_DATA_DIR / "git"
 
+# --- Catalog: locations re-read about every two minutes (PRODUCT §3.2) ------------------------------------
+CATALOG_REFRESH_MIN_SECONDS = env_int("CATALOG_REFRESH_MIN_SECONDS", 100, minimum=1, maximum=86_400)
+CATALOG_REFRESH_MAX_SECONDS = env_int("CATALOG_REFRESH_MAX_SECONDS", 150, minimum=1, maximum=86_400)
+if CATALOG_REFRESH_MAX_SECONDS < CATALOG_REFRESH_MIN_SECONDS:
+    raise ImproperlyConfigured(
+        f"CATALOG_REFRESH_MAX_SECONDS: must be at least CATALOG_REFRESH_MIN_SECONDS ({CATALOG_REFRESH_MIN_SECONDS}),"
+        f" got {CATALOG_REFRESH_MAX_SECONDS}"
+    )
+CATALOG_ORPHAN_GRACE_SECONDS = env_int("CATALOG_ORPHAN_GRACE_SECONDS", 3600, minimum=0)
+# Hosts that url locations and Git remotes may name without staff rights (exact names, or ".example.com" for
+# a domain and its subdomains).
+CATALOG_URL_ALLOWED_HOSTS = env_list("CATALOG_URL_ALLOWED_HOSTS", [])
+# Folders under which staff may register file locations.
+CATALOG_FILE_ROOTS = [Path(root).expanduser().resolve() for root in env_list("CATALOG_FILE_ROOTS", [])]
+CATALOG_URL_MAX_BYTES = env_int("CATALOG_URL_MAX_BYTES", 1024 * 1024, minimum=1024)
+CATALOG_URL_TIMEOUT_SECONDS = env_int("CATALOG_URL_TIMEOUT_SECONDS", 10, minimum=1, maximum=300)
+# Fetched mirrors of the Git repositories that locations point into, one per repository URL.
+CATALOG_MIRROR_DIR = MESHFORGE_DATA_DIR / "catalog" / "mirrors"
+# A beat tick every CATALOG_TICK_SECONDS claims due locations in batches of CATALOG_BATCH_SIZE.
+CATALOG_TICK_SECONDS = env_int("CATALOG_TICK_SECONDS", 10, minimum=1, maximum=3600)
+CATALOG_BATCH_SIZE = 200
+# Registration and manual refreshes process in the request, for at most this long; the loop does the rest.
+CATALOG_REQUEST_BUDGET_SECONDS = 10
+
 # --- Celery: a real worker; kombu's filesystem transport under the data dir unless told otherwise -------
 BROKER_DIR = MESHFORGE_DATA_DIR / "broker"
 _broker_url = env_str("CELERY_BROKER_URL")
@@ -212,6 +237,15 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULER = "core.celery_beat.LivenessScheduler"
 CELERY_BEAT_SCHEDULE_FILENAME = str(MESHFORGE_DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
+    "catalog-refresh-due-locations": {
+        "task": "catalog.tasks.refresh_due_locations",
+        "schedule": CATALOG_TICK_SECONDS,
+        "options": {"expires": CATALOG_TICK_SECONDS},  # a tick nobody took in time is dropped, not queued up
+    },
+    "catalog-delete-expired-orphans": {
+        "task": "catalog.tasks.delete_expired_orphans",
+        "schedule": crontab(minute="*/5"),
+    },
     "purge-stale-heartbeats": {
         "task": "core.tasks.purge_stale_heartbeats",
         "schedule": crontab(minute=17),

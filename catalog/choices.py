@@ -1,0 +1,14 @@
+"""Choices of the catalog: location types and target presence."""
+
+from django.db import models
+
+
+class LocationType(models.TextChoices):
+    GIT = "git", "Git"
+    URL = "url", "URL"
+    FILE = "file", "File"
+
+
+class LocationPresence(models.TextChoices):
+    REQUIRED = "required", "Required"
+    OPTIONAL = "optional", "Optional (may be missing)"

@@ -1,0 +1,592 @@
+"""Catalog processing (PRODUCT §3.2): read a location, validate what it emits, and write entities, relations
+and search rows in one transaction per location. The background loop, registration, the Refresh button and
+the commands all come through :func:`locations_process`.
+
+Unchanged sources are settled for a whole batch with one query and no entity writes; a location whose source
+changed is planned (parsed, validated, compared with what the catalog holds) and written under a row lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import posixpath
+import random
+import re
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from catalog.choices import LocationPresence, LocationType
+from catalog.models import Entity, EntitySearch, Location, Relation
+from catalog.readers import (
+    ReadError,
+    ReadSession,
+    TargetNotFound,
+    parse_git_target,
+    resolve_target,
+    validate_target,
+)
+from catalog.refs import EntityRef, RefError, parse_ref, ref_of
+from catalog.teams import teams_sync
+from catalog.validation import entity_relations, normalize_entity, validate_data_product, validate_entity
+from core.yaml import YamlError, load_all
+
+logger = logging.getLogger(__name__)
+
+# Kinds honoured only from trusted locations (PRODUCT §3.2).
+TRUSTED_KINDS = frozenset(
+    {"template", "edittemplate", "reverseprovisioningtemplate", "accesscontrolrequesttemplate", "group", "user"}
+)
+TEAM_KINDS = frozenset({"group", "user"})
+ENTITY_WRITE_FIELDS = [
+    *("kind", "namespace", "name", "document", "result_hash", "location", "source_target", "source_revision"),
+    *("orphan", "orphaned_at", "errors", "dp_errors", "has_errors", "search_text", "updated_at"),
+]
+
+
+@dataclass
+class ProcessCounts:
+    """What a run did, counted in entities (and locations that failed to read or validate)."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    orphaned: int = 0
+    locations: int = 0
+    teams_changed: bool = False  # a Group or User entity changed: memberships are synced once per run
+
+    def __iadd__(self, other: ProcessCounts) -> ProcessCounts:
+        for name in ("added", "updated", "unchanged", "failed", "orphaned", "locations"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.teams_changed |= other.teams_changed
+        return self
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "failed": self.failed,
+            "orphaned": self.orphaned,
+            "locations": self.locations,
+        }
+
+
+@dataclass
+class _Emitted:
+    ref: EntityRef
+    document: dict
+    result_hash: str
+
+
+@dataclass
+class _Plan:
+    """What one read of a location says the catalog should hold."""
+
+    valid: dict[str, _Emitted] = field(default_factory=dict)
+    invalid: dict[str, list[str]] = field(default_factory=dict)  # ref key -> errors (last good version kept)
+    children: dict[tuple[str, str], str] = field(default_factory=dict)  # (type, target) -> presence
+    errors: list[str] = field(default_factory=list)
+    keep_children: bool = False  # the file (or a Location document in it) could not be read: keep what it had
+
+
+def next_refresh_time(now: datetime | None = None) -> datetime:
+    low, high = settings.CATALOG_REFRESH_MIN_SECONDS, settings.CATALOG_REFRESH_MAX_SECONDS
+    delay = random.uniform(low, high)  # noqa: S311 - spreads the load, not a secret
+    return (now or timezone.now()) + timedelta(seconds=delay)
+
+
+def source_name(location: Location) -> str:
+    """How messages name the file a location reads: the path inside the repository for Git, else the target."""
+    if location.type == LocationType.GIT:
+        try:
+            return parse_git_target(location.target).path
+        except ReadError:
+            return location.target
+    return location.target
+
+
+def claim_due_locations(*, limit: int) -> list[int]:
+    """Claim up to ``limit`` due locations for this process: their next refresh moves to now + a random delay
+    in the same statement, and rows another process holds are skipped, so no location is claimed twice."""
+    low, high = settings.CATALOG_REFRESH_MIN_SECONDS, settings.CATALOG_REFRESH_MAX_SECONDS
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE catalog_location SET next_refresh_at = now() + (%s + random() * %s) * interval '1 second'
+            WHERE id IN (
+                SELECT id FROM catalog_location WHERE next_refresh_at <= now()
+                ORDER BY next_refresh_at, id LIMIT %s FOR UPDATE SKIP LOCKED
+            )
+            RETURNING id
+            """,
+            [low, high - low, limit],
+        )
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+def locations_process(location_ids: Iterable[int], *, session: ReadSession, force: bool = False) -> ProcessCounts:
+    """Process the given locations. Unchanged sources (same fingerprint, no errors to clear) are settled in
+    one query; each changed one is written in a transaction of its own. ``force`` re-reads and re-plans even
+    unchanged sources (manual refresh, trust changes)."""
+    counts = ProcessCounts()
+    locations = list(Location.objects.filter(pk__in=list(location_ids)).order_by("pk"))
+    settled: list[int] = []
+    for location in locations:
+        counts.locations += 1
+        previous = None if force or location.errors else location.source_fingerprint or None
+        try:
+            result = session.read(location.type, location.target, previous=previous)
+        except ReadError as exc:
+            result = exc
+        if previous is not None and not isinstance(result, Exception) and result.unchanged:
+            settled.append(location.pk)
+            counts.unchanged += 1  # one location file holds about one entity in a large tree; counted per file
+            continue
+        counts += _process_one(location.pk, result, session=session)
+    if settled:
+        now = timezone.now()
+        Location.objects.filter(pk__in=settled).update(last_attempt_at=now, last_success_at=now)
+    if counts.teams_changed:
+        teams_sync()
+    return counts
+
+
+def location_process_tree(location: Location, *, budget_seconds: float, force: bool = True) -> ProcessCounts:
+    """Process a location at once, then the child locations it produced that are due, breadth first, until
+    the time budget is spent; the background loop picks up the rest. Used in requests and commands."""
+    deadline = time.monotonic() + budget_seconds
+    counts = ProcessCounts()
+    with ReadSession() as session:
+        counts += locations_process([location.pk], session=session, force=force)
+        frontier = [location.pk]
+        while frontier and time.monotonic() < deadline:
+            due = list(
+                Location.objects.filter(parent_id__in=frontier, next_refresh_at__lte=timezone.now()).values_list(
+                    "pk", flat=True
+                )
+            )
+            for start in range(0, len(due), settings.CATALOG_BATCH_SIZE):
+                if time.monotonic() >= deadline:
+                    break
+                batch = due[start : start + settings.CATALOG_BATCH_SIZE]
+                Location.objects.filter(pk__in=batch).update(next_refresh_at=next_refresh_time())
+                counts += locations_process(batch, session=session, force=force)
+            frontier = due
+    return counts
+
+
+def _process_one(location_id: int, result, *, session: ReadSession) -> ProcessCounts:
+    with transaction.atomic():
+        location = Location.objects.select_for_update().filter(pk=location_id).first()
+        if location is None:
+            return ProcessCounts()  # unregistered meanwhile
+        now = timezone.now()
+        location.last_attempt_at = now
+        if isinstance(result, TargetNotFound) and location.presence == LocationPresence.OPTIONAL:
+            plan, fingerprint, revision = _Plan(), "", ""
+        elif isinstance(result, ReadError):
+            location.errors = [f"{source_name(location)}: {result}"]
+            location.save(update_fields=["last_attempt_at", "errors"])
+            _mark_entity_errors(location, location.errors)
+            return ProcessCounts(failed=1)
+        else:
+            if result.content is None:  # changed since the fingerprint compare: read it whole
+                result = session.read(location.type, location.target, previous=None)
+            plan = _plan(location, result.content)
+            fingerprint, revision = result.fingerprint, result.revision
+        counts = _apply(location, plan, now=now, revision=revision)
+        location.errors = plan.errors
+        location.source_fingerprint = fingerprint
+        location.source_revision = revision
+        if not plan.errors:
+            location.last_success_at = now
+        location.save(
+            update_fields=["last_attempt_at", "last_success_at", "errors", "source_fingerprint", "source_revision"]
+        )
+        return counts
+
+
+def _mark_entity_errors(location: Location, errors: list[str]) -> None:
+    """A location that cannot be read keeps serving its entities, each showing why it is stale."""
+    for entity in Entity.objects.filter(location=location, orphan=False).exclude(name=location.generated_entity_name):
+        if entity.errors != errors:
+            entity.errors = errors
+            entity.has_errors = True
+            entity.save(update_fields=["errors", "has_errors", "updated_at"])
+
+
+def _plan(location: Location, content: bytes) -> _Plan:
+    plan = _Plan()
+    source = source_name(location)
+    try:
+        documents = load_all(content, source=source)
+    except YamlError as exc:
+        plan.errors.append(str(exc))
+        plan.keep_children = True
+        # the file's entities keep their last good version: mark every one of them as failing
+        for ref in Entity.objects.filter(location=location, orphan=False).values_list("ref", flat=True):
+            if not ref.endswith("/" + location.generated_entity_name):
+                plan.invalid[ref] = [str(exc)]
+        return plan
+    for index, document in enumerate(documents):
+        where = source if len(documents) == 1 else f"{source} (document {index + 1})"
+        _plan_document(location, document, where, plan)
+    return plan
+
+
+def _plan_document(location: Location, document: object, source: str, plan: _Plan) -> None:
+    errors = validate_entity(document, source=source)
+    try:
+        ref = ref_of(document) if isinstance(document, dict) else None
+    except (RefError, TypeError, AttributeError):
+        ref = None
+    if ref is not None and ref.kind.lower() in TRUSTED_KINDS and not location.trusted:
+        plan.errors.append(
+            f"{source}: kind {ref.kind} is accepted only from trusted locations (templates and team membership"
+            f" come from locations a platform admin has marked trusted); {ref.key} was not added"
+        )
+        return
+    if errors:
+        plan.errors.extend(errors)
+        if ref is not None:
+            plan.invalid.setdefault(ref.key, []).extend(errors)
+        if isinstance(document, dict) and str(document.get("kind", "")).lower() == "location":
+            plan.keep_children = True
+        return
+    if ref.key in plan.valid:
+        plan.errors.append(f"{source}: {ref.key} appears twice in this location; the first one is kept")
+        return
+    processed = normalize_entity(document)
+    plan.valid[ref.key] = _Emitted(ref=ref, document=processed, result_hash=document_hash(processed))
+    if ref.kind.lower() == "location":
+        _plan_children(location, processed.get("spec") or {}, source, plan)
+
+
+def _plan_children(location: Location, spec: dict, source: str, plan: _Plan) -> None:
+    targets = [spec["target"]] if isinstance(spec.get("target"), str) else list(spec.get("targets") or [])
+    child_type = spec.get("type") or location.type
+    presence = spec.get("presence") or LocationPresence.REQUIRED
+    for index, target in enumerate(targets):
+        try:
+            if child_type == location.type:
+                resolved = resolve_target(location.type, location.target, target)
+            else:
+                resolved = validate_target(child_type, target)
+        except ReadError as exc:
+            plan.errors.append(f"{source}: spec.targets[{index}] {exc}")
+            continue
+        if (child_type, resolved) == (location.type, location.target):
+            plan.errors.append(f"{source}: spec.targets[{index}] names this same location")
+            continue
+        plan.children[(child_type, resolved)] = presence
+
+
+def document_hash(document: dict) -> str:
+    return hashlib.sha256(json.dumps(document, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def _apply(location: Location, plan: _Plan, *, now: datetime, revision: str) -> ProcessCounts:
+    counts = ProcessCounts(failed=len(plan.invalid))
+    generated_ref = f"location:default/{location.generated_entity_name}"
+    refs = set(plan.valid) | set(plan.invalid)
+    existing = {
+        entity.ref: entity
+        for entity in Entity.objects.select_related("location").filter(Q(location=location) | Q(ref__in=refs))
+    }
+    touched_docs: list[dict] = []
+    to_create: list[Entity] = []
+    to_update: list[Entity] = []
+    for key, emitted in plan.valid.items():
+        entity = existing.get(key)
+        if entity is not None and entity.location_id not in (None, location.pk) and not entity.orphan:
+            plan.errors.append(
+                f"{source_name(location)}: {key} conflicts with the same entity from location"
+                f" {entity.location}; the first one is kept"
+            )
+            counts.failed += 1
+            continue
+        if entity is None:
+            entity = _new_entity(emitted, location, revision)
+            to_create.append(entity)
+            counts.added += 1
+            touched_docs.append(entity.document)
+            continue
+        same = entity.result_hash == emitted.result_hash and entity.location_id == location.pk
+        if same and not entity.orphan and not entity.errors:
+            counts.unchanged += 1
+            continue
+        if not same:
+            touched_docs.append(entity.document)  # its former data product, if it moved
+        _fill_entity(entity, emitted, location, revision)
+        to_update.append(entity)
+        touched_docs.append(entity.document)
+        counts.updated += 1
+    for key, errors in plan.invalid.items():
+        entity = existing.get(key)
+        if entity is not None and entity.location_id == location.pk and entity.errors != errors:
+            entity.errors = errors
+            entity.has_errors = True
+            to_update.append(entity)
+    to_orphan = [
+        entity
+        for key, entity in existing.items()
+        if entity.location_id == location.pk and not entity.orphan and key not in refs and key != generated_ref
+    ]
+    for entity in to_orphan:
+        entity.orphan, entity.orphaned_at = True, now
+        to_update.append(entity)
+        touched_docs.append(entity.document)
+    counts.orphaned = len(to_orphan)
+
+    if to_create:
+        Entity.objects.bulk_create(to_create)
+    if to_update:
+        for entity in to_update:
+            entity.updated_at = now
+        Entity.objects.bulk_update(to_update, ENTITY_WRITE_FIELDS)
+    rewritten = to_create + [entity for entity in to_update if entity.ref in plan.valid]
+    if rewritten:
+        _write_derived(rewritten)
+    _sync_children(location, plan, now=now)
+    dp_keys = _data_product_keys(touched_docs)
+    if dp_keys:
+        data_products_check(dp_keys)
+    counts.teams_changed = location.trusted and any(
+        str(doc.get("kind", "")).lower() in TEAM_KINDS for doc in touched_docs
+    )
+    return counts
+
+
+def _has_team_kinds(documents: list[dict]) -> bool:
+    return any(str(document.get("kind", "")).lower() in TEAM_KINDS for document in documents)
+
+
+def _new_entity(emitted: _Emitted, location: Location, revision: str) -> Entity:
+    entity = Entity(ref=emitted.ref.key)
+    _fill_entity(entity, emitted, location, revision)
+    return entity
+
+
+def _fill_entity(entity: Entity, emitted: _Emitted, location: Location, revision: str) -> None:
+    metadata = emitted.document.get("metadata") or {}
+    entity.kind = emitted.ref.kind
+    entity.namespace = emitted.ref.namespace
+    entity.name = emitted.ref.name
+    entity.document = emitted.document
+    entity.result_hash = emitted.result_hash
+    entity.location = location
+    entity.source_target = location.target
+    entity.source_revision = revision
+    entity.orphan, entity.orphaned_at = False, None
+    entity.errors = []
+    entity.dp_errors = []  # re-evaluated for its data product right after the write
+    entity.has_errors = False
+    spec = emitted.document.get("spec") if isinstance(emitted.document.get("spec"), dict) else {}
+    words = [metadata.get("name"), metadata.get("title"), metadata.get("description"), spec.get("type")]
+    words += [tag for tag in metadata.get("tags") or [] if isinstance(tag, str)]
+    text = " ".join(str(word) for word in words if word).lower()
+    # as written (for substring search) and split into words (for the full-text index's prefix search)
+    entity.search_text = f"{text} {re.sub(r'[^a-z0-9]+', ' ', text)}"
+
+
+def _write_derived(entities: list[Entity]) -> None:
+    """Replace the relations and search rows of entities whose document changed."""
+    ids = [entity.pk for entity in entities]
+    Relation.objects.filter(originating_id__in=ids).delete()
+    EntitySearch.objects.filter(entity_id__in=ids).delete()
+    relations: list[Relation] = []
+    rows: list[EntitySearch] = []
+    for entity in entities:
+        triples = entity_relations(entity.document)
+        relations += [
+            Relation(originating_id=entity.pk, source_ref=source, type=type_, target_ref=target)
+            for source, type_, target in triples
+        ]
+        outgoing = [(f"relations.{type_.lower()}", target) for source, type_, target in triples if source == entity.ref]
+        rows += [
+            EntitySearch(entity_id=entity.pk, key=key, value=value) for key, value in search_rows(entity, outgoing)
+        ]
+    Relation.objects.bulk_create(relations, batch_size=2000)
+    EntitySearch.objects.bulk_create(rows, batch_size=2000)
+
+
+def search_rows(entity: Entity, relations: list[tuple[str, str]]) -> list[tuple[str, str | None]]:
+    """The lower-cased ``key = value`` rows of an entity, as Backstage's search table holds them."""
+    rows: dict[tuple[str, str | None], None] = {}
+
+    def walk(prefix: str, value: object) -> None:
+        if isinstance(value, dict):
+            for key, child in value.items():
+                walk(f"{prefix}.{str(key).lower()}" if prefix else str(key).lower(), child)
+        elif isinstance(value, list):
+            for child in value:
+                walk(prefix, child)
+        elif value is None:
+            rows[(prefix, None)] = None
+        else:
+            text = ("true" if value else "false") if isinstance(value, bool) else str(value).lower()
+            if len(text) <= EntitySearch.MAX_VALUE_LENGTH and len(prefix) <= 200:
+                rows[(prefix, text)] = None
+
+    walk("", entity.document)
+    rows[("metadata.uid", str(entity.uid))] = None
+    for key, target in relations:
+        rows[(key, target)] = None
+    return list(rows)
+
+
+def _sync_children(location: Location, plan: _Plan, *, now: datetime) -> None:
+    if plan.keep_children:
+        return
+    current = {(child.type, child.target): child for child in location.children.all()}
+    gone = [child for key, child in current.items() if key not in plan.children]
+    if gone:
+        locations_delete(gone, now=now)
+    for (type_, target), presence in plan.children.items():
+        child = current.get((type_, target))
+        if child is not None:
+            if child.presence != presence:
+                Location.objects.filter(pk=child.pk).update(presence=presence)
+            continue
+        taken = Location.objects.filter(type=type_, target=target).first()
+        if taken is not None:
+            plan.errors.append(f"{source_name(location)}: target {type_}:{target} is already registered as {taken}")
+            continue
+        Location.objects.create(
+            type=type_,
+            target=target,
+            parent=location,
+            presence=presence,
+            registered_by_id=location.registered_by_id,
+            trusted=location.trusted,
+            next_refresh_at=now,
+        )
+
+
+def locations_delete(locations: list[Location], *, now: datetime, delete_entities: bool = False) -> None:
+    """Remove locations and their subtrees. Their entities become orphans (a target dropped from a Location
+    file) or, when a person unregisters, are deleted with them in the same transaction."""
+    ids = location_subtree_ids([location.pk for location in locations])
+    entities = Entity.objects.filter(location_id__in=ids)
+    docs = list(entities.values_list("document", flat=True))
+    if delete_entities:
+        entities.delete()
+    else:
+        entities.filter(orphan=False).update(orphan=True, orphaned_at=now)
+        entities.update(location=None)
+    Location.objects.filter(pk__in=ids).delete()
+    dp_keys = _data_product_keys(docs)
+    if dp_keys:
+        data_products_check(dp_keys)
+    if _has_team_kinds(docs):
+        teams_sync()
+
+
+def location_subtree_ids(root_ids: list[int]) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH RECURSIVE tree(id) AS (
+                SELECT id FROM catalog_location WHERE id = ANY(%s)
+                UNION SELECT child.id FROM catalog_location child JOIN tree ON child.parent_id = tree.id
+            )
+            SELECT id FROM tree
+            """,
+            [root_ids],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+# --- Rules spanning a data product ---------------------------------------------------------------------------
+
+
+def _data_product_keys(documents: Iterable[dict]) -> set[str]:
+    """The refs of the data products (System entities) that these documents are or belong to."""
+    keys: set[str] = set()
+    for document in documents:
+        kind = str(document.get("kind", "")).lower()
+        spec = document.get("spec") if isinstance(document.get("spec"), dict) else {}
+        try:
+            if kind == "system" and spec.get("type") == "dataproduct":
+                keys.add(ref_of(document).key)
+            elif kind == "component" and isinstance(spec.get("mesh"), dict) and isinstance(spec.get("system"), str):
+                namespace = (document.get("metadata") or {}).get("namespace") or "default"
+                keys.add(parse_ref(spec["system"], default_kind="system", default_namespace=namespace).key)
+        except (RefError, TypeError, AttributeError):
+            continue
+    return keys
+
+
+def data_products_check(system_keys: Iterable[str]) -> None:
+    """Evaluate the rules that span each data product's entities and store their errors on the DP and on the
+    offending components; errors clear as soon as the DP is consistent again."""
+    for system_key in sorted(system_keys):
+        component_refs = Relation.objects.filter(source_ref=system_key, type="hasPart").values("target_ref")
+        members = list(
+            Entity.objects.filter(Q(ref=system_key) | Q(ref__in=component_refs, kind__iexact="component"))
+            .filter(orphan=False)
+            .only("ref", "kind", "document", "errors", "dp_errors", "source_target")
+        )
+        system = next((entity for entity in members if entity.ref == system_key), None)
+        components = [entity for entity in members if entity.ref != system_key and "mesh" in entity.spec]
+        found = validate_data_product(
+            system.document if system else None,
+            [entity.document for entity in components],
+            sources={entity.ref: posixpath.basename(entity.source_target) or entity.ref for entity in members},
+        )
+        changed = []
+        for entity in members:
+            errors = found.get(entity.ref, [])
+            if entity.dp_errors != errors:
+                entity.dp_errors = errors
+                entity.has_errors = bool(errors or entity.errors)
+                changed.append(entity)
+        if changed:
+            Entity.objects.bulk_update(changed, ["dp_errors", "has_errors"])
+
+
+def generated_entity_create(location: Location) -> Entity:
+    """The Location entity that stands for a registered location (``location:default/generated-<sha1>``)."""
+    name = location.generated_entity_name
+    document = {
+        "apiVersion": "backstage.io/v1alpha1",
+        "kind": "Location",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {"type": location.type, "target": location.target},
+    }
+    emitted = _Emitted(
+        ref=EntityRef("Location", "default", name), document=document, result_hash=document_hash(document)
+    )
+    entity = _new_entity(emitted, location, revision="")
+    entity.save()
+    _write_derived([entity])
+    return entity
+
+
+def orphans_delete_expired(*, now: datetime | None = None) -> int:
+    """Delete the orphans whose grace period has passed; their data products are checked again."""
+    cutoff = (now or timezone.now()) - timedelta(seconds=settings.CATALOG_ORPHAN_GRACE_SECONDS)
+    with transaction.atomic():
+        expired = list(
+            Entity.objects.select_for_update(skip_locked=True)
+            .filter(orphan=True, orphaned_at__lt=cutoff)
+            .only("pk", "document")
+        )
+        docs = [entity.document for entity in expired]
+        Entity.objects.filter(pk__in=[entity.pk for entity in expired]).delete()
+        dp_keys = _data_product_keys(docs)
+        if dp_keys:
+            data_products_check(dp_keys)
+        if _has_team_kinds(docs):
+            teams_sync()
+    return len(docs)

@@ -1,0 +1,232 @@
+"""Reads owned by the catalog: the Backstage-style entity query (filters on the flattened search rows,
+full text, ordering and cursors), facets, lookups by name/uid/ref, relations and errors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+
+from catalog.models import Entity, EntitySearch, Location, Relation
+from catalog.refs import RefError, parse_ref
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 500
+MAX_OFFSET = 1_000_000
+
+
+class QueryError(ValueError):
+    """A bad query parameter; ``param`` names it, for the 400 response."""
+
+    def __init__(self, param: str, message: str):
+        super().__init__(f"{param}: {message}")
+        self.param = param
+        self.message = message
+
+
+@dataclass
+class EntityQuery:
+    """A by-query request. ``filters`` is OR of AND-ed ``(key, value | None)`` conditions, as Backstage's
+    repeated ``filter=key=value,key2=value2`` parameters."""
+
+    filters: list[list[tuple[str, str | None]]] = field(default_factory=list)
+    order: list[tuple[str, str]] = field(default_factory=list)  # (field, "asc" | "desc")
+    full_text_term: str = ""
+    full_text_fields: list[str] = field(default_factory=list)
+    limit: int = DEFAULT_LIMIT
+    offset: int = 0
+
+    def to_cursor(self, offset: int) -> str:
+        payload = {
+            "filters": self.filters,
+            "order": self.order,
+            "term": self.full_text_term,
+            "fields": self.full_text_fields,
+            "offset": offset,
+        }
+        return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode()
+
+    @classmethod
+    def from_cursor(cls, cursor: str, *, limit: int) -> EntityQuery:
+        try:
+            payload = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+            query = cls(
+                filters=[[(str(k), None if v is None else str(v)) for k, v in group] for group in payload["filters"]],
+                order=[(str(f), str(d)) for f, d in payload["order"]],
+                full_text_term=str(payload["term"]),
+                full_text_fields=[str(f) for f in payload["fields"]],
+                limit=limit,
+                offset=int(payload["offset"]),
+            )
+        except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError):
+            raise QueryError("cursor", "is not a cursor this server gave out") from None
+        if not 0 <= query.offset <= MAX_OFFSET or any(d not in ("asc", "desc") for _, d in query.order):
+            raise QueryError("cursor", "is not a cursor this server gave out")
+        return query
+
+
+def parse_filter(param: str) -> list[tuple[str, str | None]]:
+    """``key=value,key2=value2`` (or a bare ``key`` meaning "has this key") → lower-cased conditions."""
+    conditions = []
+    for part in param.split(","):
+        key, has_value, value = part.partition("=")
+        key = key.strip().lower()
+        if not key:
+            raise QueryError("filter", f"{param!r} has a condition without a key")
+        conditions.append((key, value.strip().lower() if has_value else None))
+    return conditions
+
+
+def parse_order(param: str) -> tuple[str, str]:
+    name, _, direction = param.partition(",")
+    direction = (direction or "asc").strip().lower()
+    if not name.strip() or direction not in ("asc", "desc"):
+        raise QueryError("orderField", f"expected <field>[,asc|desc], got {param!r}")
+    return name.strip().lower(), direction
+
+
+def _condition(key: str, value: str | None) -> Q:
+    rows = EntitySearch.objects.filter(entity=OuterRef("pk"), key=key)
+    if value is not None:
+        rows = rows.filter(value=value)
+    return Q(Exists(rows))
+
+
+def entity_queryset(query: EntityQuery) -> QuerySet[Entity]:
+    entities = Entity.objects.all()
+    if query.filters:
+        match = Q()
+        for group in query.filters:
+            conjunction = Q()
+            for key, value in group:
+                conjunction &= _condition(key, value)
+            match |= conjunction
+        entities = entities.filter(match)
+    term = query.full_text_term.strip().lower()
+    if term:
+        if query.full_text_fields:
+            rows = EntitySearch.objects.filter(
+                entity=OuterRef("pk"), key__in=[f.lower() for f in query.full_text_fields], value__contains=term
+            )
+            entities = entities.filter(Exists(rows))
+        else:
+            entities = entities.filter(search_text__contains=term)
+    ordering = []
+    for index, (name, direction) in enumerate(query.order):
+        alias = f"_order{index}"
+        value = EntitySearch.objects.filter(entity=OuterRef("pk"), key=name).order_by("value").values("value")[:1]
+        entities = entities.annotate(**{alias: Subquery(value)})
+        ordering.append(f"-{alias}" if direction == "desc" else alias)
+    return entities.order_by(*ordering, "kind", "namespace", "name", "pk")
+
+
+@dataclass
+class EntityPage:
+    items: list[Entity]
+    total: int
+    next_cursor: str | None
+    prev_cursor: str | None
+
+
+def entity_query(query: EntityQuery) -> EntityPage:
+    """One page of a by-query request: three queries whatever the catalog's size (items, total, relations)."""
+    entities = entity_queryset(query)
+    total = entities.count()
+    items = list(entities[query.offset : query.offset + query.limit])
+    relations_attach(items)
+    next_offset = query.offset + query.limit
+    return EntityPage(
+        items=items,
+        total=total,
+        next_cursor=query.to_cursor(next_offset) if next_offset < total else None,
+        prev_cursor=query.to_cursor(max(query.offset - query.limit, 0)) if query.offset > 0 else None,
+    )
+
+
+def relations_attach(entities: list[Entity]) -> None:
+    """Set ``entity.relations`` to its outgoing relations (both directions are stored), in one query."""
+    by_ref: dict[str, list[Relation]] = defaultdict(list)
+    if entities:
+        for relation in Relation.objects.filter(source_ref__in=[e.ref for e in entities]).order_by(
+            "type", "target_ref"
+        ):
+            by_ref[relation.source_ref].append(relation)
+    for entity in entities:
+        seen = set()
+        entity.relations = []
+        for relation in by_ref[entity.ref]:
+            if (relation.type, relation.target_ref) not in seen:
+                seen.add((relation.type, relation.target_ref))
+                entity.relations.append(relation)
+
+
+def entity_get_by_name(*, kind: str, namespace: str, name: str) -> Entity | None:
+    entity = Entity.objects.select_related("location").filter(ref=f"{kind}:{namespace}/{name}".lower()).first()
+    if entity is not None:
+        relations_attach([entity])
+    return entity
+
+
+def entity_get_by_uid(*, uid) -> Entity | None:
+    entity = Entity.objects.select_related("location").filter(uid=uid).first()
+    if entity is not None:
+        relations_attach([entity])
+    return entity
+
+
+def entity_get_by_ref(ref: str) -> Entity | None:
+    try:
+        key = parse_ref(ref).key
+    except RefError:
+        return None
+    entity = Entity.objects.select_related("location").filter(ref=key).first()
+    if entity is not None:
+        relations_attach([entity])
+    return entity
+
+
+def entities_by_refs(refs: list[str]) -> list[Entity | None]:
+    """Entities in the order of ``refs``, ``None`` where a ref names nothing (Backstage's by-refs)."""
+    keys = []
+    for ref in refs:
+        try:
+            keys.append(parse_ref(ref).key)
+        except RefError:
+            keys.append(None)
+    found = {entity.ref: entity for entity in Entity.objects.filter(ref__in=[k for k in keys if k])}
+    relations_attach(list(found.values()))
+    return [found.get(key) if key else None for key in keys]
+
+
+def entity_facets(*, facets: list[str], query: EntityQuery | None = None) -> dict[str, list[dict]]:
+    """Counts per value of each facet key (``kind``, ``spec.type``, ``metadata.tags``…), over the entities the
+    query matches (all when none)."""
+    entities = entity_queryset(query) if query else Entity.objects.all()
+    result = {}
+    for facet in facets:
+        rows = (
+            EntitySearch.objects.filter(key=facet.lower(), entity__in=entities.values("pk"), value__isnull=False)
+            .values("value")
+            .annotate(count=Count("entity", distinct=True))
+            .order_by("-count", "value")
+        )
+        result[facet] = [{"value": row["value"], "count": row["count"]} for row in rows]
+    return result
+
+
+def location_list() -> QuerySet[Location]:
+    return Location.objects.select_related("registered_by", "parent").order_by("pk")
+
+
+def catalog_error_list() -> list[tuple[str, str]]:
+    """Every current error: each location's and each entity's, as (where, message)."""
+    errors = [
+        (str(location), message) for location in Location.objects.exclude(errors=[]) for message in location.errors
+    ]
+    for entity in Entity.objects.filter(has_errors=True).only("ref", "errors", "dp_errors"):
+        errors += [(entity.ref, message) for message in entity.all_errors]
+    return errors
