@@ -1,0 +1,287 @@
+"""Git locations: one fetched bare mirror per repository URL under CATALOG_MIRROR_DIR, read through one tree
+listing per commit and one persistent ``git cat-file --batch`` (GitPython's object database) per mirror."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import git
+from django.conf import settings
+
+from catalog.readers.base import ReadError, ReadResult, TargetNotFound, redact, size_error
+from catalog.readers.targets import GitTarget, parse_git_target
+
+__all__ = ["GitMirror", "GitReader", "fetch_mirror", "mirror_lock", "mirror_path"]
+
+GIT_TIMEOUT_SECONDS = 300
+# A fetch holds the lock for at most GIT_TIMEOUT_SECONDS (twice when the default branch is asked too).
+LOCK_TIMEOUT_SECONDS = 2 * GIT_TIMEOUT_SECONDS + 30
+FETCHED_STAMP = "meshforge-fetched"
+_SLUG_RE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def mirror_path(repository: str) -> Path:
+    """Where the mirror of ``repository`` (a normalized URL) lives: a readable slug plus a hash of the URL."""
+    slug = _SLUG_RE.sub("-", repository.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git"))[:40] or "repository"
+    digest = hashlib.sha256(repository.encode()).hexdigest()[:20]
+    return Path(settings.CATALOG_MIRROR_DIR) / f"{slug}-{digest}.git"
+
+
+@contextmanager
+def mirror_lock(path: Path, timeout: float = LOCK_TIMEOUT_SECONDS) -> Iterator[None]:
+    """Hold the exclusive lock of the mirror at ``path`` (a file next to it), so that two processes never fetch
+    into one mirror at once and collide on Git's own ref locks."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "a") as handle:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    message = f"another process has held the lock of mirror {path.name} for over {timeout:.0f} s"
+                    raise ReadError(message) from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def fetched_within(path: Path, max_age: float) -> bool:
+    try:
+        return time.time() - (path / FETCHED_STAMP).stat().st_mtime < max_age
+    except FileNotFoundError:
+        return False
+
+
+def fetch_mirror(path: Path, repository: str, *, max_age: float = 0.0, default_branch: bool = False) -> bool:
+    """Create (``git init --bare``) and fetch the mirror of ``repository`` under its lock; return False when a
+    fetch younger than ``max_age`` seconds made this one unnecessary. The remote's default branch becomes the
+    mirror's HEAD when the mirror is created or ``default_branch`` is asked."""
+    with mirror_lock(path):
+        if max_age > 0 and fetched_within(path, max_age):
+            return False
+        created = not (path / "HEAD").exists()
+        if created:
+            _init_mirror(path, repository)
+        try:
+            _remove_stale_git_locks(path)
+            _git(path, "fetch", "--prune", "--no-tags", "--quiet", "origin", failure=f"cannot fetch {repository}")
+            if created or default_branch:
+                record_default_branch(path, repository)
+            (path / FETCHED_STAMP).touch()
+        except BaseException:
+            if created:  # a mistyped repository leaves no folder behind
+                shutil.rmtree(path, ignore_errors=True)
+            raise
+    return True
+
+
+def record_default_branch(path: Path, repository: str) -> None:
+    """Point the mirror's HEAD at the remote's default branch (``git ls-remote --symref origin HEAD``)."""
+    listing = _git(path, "ls-remote", "--symref", "origin", "HEAD", failure=f"cannot read {repository}").stdout
+    match = re.search(rb"^ref: refs/heads/(\S+)\tHEAD$", listing, re.MULTILINE)
+    if match:
+        _git(path, "symbolic-ref", "HEAD", f"refs/heads/{match[1].decode()}", failure="cannot set HEAD")
+
+
+def list_heads(path: Path) -> dict[str, str]:
+    """Branch name → commit sha of the mirror at ``path``."""
+    output = _git(
+        path,
+        "for-each-ref",
+        "--format=%(objectname) %(refname:strip=2)",
+        "refs/heads/",
+        failure="cannot list the branches",
+    )
+    return {name: sha for sha, _, name in (line.partition(" ") for line in output.stdout.decode().splitlines())}
+
+
+class GitMirror:
+    """One repository's mirror as one ReadSession sees it: fetched at most once, its branches listed once, each
+    commit's tree listed once, blobs read through one persistent ``git cat-file --batch``."""
+
+    def __init__(self, repository: str) -> None:
+        self.repository = repository
+        self.path = mirror_path(repository)
+        self.ready = False
+        self.fetched = False
+        self.default_branch_checked = False
+        self.error: ReadError | None = None
+        self.heads: dict[str, str] = {}
+        self.default_branch: str | None = None
+        self._trees: dict[str, tuple[dict[str, str], set[str]]] = {}
+        self._repo: git.Repo | None = None
+
+    def load_refs(self) -> None:
+        self.heads = list_heads(self.path)
+        head = (self.path / "HEAD").read_text().strip()
+        self.default_branch = head.removeprefix("ref: refs/heads/") if head.startswith("ref: refs/heads/") else None
+
+    def tree(self, commit: str) -> tuple[dict[str, str], set[str]]:
+        """(path → blob sha of every regular file, paths of symbolic links) at ``commit``: one ``git ls-tree``."""
+        listing = self._trees.get(commit)
+        if listing is None:
+            output = _git(self.path, "ls-tree", "-r", "-z", "--full-tree", commit, failure="cannot list files").stdout
+            blobs: dict[str, str] = {}
+            links: set[str] = set()
+            for entry in output.split(b"\0"):
+                meta, _, name = entry.partition(b"\t")
+                mode, kind, sha = meta.split(b" ") if name else (b"", b"", b"")
+                if kind == b"blob":
+                    key = name.decode("utf-8", "surrogateescape")
+                    if mode == b"120000":
+                        links.add(key)
+                    else:
+                        blobs[key] = sha.decode()
+            listing = self._trees[commit] = (blobs, links)
+        return listing
+
+    def read_blob(self, sha: str, *, max_bytes: int, what: str) -> bytes:
+        if self._repo is None:
+            self._repo = git.Repo(self.path, odbt=git.GitCmdObjectDB)
+        try:
+            stream = self._repo.odb.stream(bytes.fromhex(sha))
+            if stream.size > max_bytes:
+                while stream.read(1 << 16):  # drain: the cat-file pipe is shared by the next reads
+                    pass
+                raise size_error(what, max_bytes, stream.size)
+            return stream.read()
+        except (ValueError, OSError) as exc:
+            self.close()  # the next read starts a fresh cat-file
+            raise ReadError(f"cannot read {what}: {redact(str(exc))}") from exc
+
+    def close(self) -> None:
+        if self._repo is not None:
+            self._repo.close()
+            self._repo = None
+
+
+class GitReader:
+    """The ``git`` part of a ReadSession."""
+
+    def __init__(self, *, fetch_max_age: float = 0.0) -> None:
+        self.fetch_max_age = fetch_max_age
+        self._mirrors: dict[str, GitMirror] = {}
+        self._targets: dict[str, GitTarget] = {}
+
+    @property
+    def fetched_repositories(self) -> frozenset[str]:
+        return frozenset(url for url, mirror in self._mirrors.items() if mirror.fetched)
+
+    def read(self, target: str, *, previous: str | None = None) -> ReadResult:
+        parsed = self._targets.get(target)
+        if parsed is None:
+            parsed = self._targets[target] = parse_git_target(target)
+        mirror = self._mirror(parsed.repository, needs_default_branch=parsed.branch is None)
+        branch = parsed.branch or mirror.default_branch
+        if branch is None:
+            raise TargetNotFound(f"{parsed.repository} has no default branch; name one with #<branch>")
+        commit = mirror.heads.get(branch)
+        if commit is None:
+            raise TargetNotFound(f"branch {branch!r} not found in {parsed.repository}")
+        blobs, links = mirror.tree(commit)
+        sha = blobs.get(parsed.path)
+        what = f"{parsed.path} on branch {branch!r} of {parsed.repository}"
+        if sha is None:
+            if parsed.path in links:
+                raise ReadError(f"{what} is a symbolic link; symbolic links are not followed")
+            raise TargetNotFound(f"{what} not found")
+        fingerprint = f"git:{sha}"
+        if fingerprint == previous:
+            return ReadResult(content=None, fingerprint=fingerprint, revision=commit, unchanged=True)
+        content = mirror.read_blob(sha, max_bytes=settings.CATALOG_URL_MAX_BYTES, what=what)
+        return ReadResult(content=content, fingerprint=fingerprint, revision=commit, unchanged=False)
+
+    def _mirror(self, repository: str, *, needs_default_branch: bool) -> GitMirror:
+        mirror = self._mirrors.get(repository)
+        if mirror is None:
+            mirror = self._mirrors[repository] = GitMirror(repository)
+        if mirror.error is not None:  # one failed fetch per session, however many targets point into it
+            raise mirror.error
+        try:
+            if not mirror.ready:
+                if not (self.fetch_max_age > 0 and fetched_within(mirror.path, self.fetch_max_age)):
+                    mirror.fetched = fetch_mirror(
+                        mirror.path,
+                        repository,
+                        max_age=self.fetch_max_age,
+                        default_branch=needs_default_branch,
+                    )
+                    mirror.default_branch_checked = mirror.fetched and needs_default_branch
+                mirror.load_refs()
+                mirror.ready = True
+            elif needs_default_branch and mirror.fetched and not mirror.default_branch_checked:
+                with mirror_lock(mirror.path):
+                    record_default_branch(mirror.path, repository)
+                mirror.default_branch_checked = True
+                mirror.load_refs()
+        except ReadError as exc:
+            mirror.error = exc
+            raise
+        except OSError as exc:
+            mirror.error = ReadError(f"cannot prepare the mirror of {repository}: {exc.strerror or exc}")
+            raise mirror.error from exc
+        return mirror
+
+    def close(self) -> None:
+        for mirror in self._mirrors.values():
+            mirror.close()
+
+
+def _init_mirror(path: Path, repository: str) -> None:
+    """``git init --bare`` in a scratch folder renamed into place, so that a half-made mirror is never seen."""
+    scratch = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    shutil.rmtree(scratch, ignore_errors=True)
+    _git(None, "init", "--bare", "--quiet", str(scratch), failure="cannot create the mirror")
+    _git(scratch, "config", "remote.origin.url", repository, failure="cannot configure the mirror")
+    _git(scratch, "config", "remote.origin.fetch", "+refs/heads/*:refs/heads/*", failure="cannot configure the mirror")
+    # gc in the foreground, under our lock: a detached gc would still hold Git's locks after we release ours.
+    _git(scratch, "config", "gc.autoDetach", "false", failure="cannot configure the mirror")
+    os.rename(scratch, path)
+
+
+def _remove_stale_git_locks(path: Path) -> None:
+    """Every writer of a mirror holds its lock, so a Git ``*.lock`` file found under it is left over from a killed
+    fetch (a worker hitting its time limit) and would make every later fetch fail."""
+    for stale in [*path.glob("*.lock"), *(path / "refs").rglob("*.lock")]:
+        stale.unlink(missing_ok=True)
+
+
+def _git(path: Path | None, *args: str, failure: str) -> subprocess.CompletedProcess[bytes]:
+    command = [git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git", *([f"--git-dir={path}"] if path is not None else []), *args]
+    environment = {
+        **os.environ,
+        "GIT_TERMINAL_PROMPT": "0",  # never wait for a password on a worker
+        "GIT_SSH_COMMAND": os.environ.get("GIT_SSH_COMMAND", "ssh -o BatchMode=yes"),
+        "LC_ALL": "C",
+    }
+    try:
+        completed = subprocess.run(  # noqa: S603 - fixed git command, arguments never reach a shell
+            command, capture_output=True, timeout=GIT_TIMEOUT_SECONDS, env=environment, check=False
+        )
+    except subprocess.TimeoutExpired:
+        raise ReadError(f"{failure}: git took longer than {GIT_TIMEOUT_SECONDS} s") from None
+    except OSError as exc:
+        raise ReadError(f"{failure}: cannot run git ({exc.strerror or exc})") from exc
+    if completed.returncode != 0:
+        raise ReadError(f"{failure}: {_git_message(completed.stderr)}")
+    return completed
+
+
+def _git_message(stderr: bytes) -> str:
+    lines = [line.strip() for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
+    fatal = [line for line in lines if line.startswith(("fatal:", "error:"))]
+    message = (fatal or lines or ["git failed"])[0].removeprefix("fatal: ").removeprefix("error: ")
+    return redact(message)[:300]
