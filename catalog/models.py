@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
+from django.db.models import F, Func, Value
 from django.db.models.functions import Lower
 
 from catalog.choices import LocationPresence, LocationType
@@ -87,8 +88,21 @@ class Entity(models.Model):
     )
     has_errors = models.BooleanField(default=False)
     search_text = models.TextField(blank=True, help_text="Lower-case name, title, description and tags.")
+    # the words of search_text (split at anything but letters and digits) for the UI's prefix search
     search_vector = models.GeneratedField(
-        expression=SearchVector("search_text", config="simple"), output_field=SearchVectorField(), db_persist=True
+        expression=SearchVector(
+            Func(
+                F("search_text"),
+                Value("[^a-z0-9]+"),
+                Value(" "),
+                Value("g"),
+                function="regexp_replace",
+                output_field=models.TextField(),
+            ),
+            config="simple",
+        ),
+        output_field=SearchVectorField(),
+        db_persist=True,
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

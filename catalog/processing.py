@@ -13,14 +13,14 @@ import json
 import logging
 import posixpath
 import random
-import re
 import time
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -30,6 +30,7 @@ from catalog.readers import (
     ReadError,
     ReadSession,
     TargetNotFound,
+    check_target_allowed,
     parse_git_target,
     resolve_target,
     validate_target,
@@ -37,6 +38,7 @@ from catalog.readers import (
 from catalog.refs import EntityRef, RefError, parse_ref, ref_of
 from catalog.teams import teams_sync
 from catalog.validation import entity_relations, normalize_entity, validate_data_product, validate_entity
+from core.bulk import copy_rows, update_rows
 from core.yaml import YamlError, load_all
 
 logger = logging.getLogger(__name__)
@@ -96,7 +98,8 @@ class _Plan:
     invalid: dict[str, list[str]] = field(default_factory=dict)  # ref key -> errors (last good version kept)
     children: dict[tuple[str, str], str] = field(default_factory=dict)  # (type, target) -> presence
     errors: list[str] = field(default_factory=list)
-    keep_children: bool = False  # the file (or a Location document in it) could not be read: keep what it had
+    keep_children: bool = False  # a Location document in it is invalid: keep the child locations it had
+    failed_whole: bool = False  # unreadable or not YAML: every entity of the location keeps its last good version
 
 
 def next_refresh_time(now: datetime | None = None) -> datetime:
@@ -122,25 +125,30 @@ def claim_due_locations(*, limit: int) -> list[int]:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             """
-            UPDATE catalog_location SET next_refresh_at = now() + (%s + random() * %s) * interval '1 second'
+            UPDATE catalog_location
+            SET next_refresh_at = %(now)s + (%(low)s + random() * %(spread)s) * interval '1 second'
             WHERE id IN (
-                SELECT id FROM catalog_location WHERE next_refresh_at <= now()
-                ORDER BY next_refresh_at, id LIMIT %s FOR UPDATE SKIP LOCKED
+                SELECT id FROM catalog_location WHERE next_refresh_at <= %(now)s
+                ORDER BY next_refresh_at, id LIMIT %(limit)s FOR UPDATE SKIP LOCKED
             )
             RETURNING id
             """,
-            [low, high - low, limit],
+            # the clock, not now(): now() is when the surrounding transaction began
+            {"now": timezone.now(), "low": low, "spread": high - low, "limit": limit},
         )
         return sorted(row[0] for row in cursor.fetchall())
 
 
 def locations_process(location_ids: Iterable[int], *, session: ReadSession, force: bool = False) -> ProcessCounts:
-    """Process the given locations. Unchanged sources (same fingerprint, no errors to clear) are settled in
-    one query; each changed one is written in a transaction of its own. ``force`` re-reads and re-plans even
-    unchanged sources (manual refresh, trust changes)."""
+    """Process the given locations. Unchanged sources (same fingerprint, no errors to clear) are settled in one
+    query. The changed ones are planned one by one and written together in one transaction, each location's
+    writes complete or absent; when that transaction fails (a concurrent write raced it), each location is
+    written again in a transaction of its own so only the one concerned fails. ``force`` re-reads and
+    re-plans even unchanged sources (manual refresh, trust changes)."""
     counts = ProcessCounts()
     locations = list(Location.objects.filter(pk__in=list(location_ids)).order_by("pk"))
     settled: list[int] = []
+    changed: list[tuple[int, object]] = []
     for location in locations:
         counts.locations += 1
         previous = None if force or location.errors else location.source_fingerprint or None
@@ -148,11 +156,24 @@ def locations_process(location_ids: Iterable[int], *, session: ReadSession, forc
             result = session.read(location.type, location.target, previous=previous)
         except ReadError as exc:
             result = exc
-        if previous is not None and not isinstance(result, Exception) and result.unchanged:
+        if previous is not None and not isinstance(result, ReadError) and result.unchanged:
             settled.append(location.pk)
-            counts.unchanged += 1  # one location file holds about one entity in a large tree; counted per file
+            counts.unchanged += 1  # a location file holds about one entity in a large tree; counted per file
             continue
-        counts += _process_one(location.pk, result, session=session)
+        changed.append((location.pk, result))
+    if changed:
+        try:
+            with transaction.atomic():
+                counts += _process_batch(changed, session=session)
+        except DatabaseError:
+            logger.warning("catalog batch of %d locations failed; writing them one by one", len(changed))
+            for item in changed:
+                try:
+                    with transaction.atomic():
+                        counts += _process_batch([item], session=session)
+                except DatabaseError:
+                    logger.exception("catalog location %s could not be written", item[0])
+                    counts.failed += 1
     if settled:
         now = timezone.now()
         Location.objects.filter(pk__in=settled).update(last_attempt_at=now, last_success_at=now)
@@ -185,44 +206,53 @@ def location_process_tree(location: Location, *, budget_seconds: float, force: b
     return counts
 
 
-def _process_one(location_id: int, result, *, session: ReadSession) -> ProcessCounts:
-    with transaction.atomic():
-        location = Location.objects.select_for_update().filter(pk=location_id).first()
+@dataclass
+class _Outcome:
+    location: Location
+    plan: _Plan
+    fingerprint: str
+    revision: str
+
+
+def _process_batch(changed: list[tuple[int, object]], *, session: ReadSession) -> ProcessCounts:
+    now = timezone.now()
+    locked = {
+        location.pk: location
+        for location in Location.objects.select_for_update(of=("self",))
+        .select_related("registered_by")
+        .filter(pk__in=[pk for pk, _ in changed])
+        .order_by("pk")
+    }
+    outcomes = []
+    for pk, result in changed:
+        location = locked.get(pk)
         if location is None:
-            return ProcessCounts()  # unregistered meanwhile
-        now = timezone.now()
+            continue  # unregistered meanwhile
         location.last_attempt_at = now
-        if isinstance(result, TargetNotFound) and location.presence == LocationPresence.OPTIONAL:
-            plan, fingerprint, revision = _Plan(), "", ""
-        elif isinstance(result, ReadError):
-            location.errors = [f"{source_name(location)}: {result}"]
-            location.save(update_fields=["last_attempt_at", "errors"])
-            _mark_entity_errors(location, location.errors)
-            return ProcessCounts(failed=1)
-        else:
-            if result.content is None:  # changed since the fingerprint compare: read it whole
+        if not isinstance(result, ReadError) and result.content is None:
+            try:  # the source changed since its fingerprint was compared: read it whole
                 result = session.read(location.type, location.target, previous=None)
-            plan = _plan(location, result.content)
-            fingerprint, revision = result.fingerprint, result.revision
-        counts = _apply(location, plan, now=now, revision=revision)
-        location.errors = plan.errors
-        location.source_fingerprint = fingerprint
-        location.source_revision = revision
-        if not plan.errors:
+            except ReadError as exc:
+                result = exc
+        if isinstance(result, TargetNotFound) and location.presence == LocationPresence.OPTIONAL:
+            outcomes.append(_Outcome(location, _Plan(), "", ""))
+        elif isinstance(result, ReadError):
+            plan = _Plan(errors=[f"{source_name(location)}: {result}"], failed_whole=True)
+            outcomes.append(_Outcome(location, plan, location.source_fingerprint, location.source_revision))
+        else:
+            outcomes.append(_Outcome(location, _plan(location, result.content), result.fingerprint, result.revision))
+    counts = _apply(outcomes, now=now)
+    for outcome in outcomes:
+        location = outcome.location
+        location.errors = outcome.plan.errors
+        location.source_fingerprint, location.source_revision = outcome.fingerprint, outcome.revision
+        if not outcome.plan.errors:
             location.last_success_at = now
-        location.save(
-            update_fields=["last_attempt_at", "last_success_at", "errors", "source_fingerprint", "source_revision"]
-        )
-        return counts
-
-
-def _mark_entity_errors(location: Location, errors: list[str]) -> None:
-    """A location that cannot be read keeps serving its entities, each showing why it is stale."""
-    for entity in Entity.objects.filter(location=location, orphan=False).exclude(name=location.generated_entity_name):
-        if entity.errors != errors:
-            entity.errors = errors
-            entity.has_errors = True
-            entity.save(update_fields=["errors", "has_errors", "updated_at"])
+    update_rows(
+        [outcome.location for outcome in outcomes],
+        ["last_attempt_at", "last_success_at", "errors", "source_fingerprint", "source_revision"],
+    )
+    return counts
 
 
 def _plan(location: Location, content: bytes) -> _Plan:
@@ -232,11 +262,7 @@ def _plan(location: Location, content: bytes) -> _Plan:
         documents = load_all(content, source=source)
     except YamlError as exc:
         plan.errors.append(str(exc))
-        plan.keep_children = True
-        # the file's entities keep their last good version: mark every one of them as failing
-        for ref in Entity.objects.filter(location=location, orphan=False).values_list("ref", flat=True):
-            if not ref.endswith("/" + location.generated_entity_name):
-                plan.invalid[ref] = [str(exc)]
+        plan.failed_whole = True
         return plan
     for index, document in enumerate(documents):
         where = source if len(documents) == 1 else f"{source} (document {index + 1})"
@@ -261,7 +287,7 @@ def _plan_document(location: Location, document: object, source: str, plan: _Pla
         if ref is not None:
             plan.invalid.setdefault(ref.key, []).extend(errors)
         if isinstance(document, dict) and str(document.get("kind", "")).lower() == "location":
-            plan.keep_children = True
+            plan.keep_children = True  # its targets are unknown: keep the child locations it had
         return
     if ref.key in plan.valid:
         plan.errors.append(f"{source}: {ref.key} appears twice in this location; the first one is kept")
@@ -282,6 +308,9 @@ def _plan_children(location: Location, spec: dict, source: str, plan: _Plan) -> 
                 resolved = resolve_target(location.type, location.target, target)
             else:
                 resolved = validate_target(child_type, target)
+            # the trust rules of registering hold for targets too, with the rights of who registered the root
+            registrant = location.registered_by
+            check_target_allowed(child_type, resolved, is_staff=registrant is None or registrant.is_staff)
         except ReadError as exc:
             plan.errors.append(f"{source}: spec.targets[{index}] {exc}")
             continue
@@ -295,76 +324,134 @@ def document_hash(document: dict) -> str:
     return hashlib.sha256(json.dumps(document, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def _apply(location: Location, plan: _Plan, *, now: datetime, revision: str) -> ProcessCounts:
-    counts = ProcessCounts(failed=len(plan.invalid))
-    generated_ref = f"location:default/{location.generated_entity_name}"
-    refs = set(plan.valid) | set(plan.invalid)
-    existing = {
-        entity.ref: entity
-        for entity in Entity.objects.select_related("location").filter(Q(location=location) | Q(ref__in=refs))
-    }
+def _apply(outcomes: list[_Outcome], *, now: datetime) -> ProcessCounts:
+    """Compare the plans with what the catalog holds and write the difference, for a batch of locations in
+    bulk. Locations earlier in the batch come first when two emit the same entity."""
+    counts = ProcessCounts()
+    location_ids = {outcome.location.pk for outcome in outcomes}
+    refs_all = {key for outcome in outcomes for key in (*outcome.plan.valid, *outcome.plan.invalid)}
+    rows = Entity.objects.select_related("location").filter(Q(location_id__in=location_ids) | Q(ref__in=refs_all))
+    by_ref: dict[str, Entity] = {}
+    by_location: dict[int, list[Entity]] = defaultdict(list)
+    for entity in rows:
+        by_ref[entity.ref] = entity
+        if entity.location_id in location_ids:
+            by_location[entity.location_id].append(entity)
+    children: dict[int, dict[tuple[str, str], Location]] = defaultdict(dict)
+    for child in Location.objects.filter(parent_id__in=location_ids):
+        children[child.parent_id][(child.type, child.target)] = child
+
+    claimed: dict[str, Location] = {}
     touched_docs: list[dict] = []
     to_create: list[Entity] = []
-    to_update: list[Entity] = []
-    for key, emitted in plan.valid.items():
-        entity = existing.get(key)
-        if entity is not None and entity.location_id not in (None, location.pk) and not entity.orphan:
-            plan.errors.append(
-                f"{source_name(location)}: {key} conflicts with the same entity from location"
-                f" {entity.location}; the first one is kept"
-            )
-            counts.failed += 1
-            continue
-        if entity is None:
-            entity = _new_entity(emitted, location, revision)
-            to_create.append(entity)
-            counts.added += 1
+    to_update: dict[int, Entity] = {}
+    gone_children: list[Location] = []
+    new_children: list[tuple[Location, _Plan, str, str, str]] = []
+    for outcome in outcomes:
+        location, plan = outcome.location, outcome.plan
+        touched_before = len(touched_docs)
+        generated_ref = f"location:default/{location.generated_entity_name}"
+        own = [entity for entity in by_location[location.pk] if not entity.orphan and entity.ref != generated_ref]
+        if plan.failed_whole:  # unreadable: every entity keeps its last good version, showing why it is stale
+            plan.invalid.update({entity.ref: list(plan.errors) for entity in own})
+        counts.failed += len(plan.invalid)
+        for key, emitted in plan.valid.items():
+            entity = by_ref.get(key)
+            first = claimed.get(key)
+            if first is None and entity is not None and entity.location_id != location.pk and not entity.orphan:
+                first = entity.location
+            if first is not None and first.pk != location.pk:
+                plan.errors.append(
+                    f"{source_name(location)}: {key} conflicts with the same entity from location {first};"
+                    " the first one is kept"
+                )
+                counts.failed += 1
+                continue
+            claimed[key] = location
+            if entity is None:
+                entity = _new_entity(emitted, location, outcome.revision)
+                by_ref[key] = entity
+                to_create.append(entity)
+                touched_docs.append(entity.document)
+                counts.added += 1
+                continue
+            same = entity.result_hash == emitted.result_hash and entity.location_id == location.pk
+            if same and not entity.orphan and not entity.errors:
+                counts.unchanged += 1
+                continue
+            if not same:
+                touched_docs.append(entity.document)  # its former data product, if it moved
+            _fill_entity(entity, emitted, location, outcome.revision)
+            to_update[id(entity)] = entity
             touched_docs.append(entity.document)
-            continue
-        same = entity.result_hash == emitted.result_hash and entity.location_id == location.pk
-        if same and not entity.orphan and not entity.errors:
-            counts.unchanged += 1
-            continue
-        if not same:
-            touched_docs.append(entity.document)  # its former data product, if it moved
-        _fill_entity(entity, emitted, location, revision)
-        to_update.append(entity)
-        touched_docs.append(entity.document)
-        counts.updated += 1
-    for key, errors in plan.invalid.items():
-        entity = existing.get(key)
-        if entity is not None and entity.location_id == location.pk and entity.errors != errors:
-            entity.errors = errors
-            entity.has_errors = True
-            to_update.append(entity)
-    to_orphan = [
-        entity
-        for key, entity in existing.items()
-        if entity.location_id == location.pk and not entity.orphan and key not in refs and key != generated_ref
-    ]
-    for entity in to_orphan:
-        entity.orphan, entity.orphaned_at = True, now
-        to_update.append(entity)
-        touched_docs.append(entity.document)
-    counts.orphaned = len(to_orphan)
+            counts.updated += 1
+        for key, errors in plan.invalid.items():
+            entity = by_ref.get(key)
+            if entity is not None and entity.location_id == location.pk and entity.errors != errors:
+                entity.errors, entity.has_errors = errors, True
+                to_update[id(entity)] = entity
+        emitted_refs = set(plan.valid) | set(plan.invalid)
+        for entity in own:
+            if entity.ref not in emitted_refs:
+                entity.orphan, entity.orphaned_at = True, now
+                to_update[id(entity)] = entity
+                touched_docs.append(entity.document)
+                counts.orphaned += 1
+        if not (plan.failed_whole or plan.keep_children):
+            current = children[location.pk]
+            gone_children += [child for key, child in current.items() if key not in plan.children]
+            new_children += [
+                (location, plan, type_, target, presence)
+                for (type_, target), presence in plan.children.items()
+                if (type_, target) not in current
+            ]
+            for (type_, target), presence in plan.children.items():
+                child = current.get((type_, target))
+                if child is not None and child.presence != presence:
+                    Location.objects.filter(pk=child.pk).update(presence=presence)
+        counts.teams_changed |= location.trusted and _has_team_kinds(touched_docs[touched_before:])
 
     if to_create:
-        Entity.objects.bulk_create(to_create)
+        Entity.objects.bulk_create(to_create, batch_size=1000)
     if to_update:
-        for entity in to_update:
+        for entity in to_update.values():
             entity.updated_at = now
-        Entity.objects.bulk_update(to_update, ENTITY_WRITE_FIELDS)
-    rewritten = to_create + [entity for entity in to_update if entity.ref in plan.valid]
+        update_rows(list(to_update.values()), ENTITY_WRITE_FIELDS)
+    rewritten = to_create + [entity for entity in to_update.values() if entity.ref in claimed and not entity.orphan]
     if rewritten:
         _write_derived(rewritten)
-    _sync_children(location, plan, now=now)
+    if gone_children:
+        locations_delete(gone_children, now=now)
+    if new_children:
+        _children_create(new_children, now=now)
     dp_keys = _data_product_keys(touched_docs)
     if dp_keys:
         data_products_check(dp_keys)
-    counts.teams_changed = location.trusted and any(
-        str(doc.get("kind", "")).lower() in TEAM_KINDS for doc in touched_docs
-    )
     return counts
+
+
+def _children_create(new_children: list[tuple[Location, _Plan, str, str, str]], *, now: datetime) -> None:
+    """Child locations for new targets, first-come: a target already registered elsewhere is an error on the
+    location that names it."""
+    taken = set(Location.objects.filter(target__in={child[3] for child in new_children}).values_list("type", "target"))
+    rows = []
+    for parent, plan, type_, target, presence in new_children:
+        if (type_, target) in taken:
+            plan.errors.append(f"{source_name(parent)}: target {type_}:{target} is already registered elsewhere")
+            continue
+        taken.add((type_, target))
+        rows.append(
+            Location(
+                type=type_,
+                target=target,
+                parent=parent,
+                presence=presence,
+                registered_by_id=parent.registered_by_id,
+                trusted=parent.trusted,
+                next_refresh_at=now,
+            )
+        )
+    Location.objects.bulk_create(rows, batch_size=1000)
 
 
 def _has_team_kinds(documents: list[dict]) -> bool:
@@ -394,30 +481,23 @@ def _fill_entity(entity: Entity, emitted: _Emitted, location: Location, revision
     spec = emitted.document.get("spec") if isinstance(emitted.document.get("spec"), dict) else {}
     words = [metadata.get("name"), metadata.get("title"), metadata.get("description"), spec.get("type")]
     words += [tag for tag in metadata.get("tags") or [] if isinstance(tag, str)]
-    text = " ".join(str(word) for word in words if word).lower()
-    # as written (for substring search) and split into words (for the full-text index's prefix search)
-    entity.search_text = f"{text} {re.sub(r'[^a-z0-9]+', ' ', text)}"
+    entity.search_text = " ".join(str(word) for word in words if word).lower()
 
 
 def _write_derived(entities: list[Entity]) -> None:
-    """Replace the relations and search rows of entities whose document changed."""
+    """Replace the relations and search rows of entities whose document changed (COPY: the hot path of ingest)."""
     ids = [entity.pk for entity in entities]
     Relation.objects.filter(originating_id__in=ids).delete()
     EntitySearch.objects.filter(entity_id__in=ids).delete()
-    relations: list[Relation] = []
-    rows: list[EntitySearch] = []
+    relations: list[tuple] = []
+    rows: list[tuple] = []
     for entity in entities:
         triples = entity_relations(entity.document)
-        relations += [
-            Relation(originating_id=entity.pk, source_ref=source, type=type_, target_ref=target)
-            for source, type_, target in triples
-        ]
-        outgoing = [(f"relations.{type_.lower()}", target) for source, type_, target in triples if source == entity.ref]
-        rows += [
-            EntitySearch(entity_id=entity.pk, key=key, value=value) for key, value in search_rows(entity, outgoing)
-        ]
-    Relation.objects.bulk_create(relations, batch_size=2000)
-    EntitySearch.objects.bulk_create(rows, batch_size=2000)
+        relations += [(entity.pk, source, kind, target) for source, kind, target in triples]
+        outgoing = [(f"relations.{kind.lower()}", target) for source, kind, target in triples if source == entity.ref]
+        rows += [(entity.pk, key, value) for key, value in search_rows(entity, outgoing)]
+    copy_rows(Relation, ["originating_id", "source_ref", "type", "target_ref"], relations)
+    copy_rows(EntitySearch, ["entity_id", "key", "value"], rows)
 
 
 def search_rows(entity: Entity, relations: list[tuple[str, str]]) -> list[tuple[str, str | None]]:
@@ -443,34 +523,6 @@ def search_rows(entity: Entity, relations: list[tuple[str, str]]) -> list[tuple[
     for key, target in relations:
         rows[(key, target)] = None
     return list(rows)
-
-
-def _sync_children(location: Location, plan: _Plan, *, now: datetime) -> None:
-    if plan.keep_children:
-        return
-    current = {(child.type, child.target): child for child in location.children.all()}
-    gone = [child for key, child in current.items() if key not in plan.children]
-    if gone:
-        locations_delete(gone, now=now)
-    for (type_, target), presence in plan.children.items():
-        child = current.get((type_, target))
-        if child is not None:
-            if child.presence != presence:
-                Location.objects.filter(pk=child.pk).update(presence=presence)
-            continue
-        taken = Location.objects.filter(type=type_, target=target).first()
-        if taken is not None:
-            plan.errors.append(f"{source_name(location)}: target {type_}:{target} is already registered as {taken}")
-            continue
-        Location.objects.create(
-            type=type_,
-            target=target,
-            parent=location,
-            presence=presence,
-            registered_by_id=location.registered_by_id,
-            trusted=location.trusted,
-            next_refresh_at=now,
-        )
 
 
 def locations_delete(locations: list[Location], *, now: datetime, delete_entities: bool = False) -> None:

@@ -10,6 +10,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Lower
+from django.db.models.lookups import Exact
 
 from catalog.models import Entity, EntitySearch, Location, Relation
 from catalog.refs import RefError, parse_ref
@@ -89,7 +91,14 @@ def parse_order(param: str) -> tuple[str, str]:
     return name.strip().lower(), direction
 
 
+# Keys held in the entity's own columns: filtered and ordered through the index on their lower-cased values.
+_COLUMNS = {"kind": "kind", "metadata.namespace": "namespace", "metadata.name": "name"}
+_DEFAULT_ORDER = (Lower("kind"), Lower("namespace"), Lower("name"))
+
+
 def _condition(key: str, value: str | None) -> Q:
+    if key in _COLUMNS and value is not None:
+        return Q(Exact(Lower(_COLUMNS[key]), value))
     rows = EntitySearch.objects.filter(entity=OuterRef("pk"), key=key)
     if value is not None:
         rows = rows.filter(value=value)
@@ -121,7 +130,7 @@ def entity_queryset(query: EntityQuery) -> QuerySet[Entity]:
         value = EntitySearch.objects.filter(entity=OuterRef("pk"), key=name).order_by("value").values("value")[:1]
         entities = entities.annotate(**{alias: Subquery(value)})
         ordering.append(f"-{alias}" if direction == "desc" else alias)
-    return entities.order_by(*ordering, "kind", "namespace", "name", "pk")
+    return entities.order_by(*ordering, *_DEFAULT_ORDER)
 
 
 @dataclass

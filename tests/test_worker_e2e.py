@@ -6,35 +6,20 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import quote, urlencode
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.urls import reverse
 
 from core.choices import ProcessRole
 from core.models import ProcessHeartbeat
 from core.tasks import purge_stale_heartbeats
+from core.testing.database import subprocess_database_url
 from core.testing.factories import ProcessHeartbeatFactory
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 WAIT_SECONDS = 30
 STOP_SECONDS = 20
-
-
-def _test_database_url() -> str:
-    """The test database as a DATABASE_URL, for the worker: another process, so it gets no pytest-django."""
-    connection.ensure_connection()
-    db = connection.settings_dict
-    user, name = quote(db["USER"] or "", safe=""), quote(db["NAME"], safe="")
-    host, port = db["HOST"], str(db["PORT"] or "")
-    if host.startswith("/"):
-        query = {"host": host, **({"port": port} if port else {})}
-        return f"postgresql://{user}@/{name}?{urlencode(query)}"
-    password = quote(db["PASSWORD"] or "", safe="")
-    netloc = f"[{host}]" if ":" in host else host
-    return f"postgresql://{user}:{password}@{netloc}{f':{port}' if port else ''}/{name}"
 
 
 class Worker:
@@ -68,7 +53,7 @@ def worker(transactional_db, tmp_path):
         **os.environ,
         "MESHFORGE_DATA_DIR": str(settings.MESHFORGE_DATA_DIR),
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": _test_database_url(),
+        "DATABASE_URL": subprocess_database_url(),
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("MESHFORGE_TEST_OWNS_DATA_DIR", None)
