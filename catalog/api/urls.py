@@ -1,3 +1,25 @@
+"""Backstage's catalog paths (no trailing slashes, as Backstage clients call them) under /api/catalog/."""
+
+from django.urls import path, re_path
+
+from catalog.api import views
+
 app_name = "catalog-api"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("entities/by-query", views.EntitiesByQueryView.as_view(), name="entities_by_query"),
+    path(
+        "entities/by-name/<str:kind>/<str:namespace>/<str:name>",
+        views.EntityByNameView.as_view(),
+        name="entity_by_name",
+    ),
+    path("entities/by-uid/<str:uid>", views.EntityByUidView.as_view(), name="entity_by_uid"),
+    path("entities/by-refs", views.EntitiesByRefsView.as_view(), name="entities_by_refs"),
+    path("entity-facets", views.EntityFacetsView.as_view(), name="entity_facets"),
+    path("refresh", views.RefreshView.as_view(), name="refresh"),
+    path("validate-entity", views.ValidateEntityView.as_view(), name="validate_entity"),
+    path("locations", views.LocationListView.as_view(), name="location_list"),
+    path("locations/<int:pk>", views.LocationDetailView.as_view(), name="location_detail"),
+    path("locations/<int:pk>/trust", views.LocationTrustView.as_view(), name="location_trust"),
+    re_path(r"^.*$", views.NotFoundView.as_view(), name="not_found"),
+]

@@ -1,0 +1,454 @@
+"""The catalog REST API: Backstage's catalog paths and shapes under ``/api/catalog/`` (PRODUCT §3.4), plus
+``POST locations/{id}/trust``. Views parse the request, call one selector or service, and render."""
+
+from __future__ import annotations
+
+import posixpath
+import uuid
+from urllib.parse import urlsplit
+
+from django.core import signing
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound, ParseError, ValidationError
+from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalog import selectors, services
+from catalog.api import serializers as s
+from catalog.api.exceptions import BackstageErrorsMixin
+from catalog.filtersets import LocationFilterSet
+from catalog.models import Entity, Location
+from catalog.processing import location_subtree_ids
+from catalog.readers import InvalidTarget, validate_target
+from catalog.selectors import DEFAULT_LIMIT, MAX_LIMIT, EntityQuery, QueryError
+from catalog.validation import validate_entity
+
+MAX_CONDITIONS = 100  # filter conditions over all `filter` parameters: each is a subquery
+MAX_ORDER_FIELDS = 10
+MAX_FACETS = 20
+MAX_FULL_TEXT_FIELDS = 20
+MAX_PARAM_LENGTH = 1000
+MAX_CURSOR_LENGTH = 20_000
+
+# Cursors carry the whole query; signing them makes a tampered one a clear 400 instead of another query.
+CURSOR_SIGNER = signing.Signer(salt="catalog.api.entities-by-query")
+
+ERRORS = {code: OpenApiResponse(s.ErrorSerializer, description=text) for code, text in {
+    400: "InputError: the message names the bad parameter or field.",
+    401: "AuthenticationError",
+    403: "NotAllowedError",
+    404: "NotFoundError",
+    409: "ConflictError",
+}.items()}  # fmt: skip
+
+
+def errors(*codes: int) -> dict:
+    return {code: ERRORS[code] for code in (401, *codes)}
+
+
+FILTER_PARAM = OpenApiParameter(
+    "filter",
+    str,
+    many=True,
+    description="`key=value,key2=value2` (AND); repeat for OR. A bare `key` matches entities that have it. "
+    "Keys are dotted paths (`kind`, `spec.type`, `metadata.tags`, `relations.ownedBy`); case-insensitive.",
+)
+FIELDS_PARAM = OpenApiParameter(
+    "fields",
+    str,
+    many=True,
+    description="Comma-separated dotted paths to keep in each item, e.g. `kind,metadata.name`.",
+)
+
+
+class JSONBodyParser(JSONParser):
+    """JSON bodies only, as Backstage's catalog takes them; absurd nesting is a 400 rather than a crash."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - the document is nested too deeply") from None
+
+
+class CatalogAPIView(BackstageErrorsMixin, APIView):
+    parser_classes = [JSONBodyParser]
+
+
+def _text(param: str, value: str) -> str:
+    """A query parameter as text PostgreSQL can compare: refuse NUL and absurd lengths by name."""
+    if "\x00" in value:
+        raise QueryError(param, "must not contain NUL characters")
+    if len(value) > MAX_PARAM_LENGTH:
+        raise QueryError(param, f"is longer than {MAX_PARAM_LENGTH} characters")
+    return value
+
+
+def _params(request: Request, name: str) -> list[str]:
+    return [_text(name, value) for value in request.query_params.getlist(name)]
+
+
+def _filters(request: Request) -> list[list[tuple[str, str | None]]]:
+    filters = [selectors.parse_filter(value) for value in _params(request, "filter")]
+    if sum(len(group) for group in filters) > MAX_CONDITIONS:
+        raise QueryError("filter", f"at most {MAX_CONDITIONS} conditions in all")
+    return filters
+
+
+def _limit(request: Request) -> int:
+    raw = request.query_params.get("limit")
+    if raw is None or raw == "":
+        return DEFAULT_LIMIT
+    if not raw.strip().isascii() or not raw.strip().isdigit():
+        raise QueryError("limit", f"expected a whole number from 0 to {MAX_LIMIT}, got {raw[:50]!r}")
+    return min(int(raw), MAX_LIMIT)  # as page sizes go, a larger limit is served at the maximum
+
+
+def _fields(request: Request) -> list[str]:
+    return s.parse_fields(_params(request, "fields"))
+
+
+def _comma_list(request: Request, name: str, maximum: int) -> list[str]:
+    values = [part.strip() for value in _params(request, name) for part in value.split(",") if part.strip()]
+    if len(values) > maximum:
+        raise QueryError(name, f"at most {maximum} values")
+    return values
+
+
+def _query_from_params(request: Request, limit: int) -> EntityQuery:
+    order = [selectors.parse_order(value) for value in _params(request, "orderField")]
+    if len(order) > MAX_ORDER_FIELDS:
+        raise QueryError("orderField", f"at most {MAX_ORDER_FIELDS} fields")
+    return EntityQuery(
+        filters=_filters(request),
+        order=order,
+        full_text_term=next(reversed(_params(request, "fullTextFilterTerm")), ""),
+        full_text_fields=_comma_list(request, "fullTextFilterFields", MAX_FULL_TEXT_FIELDS),
+        limit=limit,
+    )
+
+
+def _query_from_cursor(cursor: str, limit: int) -> EntityQuery:
+    invalid = QueryError("cursor", "is not a cursor this server gave out")
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise invalid
+    try:
+        query = EntityQuery.from_cursor(CURSOR_SIGNER.unsign(cursor), limit=limit)
+    except signing.BadSignature:
+        raise invalid from None
+    except (OverflowError, RecursionError):  # not expected from a signed cursor; never a 500 all the same
+        raise invalid from None
+    return query
+
+
+def _sign(cursor: str | None) -> str | None:
+    return CURSOR_SIGNER.sign(cursor) if cursor else None
+
+
+class EntitiesByQueryView(CatalogAPIView):
+    """Entities matching filters and a full-text term, ordered and paged with cursors."""
+
+    @extend_schema(
+        operation_id="catalog_entities_by_query",
+        parameters=[
+            FILTER_PARAM,
+            FIELDS_PARAM,
+            OpenApiParameter(
+                "limit", int, description=f"Items per page, default {DEFAULT_LIMIT}, at most {MAX_LIMIT}."
+            ),
+            OpenApiParameter("orderField", str, many=True, description="`field[,asc|desc]`, repeatable."),
+            OpenApiParameter("fullTextFilterTerm", str, description="Case-insensitive substring to look for."),
+            OpenApiParameter(
+                "fullTextFilterFields", str, description="Comma-separated fields the term is looked for in."
+            ),
+            OpenApiParameter("cursor", str, description="From `pageInfo`; the query is then taken from the cursor."),
+        ],
+        responses={200: s.EntityQueryResponseSerializer, **errors(400)},
+    )
+    def get(self, request: Request) -> Response:
+        limit = _limit(request)
+        fields = _fields(request)
+        cursor = request.query_params.get("cursor")
+        query = _query_from_cursor(cursor, limit) if cursor else _query_from_params(request, limit)
+        page = selectors.entity_query(query)
+        page_info = {"nextCursor": _sign(page.next_cursor), "prevCursor": _sign(page.prev_cursor)}
+        return Response(
+            {
+                "items": [s.project(s.entity_json(entity), fields) for entity in page.items],
+                "totalItems": page.total,
+                "pageInfo": {key: value for key, value in page_info.items() if value},
+            }
+        )
+
+
+def _entity_or_404(entity: Entity | None, what: str) -> Entity:
+    if entity is None:
+        raise NotFound(f"No entity {what}")
+    return entity
+
+
+class EntityByNameView(CatalogAPIView):
+    @extend_schema(operation_id="catalog_entity_by_name", responses={200: s.EntitySerializer, **errors(404)})
+    def get(self, request: Request, kind: str, namespace: str, name: str) -> Response:
+        what = f"named {kind}:{namespace}/{name}"
+        if any("\x00" in part or len(part) > 63 for part in (kind, namespace, name)):
+            raise NotFound("No entity with that name")  # no entity has such a name part: spare the query
+        entity = selectors.entity_get_by_name(kind=kind, namespace=namespace, name=name)
+        return Response(s.entity_json(_entity_or_404(entity, what)))
+
+
+class EntityByUidView(CatalogAPIView):
+    def _get(self, uid: str) -> Entity:
+        try:
+            entity = selectors.entity_get_by_uid(uid=uuid.UUID(uid))
+        except ValueError:
+            entity = None
+        return _entity_or_404(entity, f"with uid {uid[:100]}")
+
+    @extend_schema(operation_id="catalog_entity_by_uid", responses={200: s.EntitySerializer, **errors(404)})
+    def get(self, request: Request, uid: str) -> Response:
+        return Response(s.entity_json(self._get(uid)))
+
+    @extend_schema(
+        operation_id="catalog_entity_by_uid_delete",
+        description="Delete an orphaned entity now; a live entity answers 409 (remove it from its file instead).",
+        responses={204: None, **errors(404, 409)},
+    )
+    def delete(self, request: Request, uid: str) -> Response:
+        services.entity_delete(entity=self._get(uid), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class EntitiesByRefsView(CatalogAPIView):
+    @extend_schema(
+        operation_id="catalog_entities_by_refs",
+        parameters=[FIELDS_PARAM],
+        request=s.EntitiesByRefsRequestSerializer,
+        responses={200: s.EntitiesByRefsResponseSerializer, **errors(400)},
+    )
+    def post(self, request: Request) -> Response:
+        body = s.EntitiesByRefsRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        fields = s.parse_fields([*_params(request, "fields"), *body.validated_data.get("fields", [])])
+        entities = selectors.entities_by_refs(body.validated_data["entityRefs"])
+        return Response({"items": [entity and s.project(s.entity_json(entity), fields) for entity in entities]})
+
+
+class EntityFacetsView(CatalogAPIView):
+    @extend_schema(
+        operation_id="catalog_entity_facets",
+        parameters=[
+            OpenApiParameter("facet", str, many=True, required=True, description="A dotted path, repeatable."),
+            FILTER_PARAM,
+        ],
+        responses={200: s.EntityFacetsResponseSerializer, **errors(400)},
+    )
+    def get(self, request: Request) -> Response:
+        facets = _params(request, "facet")
+        if not facets or not all(facet.strip() for facet in facets):
+            raise QueryError("facet", "give at least one non-empty facet, e.g. facet=kind")
+        if len(facets) > MAX_FACETS:
+            raise QueryError("facet", f"at most {MAX_FACETS} facets")
+        filters = _filters(request)
+        query = EntityQuery(filters=filters) if filters else None
+        return Response({"facets": selectors.entity_facets(facets=facets, query=query)})
+
+
+class RefreshView(CatalogAPIView):
+    @extend_schema(
+        operation_id="catalog_refresh",
+        description="Re-read, at once, the location that emitted the entity.",
+        request=s.RefreshRequestSerializer,
+        responses={200: s.RefreshResponseSerializer, **errors(400, 404)},
+    )
+    def post(self, request: Request) -> Response:
+        body = s.RefreshRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        ref = body.validated_data["entityRef"]
+        entity = _entity_or_404(selectors.entity_get_by_ref(ref), f"with ref {ref[:200]}")
+        counts = services.entity_refresh(entity=entity, actor=request.user)
+        return Response(counts.as_dict())
+
+
+def _source_name(location_ref: str) -> str:
+    """The file name that messages name, from a ``type:target`` location ref: ``…/catalog-info.yaml``."""
+    _, _, target = location_ref.partition(":")
+    parts = urlsplit(target)
+    path = parts.fragment.rpartition(":")[2] if parts.fragment else parts.path  # git: <url>#<branch>:<path>
+    return posixpath.basename(path.rstrip("/")) or target
+
+
+class ValidateEntityView(CatalogAPIView):
+    @extend_schema(
+        operation_id="catalog_validate_entity",
+        description="Check an entity against the catalog's rules without storing it. 200 `{}` when valid.",
+        request=s.ValidateEntityRequestSerializer,
+        responses={
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description="Valid: an empty object."),
+            400: OpenApiResponse(
+                s.ValidateEntityErrorsSerializer,
+                description="Invalid entity: one InputError per broken rule. A malformed request gets the error body.",
+            ),
+            401: ERRORS[401],
+        },
+    )
+    def post(self, request: Request) -> Response:
+        body = s.ValidateEntityRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        problems = validate_entity(body.validated_data["entity"], source=_source_name(body.validated_data["location"]))
+        if problems:
+            return Response(
+                {"errors": [{"name": "InputError", "message": message} for message in problems]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        return Response({})
+
+
+def _dry_run(request: Request) -> bool:
+    raw = request.query_params.get("dryRun", "").strip().lower()
+    if raw in ("", "false", "0", "no"):
+        return False
+    if raw in ("true", "1", "yes"):
+        return True
+    raise QueryError("dryRun", f"expected true or false, got {raw[:50]!r}")
+
+
+def _location_entities(location: Location) -> list[Entity]:
+    entities = list(
+        Entity.objects.filter(location__in=location_subtree_ids([location.pk]))
+        .exclude(name=location.generated_entity_name)
+        .order_by("kind", "namespace", "name")
+    )
+    selectors.relations_attach(entities)
+    return entities
+
+
+def _existing(type: str, target: str) -> Location | None:
+    try:
+        target = validate_target(type, target)
+    except InvalidTarget:
+        return None
+    return selectors.location_list().filter(type=type, target=target).first()
+
+
+class LocationListView(BackstageErrorsMixin, GenericAPIView):
+    """Registered locations (and the ones their targets produced), and registering a new one."""
+
+    parser_classes = [JSONBodyParser]
+    serializer_class = s.LocationCreateRequestSerializer  # the body of POST (OPTIONS and the browsable API)
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = LocationFilterSet
+    pagination_class = None  # Backstage answers the whole list
+
+    def get_queryset(self):
+        return selectors.location_list()
+
+    @extend_schema(
+        operation_id="catalog_locations_list",
+        description="Every location, each wrapped in `data` as Backstage lists them, with Meshforge's state.",
+        responses={200: s.LocationItemSerializer(many=True), **errors(400)},
+    )
+    def get(self, request: Request) -> Response:
+        locations = self.filter_queryset(self.get_queryset())
+        return Response(s.LocationItemSerializer(locations, many=True).data)
+
+    @extend_schema(
+        operation_id="catalog_locations_create",
+        description="Register a location and process it at once. With `dryRun=true` nothing is kept: the answer "
+        "(200) shows what registering would add and the errors it would record.",
+        parameters=[OpenApiParameter("dryRun", bool, description="Preview only.")],
+        request=s.LocationCreateRequestSerializer,
+        responses={
+            201: s.LocationCreateResponseSerializer,
+            200: OpenApiResponse(s.LocationCreateResponseSerializer, description="Dry run."),
+            **errors(400, 403, 409),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        dry_run = _dry_run(request)
+        body = s.LocationCreateRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        type, target = body.validated_data["type"], body.validated_data["target"]
+        try:
+            result = services.location_register(type=type, target=target, actor=request.user, dry_run=dry_run)
+        except ValueError as exc:
+            field, _, message = str(exc).partition(": ")
+            raise ValidationError({field: [message]} if message else [str(exc)]) from exc
+        except services.CatalogConflict:
+            existing = _existing(type, target) if dry_run else None
+            if existing is None:
+                raise
+            # As Backstage: a dry run of a registered location says so and shows what it holds.
+            return Response(
+                {
+                    "location": s.LocationSerializer(existing).data,
+                    "entities": [s.entity_json(entity) for entity in _location_entities(existing)],
+                    "exists": True,
+                    "errors": [*existing.errors],
+                }
+            )
+        if not dry_run:
+            selectors.relations_attach(result.entities)
+        data = {
+            "location": s.LocationSerializer(result.location).data,
+            "entities": [s.entity_json(entity) for entity in result.entities],
+            "errors": result.errors,
+        }
+        if dry_run:
+            data["exists"] = False
+        return Response(data, status=status.HTTP_200_OK if dry_run else status.HTTP_201_CREATED)
+
+
+def _location_or_404(pk: int) -> Location:
+    location = selectors.location_list().filter(pk=pk).first()
+    if location is None:
+        raise NotFound(f"No location with id {pk}")
+    return location
+
+
+class LocationDetailView(CatalogAPIView):
+    @extend_schema(operation_id="catalog_location", responses={200: s.LocationSerializer, **errors(404)})
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(s.LocationSerializer(_location_or_404(pk)).data)
+
+    @extend_schema(
+        operation_id="catalog_location_delete",
+        description="Unregister a location: it, the locations its targets produced and their entities go. "
+        "Staff or the person who registered it only.",
+        responses={204: None, **errors(403, 404, 409)},
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        services.location_unregister(location=_location_or_404(pk), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LocationTrustView(CatalogAPIView):
+    @extend_schema(
+        operation_id="catalog_location_trust",
+        description="Meshforge: mark a registered location trusted (templates and team membership are honoured "
+        "only from trusted locations) or not, and re-process it. Staff only.",
+        request=s.LocationTrustRequestSerializer,
+        responses={200: s.LocationSerializer, **errors(400, 403, 404, 409)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        body = s.LocationTrustRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        location = _location_or_404(pk)
+        services.location_trust_set(location=location, trusted=body.validated_data["trusted"], actor=request.user)
+        return Response(s.LocationSerializer(_location_or_404(pk)).data)
+
+
+@extend_schema(exclude=True)
+class NotFoundView(CatalogAPIView):
+    """Any other path under /api/catalog/: a 404 in Backstage's shape (after authentication, as the rest)."""
+
+    def dispatch_404(self, request: Request, *args, **kwargs) -> Response:
+        raise NotFound(f"No such catalog endpoint: {request.method} {request.path}")
+
+    get = post = put = patch = delete = head = options = dispatch_404
