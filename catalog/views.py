@@ -1,9 +1,315 @@
-from django.http import HttpRequest, HttpResponse
-from django.views.decorators.http import require_GET
+"""The catalog's pages (PRODUCT §3, §9): the entity list with its filters and errors, the entity page with its
+Refresh button, the locations (refresh, trust, unregister) and "Register existing entity". Views parse input,
+call one service or selector and render; htmx requests get the fragment of the same URL."""
 
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import yaml
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from catalog import selectors, services
+from catalog.filtersets import EntityFilterSet, LocationFilterSet
+from catalog.forms import LocationRegisterForm
+from catalog.models import Entity, Location
+from catalog.processing import ProcessCounts, location_subtree_ids
+from catalog.refs import RefError, parse_ref
 from core.htmx import render_page
+
+PAGE_SIZE = 50
+LOCATION_ERRORS_SHOWN = 10
+# Facet values are stored lower-cased; show the kinds people write.
+KIND_LABELS = {
+    kind.lower(): kind
+    for kind in (
+        *("Domain", "System", "Component", "Resource", "API", "Group", "User", "Location", "Template"),
+        *("EditTemplate", "ReverseProvisioningTemplate", "AccessControlRequestTemplate"),
+    )
+}
+# What a row of the entity list reads: everything it shows comes from these columns (title, owner and type
+# from the document), so a page costs the same queries for 3 entities or 50.
+ENTITY_ROW_FIELDS = ("kind", "namespace", "name", "document", "has_errors", "orphan")
+LINK_SCHEMES = ("http", "https", "mailto")
+# The document is stored as jsonb, which keeps no key order: show the envelope in the order people write it.
+ENVELOPE_ORDER = ("apiVersion", "kind", "metadata", "spec")
+METADATA_ORDER = ("name", "namespace", "title", "description", "labels", "annotations", "tags", "links")
+
+
+def _wants_fragment(request: HttpRequest) -> bool:
+    """The same test as ``render_page``: skip the work of the parts of the page a fragment does not show."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx and not htmx.boosted)
+
+
+def _entity_url(ref: str) -> str | None:
+    """The entity page of a canonical ``kind:namespace/name`` ref."""
+    kind, _, rest = ref.partition(":")
+    namespace, _, name = rest.partition("/")
+    if not (kind and namespace and name):
+        return None
+    return reverse("catalog:entity_detail", kwargs={"kind": kind, "namespace": namespace, "name": name})
+
+
+def _in_order(mapping: dict, order: tuple[str, ...]) -> dict:
+    return {key: mapping[key] for key in order if key in mapping} | {
+        key: value for key, value in mapping.items() if key not in order
+    }
+
+
+def _document_yaml(document: dict) -> str:
+    document = _in_order(document, ENVELOPE_ORDER)
+    if isinstance(document.get("metadata"), dict):
+        document["metadata"] = _in_order(document["metadata"], METADATA_ORDER)
+    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+
+
+def _counts_text(counts: ProcessCounts) -> str:
+    return (
+        f"{counts.added} added, {counts.updated} updated, {counts.unchanged} unchanged, "
+        f"{counts.failed} failed, {counts.orphaned} orphaned"
+    )
+
+
+# --- Entities ------------------------------------------------------------------------------------------------
+
+
+def _facet_options(facet: list[dict], selected: str, labels: dict[str, str] | None = None) -> list[dict]:
+    selected = selected.strip().lower()
+    options = [
+        {
+            "value": row["value"],
+            "label": (labels or {}).get(row["value"], row["value"]),
+            "count": row["count"],
+            "selected": row["value"] == selected,
+        }
+        for row in facet
+    ]
+    if selected and not any(option["selected"] for option in options):
+        options.append({"value": selected, "label": selected, "count": 0, "selected": True})
+    return options
 
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render_page(request, "catalog/home.html")
+    """The entity list: filters with facet counts, search as you type, pages of 50, and where the errors are."""
+    filterset = EntityFilterSet(request.GET, queryset=Entity.objects.only(*ENTITY_ROW_FIELDS))
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"filterset": filterset, "page": page, "fragment": _wants_fragment(request)}
+    if not context["fragment"]:
+        facets = selectors.entity_facets(facets=["kind", "spec.type"])
+        locations_with_errors = selectors.location_list().exclude(errors=[])
+        context |= {
+            "kind_options": _facet_options(facets["kind"], request.GET.get("kind", ""), KIND_LABELS),
+            "type_options": _facet_options(facets["spec.type"], request.GET.get("type", "")),
+            "entity_error_count": Entity.objects.filter(has_errors=True).count(),
+            "location_error_count": locations_with_errors.count(),
+            "locations_with_errors": locations_with_errors[:LOCATION_ERRORS_SHOWN],
+        }
+    return render_page(request, "catalog/home.html", context, partial="catalog/partials/entity_results.html")
+
+
+def _entity_or_404(kind: str, namespace: str, name: str) -> Entity:
+    entity = selectors.entity_get_by_name(kind=kind, namespace=namespace, name=name)
+    if entity is None:
+        raise Http404(f"No entity {kind}:{namespace}/{name} in the catalog")
+    return entity
+
+
+def _entity_context(entity: Entity) -> dict:
+    """Relations and owner as links where the target is in the catalog (dangling refs stay text), safe links,
+    and the document as YAML."""
+    targets = {relation.target_ref for relation in entity.relations}
+    owner = entity.spec.get("owner")
+    owner_ref = None
+    if isinstance(owner, str):
+        try:
+            owner_ref = parse_ref(owner, default_kind="group", default_namespace=entity.namespace).key
+        except RefError:
+            owner_ref = None
+        else:
+            targets.add(owner_ref)
+    known = set(Entity.objects.filter(ref__in=targets).values_list("ref", flat=True)) if targets else set()
+    links = []
+    for link in entity.metadata.get("links") or []:
+        if isinstance(link, dict) and isinstance(link.get("url"), str):
+            # A link's URL comes from a file anyone with Git access wrote: only safe schemes become hrefs.
+            safe = urlsplit(link["url"]).scheme.lower() in LINK_SCHEMES
+            links.append({"url": link["url"], "title": link.get("title") or link["url"], "safe": safe})
+    tags = entity.metadata.get("tags")
+    return {
+        "entity": entity,
+        "owner": owner if isinstance(owner, str) else None,
+        "owner_url": _entity_url(owner_ref) if owner_ref in known else None,
+        "relations": [
+            {
+                "type": relation.type,
+                "target": relation.target_ref,
+                "url": _entity_url(relation.target_ref) if relation.target_ref in known else None,
+            }
+            for relation in entity.relations
+        ],
+        "links": links,
+        "tags": [tag for tag in tags if isinstance(tag, str)] if isinstance(tags, list) else [],
+        "document_yaml": _document_yaml(entity.document),
+    }
+
+
+@require_GET
+def entity_detail(request: HttpRequest, kind: str, namespace: str, name: str) -> HttpResponse:
+    entity = _entity_or_404(kind, namespace, name)
+    return render_page(
+        request, "catalog/entity_detail.html", _entity_context(entity), partial="catalog/partials/entity_detail.html"
+    )
+
+
+@require_POST
+def entity_refresh(request: HttpRequest, kind: str, namespace: str, name: str) -> HttpResponse:
+    """Re-read the entity's location now; htmx gets the re-rendered detail, a plain form post a redirect."""
+    entity = _entity_or_404(kind, namespace, name)
+    counts = services.entity_refresh(entity=entity, actor=request.user)
+    entity = selectors.entity_get_by_name(kind=kind, namespace=namespace, name=name)
+    if entity is None:
+        messages.info(request, f"{kind}:{namespace}/{name} is no longer in the catalog.")
+        home_url = reverse("catalog:home")
+        return HttpResponseClientRedirect(home_url) if _wants_fragment(request) else redirect(home_url)
+    if _wants_fragment(request):
+        context = _entity_context(entity) | {"refreshed": _counts_text(counts)}
+        return render_page(request, "catalog/partials/entity_detail.html", context)
+    messages.success(request, f"Refreshed {entity.ref}: {_counts_text(counts)}.")
+    return redirect(_entity_url(entity.ref))
+
+
+# --- Locations -----------------------------------------------------------------------------------------------
+
+
+def _may_change(location: Location, user) -> bool:
+    """Whether to offer Unregister: the rule of ``services.location_unregister``, which enforces it."""
+    return location.is_root and (user.is_staff or location.registered_by_id == user.pk)
+
+
+def _location_row(request: HttpRequest, pk: int) -> HttpResponse:
+    """One re-rendered row of the location list, with the messages swapped in out of band."""
+    location = get_object_or_404(selectors.location_list(), pk=pk)
+    location.may_change = _may_change(location, request.user)
+    return render_page(request, "catalog/partials/location_row_response.html", {"location": location})
+
+
+@require_GET
+def location_list(request: HttpRequest) -> HttpResponse:
+    filterset = LocationFilterSet(request.GET, queryset=selectors.location_list())
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    for location in page:
+        location.may_change = _may_change(location, request.user)
+    return render_page(
+        request,
+        "catalog/location_list.html",
+        {"filterset": filterset, "page": page},
+        partial="catalog/partials/location_results.html",
+    )
+
+
+@require_POST
+def location_refresh(request: HttpRequest, pk: int) -> HttpResponse:
+    location = get_object_or_404(selectors.location_list(), pk=pk)
+    counts = services.location_refresh(location=location, actor=request.user)
+    messages.success(request, f"Refreshed {location}: {_counts_text(counts)}.")
+    if _wants_fragment(request):
+        return _location_row(request, pk)
+    return redirect("catalog:location_list")
+
+
+@require_POST
+def location_trust(request: HttpRequest, pk: int) -> HttpResponse:
+    """Staff mark a registered location trusted or not (``trusted=true|false``); the service says who may."""
+    location = get_object_or_404(selectors.location_list(), pk=pk)
+    trusted = request.POST.get("trusted") == "true"
+    try:
+        services.location_trust_set(location=location, trusted=trusted, actor=request.user)
+    except services.CatalogConflict as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{location} is {'now trusted' if trusted else 'no longer trusted'}.")
+    if _wants_fragment(request):
+        return _location_row(request, pk)
+    return redirect("catalog:location_list")
+
+
+@require_http_methods(["GET", "POST"])
+def location_unregister(request: HttpRequest, pk: int) -> HttpResponse:
+    """A confirmation page (GET), then the unregistering (POST) of a registered location and what it emitted."""
+    location = get_object_or_404(selectors.location_list(), pk=pk)
+    if location.is_root and not _may_change(location, request.user):
+        raise PermissionDenied("only staff or the person who registered a location may unregister it")
+    error = None
+    if request.method == "POST":
+        try:
+            services.location_unregister(location=location, actor=request.user)
+        except services.CatalogConflict as exc:
+            error = str(exc)
+        else:
+            messages.success(request, f"Unregistered {location} and the entities only it emitted.")
+            return redirect("catalog:location_list")
+    elif not location.is_root:
+        error = f"{location} was produced by another location's targets; unregister that one."
+    subtree = location_subtree_ids([location.pk])
+    context = {
+        "location": location,
+        "error": error,
+        "child_count": len(subtree) - 1,
+        "entity_count": Entity.objects.filter(location_id__in=subtree).count(),
+    }
+    return render_page(request, "catalog/location_unregister.html", context, status=409 if error else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def location_register(request: HttpRequest) -> HttpResponse:
+    """ "Register existing entity": Analyze (a dry run that changes nothing) shows what would be imported, and
+    Import (``confirm=1``) registers for real. Every refusal is shown next to the field it concerns."""
+    form = LocationRegisterForm(request.POST or None, user=request.user)
+    preview = None
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            confirm = request.POST.get("confirm") == "1"
+            try:
+                result = services.location_register(
+                    type=form.cleaned_data["type"],
+                    target=form.cleaned_data["target"],
+                    actor=request.user,
+                    trusted=form.cleaned_data.get("trusted", False),
+                    dry_run=not confirm,
+                )
+            except PermissionDenied as exc:
+                form.add_service_error(exc)
+                status = 403
+            except services.CatalogConflict as exc:
+                form.add_service_error(exc)
+                status = 409
+            except ValueError as exc:
+                form.add_service_error(exc)
+            except ValidationError as exc:
+                form.add_error("target", exc.messages)
+            else:
+                if not confirm:
+                    preview = result
+                    status = 200
+                else:
+                    location = result.location
+                    added = result.counts.added
+                    messages.success(request, f"Registered {location}: {added} entit{pluralize(added, 'y,ies')} added.")
+                    if result.errors:
+                        messages.warning(
+                            request, f"{len(result.errors)} errors while reading it: see the location below."
+                        )
+                    return redirect("catalog:location_list")
+    return render_page(request, "catalog/location_register.html", {"form": form, "preview": preview}, status=status)
