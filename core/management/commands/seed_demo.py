@@ -1,13 +1,14 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from catalog.demo import demo_catalog_seed
 from core.demo import credentials_path, demo_passwords
 from core.services import audit_record
 from core.testing.personas import PERSONAS, create_personas
 
 
 class Command(BaseCommand):
-    help = "Create (or bring up to date) the demo teams and personas. Safe to run again."
+    help = "Create (or bring up to date) the demo personas, teams and catalog. Safe to run again."
 
     def add_arguments(self, parser):
         parser.add_argument("--show-passwords", action="store_true", help="Print every persona's password.")
@@ -18,6 +19,8 @@ class Command(BaseCommand):
             users = create_personas(passwords=passwords)
             audit_record(actor=None, action="demo.seed", after={"personas": sorted(users)})
         self.stdout.write(f"Demo personas ready; passwords are kept in {credentials_path()}")
+        location = demo_catalog_seed()
+        self.stdout.write(f"Demo catalog registered from {location.target}")
         for persona in PERSONAS:
             secret = passwords[persona.username] if show_passwords else "********"
             self.stdout.write(f"  {persona.username:<9} {secret:<18} {persona.description}")

@@ -1,0 +1,57 @@
+"""The demo catalog of ``seed_demo``: a trusted local bare Git repository holding domains, teams, users and
+three data products (plus one broken file), registered and processed through the catalog's own services."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import git
+from django.conf import settings
+
+from catalog.choices import LocationType
+from catalog.models import Location
+from catalog.readers import validate_target
+from catalog.services import location_refresh, location_register
+from core.services import OPERATOR
+
+DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
+AUTHOR = git.Actor("Meshforge demo", "demo@meshforge.invalid")
+
+
+def demo_repository_path() -> Path:
+    return settings.MESHFORGE_GIT_ROOT / "platform" / "demo-catalog.git"
+
+
+def _publish(bare_path: Path) -> None:
+    """Make the repository's main branch hold exactly the files of ``demo_data`` (a new commit only if needed)."""
+    if not bare_path.exists():
+        bare_path.parent.mkdir(parents=True, exist_ok=True)
+        git.Repo.init(bare_path, bare=True, initial_branch="main")
+    with tempfile.TemporaryDirectory(prefix="meshforge-demo-") as work_dir:
+        work = git.Repo.init(work_dir, initial_branch="main")
+        work.create_remote("origin", str(bare_path))
+        if git.Repo(bare_path).heads:
+            work.remotes.origin.fetch("main")
+            work.git.reset("--hard", "origin/main")
+        for path in Path(work_dir).iterdir():
+            if path.name != ".git":
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+        shutil.copytree(DEMO_DATA, work_dir, dirs_exist_ok=True)
+        work.git.add("--all")
+        if work.is_dirty(index=True, untracked_files=True) or not work.head.is_valid():
+            work.index.commit("Demo catalog", author=AUTHOR, committer=AUTHOR)
+            work.remotes.origin.push("main:main")
+
+
+def demo_catalog_seed() -> Location:
+    """Publish the demo repository and register it (trusted) or, when already registered, refresh it."""
+    bare_path = demo_repository_path()
+    _publish(bare_path)
+    target = validate_target(LocationType.GIT, f"file://{bare_path}#main:catalog-info.yaml")
+    location = Location.objects.filter(type=LocationType.GIT, target=target).first()
+    if location is None:
+        return location_register(type=LocationType.GIT, target=target, actor=OPERATOR, trusted=True).location
+    location_refresh(location=location, actor=OPERATOR)
+    return location
