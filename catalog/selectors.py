@@ -14,6 +14,8 @@ from django.db.models.functions import Lower
 from django.db.models.lookups import Exact
 
 from catalog.models import Entity, EntitySearch, Location, Relation
+from catalog.processing import location_subtree_ids
+from catalog.readers import InvalidTarget, validate_target
 from catalog.refs import RefError, parse_ref
 
 DEFAULT_LIMIT = 20
@@ -64,7 +66,7 @@ class EntityQuery:
                 limit=limit,
                 offset=int(payload["offset"]),
             )
-        except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError):
+        except (ValueError, TypeError, KeyError, OverflowError, RecursionError, binascii.Error, UnicodeDecodeError):
             raise QueryError("cursor", "is not a cursor this server gave out") from None
         if not 0 <= query.offset <= MAX_OFFSET or any(d not in ("asc", "desc") for _, d in query.order):
             raise QueryError("cursor", "is not a cursor this server gave out")
@@ -225,6 +227,51 @@ def entity_facets(*, facets: list[str], query: EntityQuery | None = None) -> dic
         )
         result[facet] = [{"value": row["value"], "count": row["count"]} for row in rows]
     return result
+
+
+def entity_error_count() -> int:
+    return Entity.objects.filter(has_errors=True).count()
+
+
+def existing_refs(refs: set[str]) -> set[str]:
+    """Which of these canonical refs name an entity of the catalog (the others dangle)."""
+    return set(Entity.objects.filter(ref__in=refs).values_list("ref", flat=True)) if refs else set()
+
+
+def location_may_change(*, location: Location, user) -> bool:
+    """Staff, or the person who registered it, may unregister a registered (root) location."""
+    if not location.is_root or user is None:
+        return False
+    return bool(user.is_staff or (location.registered_by_id and location.registered_by_id == user.pk))
+
+
+def location_entities(location: Location) -> list[Entity]:
+    """What a location and its child locations emitted (not the Location entity standing for it), with relations."""
+    entities = list(
+        Entity.objects.filter(location__in=location_subtree_ids([location.pk]))
+        .exclude(name=location.generated_entity_name)
+        .order_by("kind", "namespace", "name")
+    )
+    relations_attach(entities)
+    return entities
+
+
+def location_entity_count(location: Location) -> int:
+    return Entity.objects.filter(location__in=location_subtree_ids([location.pk])).count()
+
+
+def location_child_count(location: Location) -> int:
+    return len(location_subtree_ids([location.pk])) - 1
+
+
+def location_get_by_target(*, type: str, target: str) -> Location | None:
+    """The location registered for this target, compared in normal form (``…#main:catalog-info.yaml`` is
+    ``…#main``); ``None`` when there is none or the target is not valid."""
+    try:
+        target = validate_target(type, target)
+    except InvalidTarget:
+        return None
+    return Location.objects.filter(type=type, target=target).first()
 
 
 def location_list() -> QuerySet[Location]:

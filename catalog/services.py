@@ -20,6 +20,7 @@ from catalog.processing import (
     locations_delete,
 )
 from catalog.readers import InvalidTarget, TargetNotAllowed, check_target_allowed, validate_target
+from catalog.selectors import location_may_change, relations_attach
 from core.services import audit_record
 
 
@@ -70,7 +71,7 @@ def location_register(
             result = _register(type=type, target=target, actor=actor, trusted=trusted)
             if dry_run:
                 result.dry_run = True
-                result.entities = list(result.entities)
+                relations_attach(result.entities)  # read them before they are rolled back
                 raise _DryRun(result)
     except _DryRun as rolled_back:
         return rolled_back.result
@@ -101,17 +102,13 @@ def _tree(location: Location) -> list[Location]:
     return list(Location.objects.filter(pk__in=location_subtree_ids([location.pk])).order_by("pk"))
 
 
-def _check_may_change(location: Location, actor) -> None:
-    if not actor or not (actor.is_staff or (location.registered_by_id and location.registered_by_id == actor.pk)):
-        raise PermissionDenied("only staff or the person who registered a location may change it")
-
-
 @transaction.atomic
 def location_unregister(*, location: Location, actor) -> None:
     """Unregister a root location: it, its child locations and every entity they emitted go, in one transaction."""
     if not location.is_root:
         raise CatalogConflict(f"{location} was produced by another location's targets; unregister that one")
-    _check_may_change(location, actor)
+    if not location_may_change(location=location, user=actor):
+        raise PermissionDenied("only staff or the person who registered a location may unregister it")
     audit_record(actor=actor, action="location.unregister", obj=location, before=_snapshot(location))
     locations_delete([location], now=timezone.now(), delete_entities=True)
 

@@ -39,7 +39,6 @@ _NAMESPACE_RE = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 _KIND_RE = re.compile(r"[a-zA-Z][a-z0-9A-Z]*")
 _TAG_RE = re.compile(r"[a-z0-9:+#]+(-[a-z0-9:+#]+)*")
 _DNS_LABEL_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
-_URL_SCHEME_RE = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*")
 _VERSION_RE = re.compile(r"[0-9]+\.[0-9]+\..+")
 _DRAFT_VERSION_RE = re.compile(r"[0-9]+\.[0-9]+-SNAPSHOT-[0-9]+")
 # Sources outside the mesh, as the DPS example reads them (readsFrom: [urn:dmb:ex:mainframe_db2_database]).
@@ -287,7 +286,7 @@ def _check_links(problems: _Problems, links: object) -> None:
             problems.add(
                 f"{path}.url",
                 f"{_show(url)} is not a valid URL; expected an absolute URL such as https://example.com/docs "
-                "or mailto:team@example.com",
+                "or mailto:team@example.com (schemes: http, https, mailto, ftp, ftps, ssh, git, git+ssh, git+https)",
             )
         for field in ("title", "icon", "type"):
             if field in link and not isinstance(link[field], str):
@@ -719,6 +718,9 @@ def _is_label_key(key: str) -> bool:
     )
 
 
+_LINK_SCHEMES = frozenset({"http", "https", "mailto", "ftp", "ftps", "ssh", "git", "git+ssh", "git+https"})
+
+
 def _is_url(value: str) -> bool:
     """An absolute URL with a scheme and a host, or a ``mailto:`` address."""
     if any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in value):
@@ -728,7 +730,7 @@ def _is_url(value: str) -> bool:
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
     except ValueError:
         return False
-    if not _URL_SCHEME_RE.fullmatch(parts.scheme):
+    if parts.scheme.lower() not in _LINK_SCHEMES:  # javascript:, data: and the like never reach a page
         return False
     if parts.scheme.lower() == "mailto":
         return bool(parts.path)

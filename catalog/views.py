@@ -21,7 +21,7 @@ from catalog import selectors, services
 from catalog.filtersets import EntityFilterSet, LocationFilterSet
 from catalog.forms import LocationRegisterForm
 from catalog.models import Entity, Location
-from catalog.processing import ProcessCounts, location_subtree_ids
+from catalog.processing import ProcessCounts
 from catalog.refs import RefError, parse_ref
 from core.htmx import render_page
 
@@ -110,7 +110,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context |= {
             "kind_options": _facet_options(facets["kind"], request.GET.get("kind", ""), KIND_LABELS),
             "type_options": _facet_options(facets["spec.type"], request.GET.get("type", "")),
-            "entity_error_count": Entity.objects.filter(has_errors=True).count(),
+            "entity_error_count": selectors.entity_error_count(),
             "location_error_count": locations_with_errors.count(),
             "locations_with_errors": locations_with_errors[:LOCATION_ERRORS_SHOWN],
         }
@@ -137,7 +137,7 @@ def _entity_context(entity: Entity) -> dict:
             owner_ref = None
         else:
             targets.add(owner_ref)
-    known = set(Entity.objects.filter(ref__in=targets).values_list("ref", flat=True)) if targets else set()
+    known = selectors.existing_refs(targets)
     links = []
     for link in entity.metadata.get("links") or []:
         if isinstance(link, dict) and isinstance(link.get("url"), str):
@@ -192,8 +192,8 @@ def entity_refresh(request: HttpRequest, kind: str, namespace: str, name: str) -
 
 
 def _may_change(location: Location, user) -> bool:
-    """Whether to offer Unregister: the rule of ``services.location_unregister``, which enforces it."""
-    return location.is_root and (user.is_staff or location.registered_by_id == user.pk)
+    """Whether to offer Unregister: the rule that ``services.location_unregister`` enforces."""
+    return selectors.location_may_change(location=location, user=user)
 
 
 def _location_row(request: HttpRequest, pk: int) -> HttpResponse:
@@ -260,12 +260,11 @@ def location_unregister(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("catalog:location_list")
     elif not location.is_root:
         error = f"{location} was produced by another location's targets; unregister that one."
-    subtree = location_subtree_ids([location.pk])
     context = {
         "location": location,
         "error": error,
-        "child_count": len(subtree) - 1,
-        "entity_count": Entity.objects.filter(location_id__in=subtree).count(),
+        "child_count": selectors.location_child_count(location),
+        "entity_count": selectors.location_entity_count(location),
     }
     return render_page(request, "catalog/location_unregister.html", context, status=409 if error else 200)
 

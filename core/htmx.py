@@ -13,10 +13,12 @@ def render_page(
     partial: str | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    """Render ``partial`` for htmx requests (not boosted ones: those want the whole page), ``template``
-    otherwise, and send ``Vary: HX-Request`` so that caches keep the two apart."""
+    """Render ``partial`` for htmx requests (not boosted ones, nor htmx restoring a page from history after
+    Back: those want the whole page), ``template`` otherwise, and send ``Vary: HX-Request`` so that caches
+    keep the two apart."""
     htmx = getattr(request, "htmx", None)
-    chosen = partial if partial and htmx and not htmx.boosted else template
+    fragment = htmx and not htmx.boosted and not htmx.history_restore_request
+    chosen = partial if partial and fragment else template
     response = render(request, chosen, context or {}, status=status)
     patch_vary_headers(response, ["HX-Request"])
     return response

@@ -12,9 +12,8 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound, ParseError, ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -24,10 +23,9 @@ from catalog.api import serializers as s
 from catalog.api.exceptions import BackstageErrorsMixin
 from catalog.filtersets import LocationFilterSet
 from catalog.models import Entity, Location
-from catalog.processing import location_subtree_ids
-from catalog.readers import InvalidTarget, validate_target
 from catalog.selectors import DEFAULT_LIMIT, MAX_LIMIT, EntityQuery, QueryError
 from catalog.validation import validate_entity
+from core.api.parsers import JSONParser
 
 MAX_CONDITIONS = 100  # filter conditions over all `filter` parameters: each is a subquery
 MAX_ORDER_FIELDS = 10
@@ -67,18 +65,8 @@ FIELDS_PARAM = OpenApiParameter(
 )
 
 
-class JSONBodyParser(JSONParser):
-    """JSON bodies only, as Backstage's catalog takes them; absurd nesting is a 400 rather than a crash."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise ParseError("JSON parse error - the document is nested too deeply") from None
-
-
 class CatalogAPIView(BackstageErrorsMixin, APIView):
-    parser_classes = [JSONBodyParser]
+    parser_classes = [JSONParser]  # JSON bodies only, as Backstage takes them
 
 
 def _text(param: str, value: str) -> str:
@@ -319,28 +307,10 @@ def _dry_run(request: Request) -> bool:
     raise QueryError("dryRun", f"expected true or false, got {raw[:50]!r}")
 
 
-def _location_entities(location: Location) -> list[Entity]:
-    entities = list(
-        Entity.objects.filter(location__in=location_subtree_ids([location.pk]))
-        .exclude(name=location.generated_entity_name)
-        .order_by("kind", "namespace", "name")
-    )
-    selectors.relations_attach(entities)
-    return entities
-
-
-def _existing(type: str, target: str) -> Location | None:
-    try:
-        target = validate_target(type, target)
-    except InvalidTarget:
-        return None
-    return selectors.location_list().filter(type=type, target=target).first()
-
-
 class LocationListView(BackstageErrorsMixin, GenericAPIView):
     """Registered locations (and the ones their targets produced), and registering a new one."""
 
-    parser_classes = [JSONBodyParser]
+    parser_classes = [JSONParser]  # JSON bodies only, as Backstage takes them
     serializer_class = s.LocationCreateRequestSerializer  # the body of POST (OPTIONS and the browsable API)
     filter_backends = [DjangoFilterBackend]
     filterset_class = LocationFilterSet
@@ -381,14 +351,14 @@ class LocationListView(BackstageErrorsMixin, GenericAPIView):
             field, _, message = str(exc).partition(": ")
             raise ValidationError({field: [message]} if message else [str(exc)]) from exc
         except services.CatalogConflict:
-            existing = _existing(type, target) if dry_run else None
+            existing = selectors.location_get_by_target(type=type, target=target) if dry_run else None
             if existing is None:
                 raise
             # As Backstage: a dry run of a registered location says so and shows what it holds.
             return Response(
                 {
                     "location": s.LocationSerializer(existing).data,
-                    "entities": [s.entity_json(entity) for entity in _location_entities(existing)],
+                    "entities": [s.entity_json(entity) for entity in selectors.location_entities(existing)],
                     "exists": True,
                     "errors": [*existing.errors],
                 }

@@ -346,9 +346,12 @@ def test_a_valid_link_is_accepted(link):
         "mailto:",
         "1http://example.com",
         "",
+        "javascript://example.com/%0Aalert(1)",
+        "data://example.com/text/html,<script>alert(1)</script>",
+        "vbscript://example.com/x",
     ],
 )
-def test_a_link_url_that_does_not_parse_is_refused(url):
+def test_a_link_url_that_does_not_parse_or_could_run_script_is_refused(url):
     assert only_problem(entity(links=[{"url": url}])).startswith(f"{SOURCE}: metadata.links[0].url ")
 
 

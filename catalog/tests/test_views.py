@@ -40,7 +40,7 @@ FINANCE = [
             tags=["finance", "gold"],
             links=[
                 {"url": "https://wiki.example.com/ledger", "title": "Ledger wiki"},
-                {"url": "javascript://example.com/%0Aalert(1)", "title": "Sneaky"},
+                {"url": "ssh://git.example.com/ledger.git", "title": "Clone over SSH"},
             ],
         ),
     },
@@ -203,7 +203,7 @@ def test_the_entity_page_shows_what_the_entity_is_and_where_it_comes_from(signed
     assert response.status_code == 200
     assert "General ledger" in content and "Every booking of the company" in content
     assert '<a href="https://wiki.example.com/ledger" rel="noopener noreferrer">Ledger wiki</a>' in content
-    assert 'href="javascript:' not in content
+    assert 'href="ssh:' not in content and "ssh://git.example.com/ledger.git" in content  # text, not a link
     assert f'<a href="{entity_url("group", "finance")}">group:finance</a>' in content
     assert f'<a href="{entity_url("system", "cashflow")}">system:default/cashflow</a>' in content
     assert "resource:default/warehouse <span" in content  # dangling: shown as text, not a link

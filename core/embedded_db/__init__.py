@@ -249,11 +249,15 @@ def stop_server(data_dir: Path) -> bool:
     with _locked(data_dir / f"{SERVER_DIR_NAME}.lock"):
         if server_status(data_dir) is None:
             return False
-        subprocess.run(  # noqa: S603 - fixed argv of the bundled pg_ctl
+        stopped = subprocess.run(  # noqa: S603 - fixed argv of the bundled pg_ctl
             [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(pgdata), "-m", "fast", "-w", "stop"],
-            check=True,
             capture_output=True,
+            text=True,
             user=_run_as_user(),
         )
         _started.pop(pgdata, None)
+        # pg_ctl fails when the server went away between our look and its own (it exited on its own, or its
+        # pid file was already gone): that is still a stopped server
+        if stopped.returncode != 0 and server_status(data_dir) is not None:
+            raise RuntimeError(f"pg_ctl could not stop the server in {pgdata}: {stopped.stderr.strip()}")
     return True

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ParseError
 
 from core.api.exceptions import exception_handler
 from core.models import ApiToken
@@ -97,3 +97,12 @@ def test_other_errors_keep_a_plain_detail():
     response = exception_handler(NotFound("No such data product."), {})
     assert response.status_code == 404
     assert response.data == {"detail": "No such data product."}
+
+
+def test_absurdly_nested_json_is_a_400_not_a_crash():
+    import io
+
+    from core.api.parsers import JSONParser
+
+    with pytest.raises(ParseError, match="nested too deeply"):
+        JSONParser().parse(io.BytesIO(b"[" * 100_000), "application/json")

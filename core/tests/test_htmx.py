@@ -38,9 +38,14 @@ def test_an_htmx_request_gets_only_the_fragment(db):
     assert "HX-Request" in response["Vary"]
 
 
-def test_a_boosted_request_gets_the_full_page(db):
+@pytest.mark.parametrize(
+    "headers",
+    [{"HTTP_HX_BOOSTED": "true"}, {"HTTP_HX_HISTORY_RESTORE_REQUEST": "true"}],
+    ids=["boosted", "restoring history after Back"],
+)
+def test_boosted_and_history_restoring_requests_get_the_full_page(db, headers):
     response = render_page(
-        _request(HTTP_HX_REQUEST="true", HTTP_HX_BOOSTED="true"),
+        _request(HTTP_HX_REQUEST="true", **headers),
         "core/partials/htmx_probe_page.html",
         partial="core/partials/htmx_probe.html",
     )
