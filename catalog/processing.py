@@ -146,21 +146,24 @@ def locations_process(location_ids: Iterable[int], *, session: ReadSession, forc
     written again in a transaction of its own so only the one concerned fails. ``force`` re-reads and
     re-plans even unchanged sources (manual refresh, trust changes)."""
     counts = ProcessCounts()
-    locations = list(Location.objects.filter(pk__in=list(location_ids)).order_by("pk"))
+    # plain rows, not model instances: in a steady catalog nearly every location is unchanged
+    rows = Location.objects.filter(pk__in=list(location_ids)).order_by("pk")
     settled: list[int] = []
     changed: list[tuple[int, object]] = []
-    for location in locations:
+    for pk, type_, target, fingerprint, errors in rows.values_list(
+        "pk", "type", "target", "source_fingerprint", "errors"
+    ):
         counts.locations += 1
-        previous = None if force or location.errors else location.source_fingerprint or None
+        previous = None if force or errors else fingerprint or None
         try:
-            result = session.read(location.type, location.target, previous=previous)
+            result = session.read(type_, target, previous=previous)
         except ReadError as exc:
             result = exc
         if previous is not None and not isinstance(result, ReadError) and result.unchanged:
-            settled.append(location.pk)
+            settled.append(pk)
             counts.unchanged += 1  # a location file holds about one entity in a large tree; counted per file
             continue
-        changed.append((location.pk, result))
+        changed.append((pk, result))
     if changed:
         try:
             with transaction.atomic():
@@ -433,7 +436,8 @@ def _apply(outcomes: list[_Outcome], *, now: datetime) -> ProcessCounts:
 def _children_create(new_children: list[tuple[Location, _Plan, str, str, str]], *, now: datetime) -> None:
     """Child locations for new targets, first-come: a target already registered elsewhere is an error on the
     location that names it."""
-    taken = set(Location.objects.filter(target__in={child[3] for child in new_children}).values_list("type", "target"))
+    types, targets = {child[2] for child in new_children}, {child[3] for child in new_children}
+    taken = set(Location.objects.filter(type__in=types, target__in=targets).values_list("type", "target"))
     rows = []
     for parent, plan, type_, target, presence in new_children:
         if (type_, target) in taken:

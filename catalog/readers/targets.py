@@ -22,6 +22,7 @@ The normal form lower-cases the scheme and host, drops a default port and traili
 
 from __future__ import annotations
 
+import functools
 import os
 import posixpath
 import re
@@ -66,6 +67,7 @@ class GitTarget:
     path: str = DEFAULT_GIT_PATH
 
 
+@functools.lru_cache(maxsize=65_536)  # pure, and called for every location of every batch
 def parse_git_target(target: str) -> GitTarget:
     """Split a ``git`` target into its normalized repository URL, branch (None: the default) and path."""
     text = _clean(target)
