@@ -10,12 +10,17 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
+from catalog.models import Entity, Location
+from catalog.readers import validate_target
+from catalog.tasks import refresh_due_locations
 from core.choices import ProcessRole
 from core.models import ProcessHeartbeat
 from core.tasks import purge_stale_heartbeats
 from core.testing.database import subprocess_database_url
 from core.testing.factories import ProcessHeartbeatFactory
+from core.testing.git import GitRepo
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 WAIT_SECONDS = 30
@@ -120,3 +125,24 @@ def test_a_real_worker_beats_runs_a_task_and_turns_health_red_when_it_stops(work
     body = response.json()
     assert body["database"] == body["broker"] == "ok"
     assert body["worker"] != "ok"
+
+
+@pytest.mark.slow
+def test_a_real_worker_runs_the_catalog_loop_on_a_due_location(worker, tmp_path):
+    repo = GitRepo(tmp_path / "git", "loop")
+    repo.put(
+        {
+            "catalog-info.yaml": "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: looped}\n"
+            "spec: {type: service, lifecycle: production, owner: group:finance}\n"
+        }
+    )
+    location = Location.objects.create(
+        type="git", target=validate_target("git", repo.target()), next_refresh_at=timezone.now()
+    )
+
+    refresh_due_locations.delay()
+
+    worker.wait_for(lambda: Entity.objects.filter(ref="component:default/looped").exists(), "the looped entity")
+    location.refresh_from_db()
+    assert location.next_refresh_at > timezone.now(), "claimed and rescheduled"
+    assert location.last_success_at is not None and location.errors == []
