@@ -8,6 +8,7 @@ from django.db.models import Exists, OuterRef
 
 from catalog.choices import LocationType
 from catalog.models import Entity, EntitySearch, Location
+from catalog.selectors import relation_exists
 
 
 def _has_row(key: str, value: str) -> Exists:
@@ -46,7 +47,7 @@ class EntityFilterSet(django_filters.FilterSet):
         return queryset.filter(_has_row("spec.type", value))
 
     def filter_owner(self, queryset, name, value):
-        return queryset.filter(_has_row("spec.owner", value) | _has_row("relations.ownedby", value))
+        return queryset.filter(_has_row("spec.owner", value) | relation_exists("ownedBy", value.strip()))
 
     def filter_tag(self, queryset, name, value):
         return queryset.filter(_has_row("metadata.tags", value))

@@ -48,6 +48,7 @@ TRUSTED_KINDS = frozenset(
     {"template", "edittemplate", "reverseprovisioningtemplate", "accesscontrolrequesttemplate", "group", "user"}
 )
 TEAM_KINDS = frozenset({"group", "user"})
+MANAGED_BY_LOCATION = "backstage.io/managed-by-location"
 ENTITY_WRITE_FIELDS = [
     *("kind", "namespace", "name", "document", "result_hash", "location", "source_target", "source_revision"),
     *("orphan", "orphaned_at", "errors", "dp_errors", "has_errors", "search_text", "updated_at"),
@@ -100,12 +101,20 @@ class _Plan:
     errors: list[str] = field(default_factory=list)
     keep_children: bool = False  # a Location document in it is invalid: keep the child locations it had
     failed_whole: bool = False  # unreadable or not YAML: every entity of the location keeps its last good version
+    keep_entities: bool = False  # a document without a usable name: orphan nothing this time
 
 
 def next_refresh_time(now: datetime | None = None) -> datetime:
     low, high = settings.CATALOG_REFRESH_MIN_SECONDS, settings.CATALOG_REFRESH_MAX_SECONDS
     delay = random.uniform(low, high)  # noqa: S311 - spreads the load, not a secret
     return (now or timezone.now()) + timedelta(seconds=delay)
+
+
+def _fit(fingerprint: str) -> str:
+    """Fingerprints are compared, never read: one longer than the column (a huge ETag) is stored as its hash."""
+    if len(fingerprint) <= 200:
+        return fingerprint
+    return "sha256:" + hashlib.sha256(fingerprint.encode()).hexdigest()
 
 
 def source_name(location: Location) -> str:
@@ -159,6 +168,9 @@ def locations_process(location_ids: Iterable[int], *, session: ReadSession, forc
             result = session.read(type_, target, previous=previous)
         except ReadError as exc:
             result = exc
+        except Exception as exc:  # a reader's bug must cost this location, not the whole batch
+            logger.exception("catalog location %s could not be read", pk)
+            result = ReadError(f"unexpected error while reading: {exc.__class__.__name__}: {exc}")
         if previous is not None and not isinstance(result, ReadError) and result.unchanged:
             settled.append(pk)
             counts.unchanged += 1  # a location file holds about one entity in a large tree; counted per file
@@ -174,9 +186,11 @@ def locations_process(location_ids: Iterable[int], *, session: ReadSession, forc
                 try:
                     with transaction.atomic():
                         counts += _process_batch([item], session=session)
-                except DatabaseError:
+                except DatabaseError as exc:
                     logger.exception("catalog location %s could not be written", item[0])
                     counts.failed += 1
+                    message = f"the catalog could not store what this location holds: {str(exc).strip()[:300]}"
+                    Location.objects.filter(pk=item[0]).update(errors=[message], last_attempt_at=timezone.now())
     if settled:
         now = timezone.now()
         Location.objects.filter(pk__in=settled).update(last_attempt_at=now, last_success_at=now)
@@ -243,12 +257,18 @@ def _process_batch(changed: list[tuple[int, object]], *, session: ReadSession) -
             plan = _Plan(errors=[f"{source_name(location)}: {result}"], failed_whole=True)
             outcomes.append(_Outcome(location, plan, location.source_fingerprint, location.source_revision))
         else:
-            outcomes.append(_Outcome(location, _plan(location, result.content), result.fingerprint, result.revision))
+            try:
+                plan = _plan(location, result.content)
+            except Exception as exc:  # a bug in validation must cost this location, not the whole batch
+                logger.exception("catalog location %s could not be planned", pk)
+                plan = _Plan(errors=[f"{source_name(location)}: unexpected error: {exc.__class__.__name__}"])
+                plan.failed_whole = True
+            outcomes.append(_Outcome(location, plan, result.fingerprint, result.revision))
     counts = _apply(outcomes, now=now)
     for outcome in outcomes:
         location = outcome.location
         location.errors = outcome.plan.errors
-        location.source_fingerprint, location.source_revision = outcome.fingerprint, outcome.revision
+        location.source_fingerprint, location.source_revision = _fit(outcome.fingerprint), outcome.revision
         if not outcome.plan.errors:
             location.last_success_at = now
     update_rows(
@@ -285,18 +305,26 @@ def _plan_document(location: Location, document: object, source: str, plan: _Pla
             f" come from locations a platform admin has marked trusted); {ref.key} was not added"
         )
         return
+    processed = normalize_entity(document) if not errors else None
+    if processed is not None:  # as Backstage annotates: clients use it to find an entity's location
+        annotations = processed["metadata"].setdefault("annotations", {})
+        annotations[MANAGED_BY_LOCATION] = f"{location.type}:{location.target}"
+    text = _canonical_json(processed) if processed is not None else ""
+    if "\\u0000" in text:  # PostgreSQL's jsonb cannot hold NUL
+        errors = [f"{source}: contains a NUL character (\\0), which the catalog cannot store"]
     if errors:
         plan.errors.extend(errors)
         if ref is not None:
             plan.invalid.setdefault(ref.key, []).extend(errors)
+        else:
+            plan.keep_entities = True  # which entity broke is unknown: none of the file's is orphaned for it
         if isinstance(document, dict) and str(document.get("kind", "")).lower() == "location":
             plan.keep_children = True  # its targets are unknown: keep the child locations it had
         return
     if ref.key in plan.valid:
         plan.errors.append(f"{source}: {ref.key} appears twice in this location; the first one is kept")
         return
-    processed = normalize_entity(document)
-    plan.valid[ref.key] = _Emitted(ref=ref, document=processed, result_hash=document_hash(processed))
+    plan.valid[ref.key] = _Emitted(ref=ref, document=processed, result_hash=hashlib.sha256(text.encode()).hexdigest())
     if ref.kind.lower() == "location":
         _plan_children(location, processed.get("spec") or {}, source, plan)
 
@@ -311,9 +339,14 @@ def _plan_children(location: Location, spec: dict, source: str, plan: _Plan) -> 
                 resolved = resolve_target(location.type, location.target, target)
             else:
                 resolved = validate_target(child_type, target)
-            # the trust rules of registering hold for targets too, with the rights of who registered the root
-            registrant = location.registered_by
-            check_target_allowed(child_type, resolved, is_staff=registrant is None or registrant.is_staff)
+            # The trust rules of registering hold for targets too. Only a trusted location (staff vouched for
+            # its content) gets staff rights; others may name the same repository (or, for file locations,
+            # files under the allowed roots) and the allowed hosts, whoever registered them.
+            contained = child_type == location.type == LocationType.FILE or (
+                child_type == location.type == LocationType.GIT
+                and parse_git_target(resolved).repository == parse_git_target(location.target).repository
+            )
+            check_target_allowed(child_type, resolved, is_staff=location.trusted or contained)
         except ReadError as exc:
             plan.errors.append(f"{source}: spec.targets[{index}] {exc}")
             continue
@@ -323,8 +356,12 @@ def _plan_children(location: Location, spec: dict, source: str, plan: _Plan) -> 
         plan.children[(child_type, resolved)] = presence
 
 
+def _canonical_json(document: dict) -> str:
+    return json.dumps(document, sort_keys=True, separators=(",", ":"))
+
+
 def document_hash(document: dict) -> str:
-    return hashlib.sha256(json.dumps(document, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return hashlib.sha256(_canonical_json(document).encode()).hexdigest()
 
 
 def _apply(outcomes: list[_Outcome], *, now: datetime) -> ProcessCounts:
@@ -395,7 +432,7 @@ def _apply(outcomes: list[_Outcome], *, now: datetime) -> ProcessCounts:
                 to_update[id(entity)] = entity
         emitted_refs = set(plan.valid) | set(plan.invalid)
         for entity in own:
-            if entity.ref not in emitted_refs:
+            if entity.ref not in emitted_refs and not plan.keep_entities:
                 entity.orphan, entity.orphaned_at = True, now
                 to_update[id(entity)] = entity
                 touched_docs.append(entity.document)
@@ -412,7 +449,7 @@ def _apply(outcomes: list[_Outcome], *, now: datetime) -> ProcessCounts:
                 child = current.get((type_, target))
                 if child is not None and child.presence != presence:
                     Location.objects.filter(pk=child.pk).update(presence=presence)
-        counts.teams_changed |= location.trusted and _has_team_kinds(touched_docs[touched_before:])
+        counts.teams_changed |= _has_team_kinds(touched_docs[touched_before:])
 
     if to_create:
         Entity.objects.bulk_create(to_create, batch_size=1000)
@@ -496,16 +533,15 @@ def _write_derived(entities: list[Entity]) -> None:
     relations: list[tuple] = []
     rows: list[tuple] = []
     for entity in entities:
-        triples = entity_relations(entity.document)
-        relations += [(entity.pk, source, kind, target) for source, kind, target in triples]
-        outgoing = [(f"relations.{kind.lower()}", target) for source, kind, target in triples if source == entity.ref]
-        rows += [(entity.pk, key, value) for key, value in search_rows(entity, outgoing)]
+        relations += [(entity.pk, *triple) for triple in entity_relations(entity.document)]
+        rows += [(entity.pk, key, value) for key, value in search_rows(entity)]
     copy_rows(Relation, ["originating_id", "source_ref", "type", "target_ref"], relations)
     copy_rows(EntitySearch, ["entity_id", "key", "value"], rows)
 
 
-def search_rows(entity: Entity, relations: list[tuple[str, str]]) -> list[tuple[str, str | None]]:
-    """The lower-cased ``key = value`` rows of an entity, as Backstage's search table holds them."""
+def search_rows(entity: Entity) -> list[tuple[str, str | None]]:
+    """The lower-cased ``key = value`` rows of an entity's document, as Backstage's search table holds them.
+    (``relations.<type>`` filters read the relation rows themselves.)"""
     rows: dict[tuple[str, str | None], None] = {}
 
     def walk(prefix: str, value: object) -> None:
@@ -524,8 +560,6 @@ def search_rows(entity: Entity, relations: list[tuple[str, str]]) -> list[tuple[
 
     walk("", entity.document)
     rows[("metadata.uid", str(entity.uid))] = None
-    for key, target in relations:
-        rows[(key, target)] = None
     return list(rows)
 
 
@@ -546,6 +580,24 @@ def locations_delete(locations: list[Location], *, now: datetime, delete_entitie
         data_products_check(dp_keys)
     if _has_team_kinds(docs):
         teams_sync()
+
+
+def location_subtree_root_id(location_id: int) -> int:
+    """The registered location at the top of the tree that ``location_id`` belongs to."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH RECURSIVE up(id, parent_id) AS (
+                SELECT id, parent_id FROM catalog_location WHERE id = %s
+                UNION
+                SELECT parent.id, parent.parent_id FROM catalog_location parent JOIN up ON parent.id = up.parent_id
+            )
+            SELECT id FROM up WHERE parent_id IS NULL
+            """,
+            [location_id],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else location_id
 
 
 def location_subtree_ids(root_ids: list[int]) -> list[int]:

@@ -14,7 +14,7 @@ from django.db.models.functions import Lower
 from django.db.models.lookups import Exact
 
 from catalog.models import Entity, EntitySearch, Location, Relation
-from catalog.processing import location_subtree_ids
+from catalog.processing import location_subtree_ids, location_subtree_root_id
 from catalog.readers import InvalidTarget, validate_target
 from catalog.refs import RefError, parse_ref
 
@@ -98,9 +98,22 @@ _COLUMNS = {"kind": "kind", "metadata.namespace": "namespace", "metadata.name": 
 _DEFAULT_ORDER = (Lower("kind"), Lower("namespace"), Lower("name"))
 
 
+def relation_exists(relation_type: str, target: str | None = None) -> Exists:
+    """The entity has a relation of this (case-insensitive) type, to ``target`` when given. Read from the
+    relations themselves, so those another entity emitted (``hasPart`` from a component's ``system``) count."""
+    relations = Relation.objects.annotate(type_lower=Lower("type")).filter(
+        source_ref=OuterRef("ref"), type_lower=relation_type.lower()
+    )
+    if target is not None:
+        relations = relations.filter(target_ref=target.lower())
+    return Exists(relations)
+
+
 def _condition(key: str, value: str | None) -> Q:
     if key in _COLUMNS and value is not None:
         return Q(Exact(Lower(_COLUMNS[key]), value))
+    if key.startswith("relations."):
+        return Q(relation_exists(key.removeprefix("relations."), value))
     rows = EntitySearch.objects.filter(entity=OuterRef("pk"), key=key)
     if value is not None:
         rows = rows.filter(value=value)
@@ -175,7 +188,13 @@ def relations_attach(entities: list[Entity]) -> None:
                 entity.relations.append(relation)
 
 
+def _plausible_part(part: str) -> bool:
+    return 0 < len(part) <= 63 and "\x00" not in part
+
+
 def entity_get_by_name(*, kind: str, namespace: str, name: str) -> Entity | None:
+    if not all(_plausible_part(part) for part in (kind, namespace, name)):
+        return None  # no entity can have it; and PostgreSQL refuses NUL in text
     entity = Entity.objects.select_related("location").filter(ref=f"{kind}:{namespace}/{name}".lower()).first()
     if entity is not None:
         relations_attach([entity])
@@ -243,6 +262,18 @@ def location_may_change(*, location: Location, user) -> bool:
     if not location.is_root or user is None:
         return False
     return bool(user.is_staff or (location.registered_by_id and location.registered_by_id == user.pk))
+
+
+def entity_may_delete(*, entity: Entity, user) -> bool:
+    """Staff, or who may change the registered location the entity came from, may delete an orphan early."""
+    if user is None:
+        return False
+    if user.is_staff:
+        return True
+    if entity.location_id is None:
+        return False
+    root = Location.objects.get(pk=location_subtree_root_id(entity.location_id))
+    return location_may_change(location=root, user=user)
 
 
 def location_entities(location: Location) -> list[Entity]:

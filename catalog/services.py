@@ -20,7 +20,8 @@ from catalog.processing import (
     locations_delete,
 )
 from catalog.readers import InvalidTarget, TargetNotAllowed, check_target_allowed, validate_target
-from catalog.selectors import location_may_change, relations_attach
+from catalog.selectors import entity_may_delete, location_may_change, relations_attach
+from catalog.teams import teams_sync
 from core.services import audit_record
 
 
@@ -128,7 +129,9 @@ def location_trust_set(*, location: Location, trusted: bool, actor) -> ProcessCo
         )
         location.refresh_from_db()
         audit_record(actor=actor, action="location.trust", obj=location, before=before, after=_snapshot(location))
-    return location_process_tree(location, budget_seconds=settings.CATALOG_REQUEST_BUDGET_SECONDS)
+    counts = location_process_tree(location, budget_seconds=settings.CATALOG_REQUEST_BUDGET_SECONDS)
+    teams_sync()  # memberships drawn from this location now count, or no longer do
+    return counts
 
 
 def location_refresh(*, location: Location, actor) -> ProcessCounts:
@@ -145,7 +148,10 @@ def entity_refresh(*, entity: Entity, actor) -> ProcessCounts:
 
 @transaction.atomic
 def entity_delete(*, entity: Entity, actor) -> None:
-    """Delete an orphaned entity ahead of its grace period. A live entity is its location's to remove."""
+    """Delete an orphaned entity ahead of its grace period (staff, or who may change the location it came
+    from). A live entity is its location's to remove."""
+    if not entity_may_delete(entity=entity, user=actor):
+        raise PermissionDenied("only staff or the person who registered its location may delete an entity")
     if not entity.orphan:
         raise CatalogConflict(f"{entity.ref} is not an orphan: remove it from its file, or unregister its location")
     audit_record(actor=actor, action="entity.delete", obj=entity, before={"ref": entity.ref})

@@ -22,6 +22,11 @@ def copy_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable[S
             copy.write_row(row)
 
 
+def _cast_type(field: models.Field) -> str:
+    db_type = field.db_type(connection)
+    return "text" if db_type.startswith("varchar") else db_type
+
+
 def update_rows(objs: Sequence[models.Model], fields: Sequence[str], *, batch_size: int = 1000) -> None:
     """Write ``fields`` of each object in ``objs`` (all of one model, all saved) in one statement per batch."""
     if not objs:
@@ -29,7 +34,8 @@ def update_rows(objs: Sequence[models.Model], fields: Sequence[str], *, batch_si
     meta = objs[0]._meta
     targets = [meta.get_field(name) for name in fields]
     pk = meta.pk
-    types = [pk.db_type(connection)] + [field.db_type(connection) for field in targets]
+    # varchar(n) casts would cut long values silently; text makes the column itself refuse them
+    types = [_cast_type(pk)] + [_cast_type(field) for field in targets]
     row = sql.SQL("({})").format(sql.SQL(", ").join(sql.SQL("%s::{}").format(sql.SQL(db_type)) for db_type in types))
     assignments = sql.SQL(", ").join(
         sql.SQL("{} = v.{}").format(sql.Identifier(field.column), sql.Identifier(field.column)) for field in targets

@@ -260,7 +260,15 @@ def _remove_stale_git_locks(path: Path) -> None:
 
 
 def _git(path: Path | None, *args: str, failure: str) -> subprocess.CompletedProcess[bytes]:
-    command = [git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git", *([f"--git-dir={path}"] if path is not None else []), *args]
+    # never follow an HTTP redirect: it could lead a fetch off the allowed hosts
+    executable = git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git"
+    command = [
+        executable,
+        "-c",
+        "http.followRedirects=false",
+        *([f"--git-dir={path}"] if path is not None else []),
+        *args,
+    ]
     environment = {
         **os.environ,
         "GIT_TERMINAL_PROMPT": "0",  # never wait for a password on a worker

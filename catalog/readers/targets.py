@@ -95,15 +95,29 @@ def format_git_target(target: GitTarget) -> str:
     return f"{target.repository}#{target.branch or ''}{suffix}"
 
 
+MAX_TARGET_LENGTH = 2048  # the width of Location.target
+
+
 def validate_target(type: str, target: str) -> str:
     """Check the syntax of ``target`` and return its normal form; raise InvalidTarget naming the problem."""
-    if type == "git":
-        return format_git_target(parse_git_target(target))
-    if type == "url":
-        return _normalize_url(target)
-    if type == "file":
-        return _normalize_file(target)
-    raise InvalidTarget(f"unknown location type {type!r}; expected one of {', '.join(TARGET_TYPES)}")
+    if not isinstance(target, str):
+        raise InvalidTarget(f"a target must be text, not {target.__class__.__name__}")
+    if "\x00" in target:
+        raise InvalidTarget("the target contains a NUL character")
+    try:
+        if type == "git":
+            normalized = format_git_target(parse_git_target(target))
+        elif type == "url":
+            normalized = _normalize_url(target)
+        elif type == "file":
+            normalized = _normalize_file(target)
+        else:
+            raise InvalidTarget(f"unknown location type {type!r}; expected one of {', '.join(TARGET_TYPES)}")
+    except ValueError as exc:  # urllib's own complaints, e.g. "Invalid IPv6 URL"
+        raise InvalidTarget(f"{target[:200]!r} is not a valid {type} target: {exc}") from None
+    if len(normalized) > MAX_TARGET_LENGTH:
+        raise InvalidTarget(f"the target is {len(normalized)} characters long; at most {MAX_TARGET_LENGTH}")
+    return normalized
 
 
 def check_target_allowed(type: str, target: str, *, is_staff: bool) -> None:
@@ -132,26 +146,36 @@ def resolve_target(type: str, base_target: str, relative: str) -> str:
     from the repository root); ``url``: urljoin; ``file``: joined with the base file's folder. A full target
     (a URL with a scheme, an absolute path for ``file``) stands for itself.
     """
+    if not isinstance(relative, str):
+        raise InvalidTarget(f"a target must be text, not {relative.__class__.__name__}")
     relative = _clean(relative)
-    if type == "git":
-        if _SCHEME_RE.match(relative):
-            return validate_target(type, relative)
-        base = parse_git_target(base_target)
-        joined = relative if relative.startswith("/") else posixpath.join(posixpath.dirname(base.path), relative)
-        path = _git_path(joined.lstrip("/"), relative)
-        return format_git_target(GitTarget(repository=base.repository, branch=base.branch, path=path))
-    if type == "url":
-        return validate_target(type, urljoin(validate_target(type, base_target), relative))
-    if type == "file":
-        base = Path(validate_target(type, base_target))
-        return validate_target(type, relative if os.path.isabs(relative) else str(base.parent / relative))
+    try:
+        if type == "git":
+            if _SCHEME_RE.match(relative):
+                return validate_target(type, relative)
+            base = parse_git_target(base_target)
+            joined = relative if relative.startswith("/") else posixpath.join(posixpath.dirname(base.path), relative)
+            path = _git_path(joined.lstrip("/"), relative)
+            return validate_target(
+                type, format_git_target(GitTarget(repository=base.repository, branch=base.branch, path=path))
+            )
+        if type == "url":
+            return validate_target(type, urljoin(validate_target(type, base_target), relative))
+        if type == "file":
+            base = Path(validate_target(type, base_target))
+            return validate_target(type, relative if os.path.isabs(relative) else str(base.parent / relative))
+    except ValueError as exc:  # urllib's own complaints, e.g. "Invalid IPv6 URL"
+        raise InvalidTarget(f"{relative[:200]!r} is not a valid {type} target: {exc}") from None
     return validate_target(type, relative)  # raises for the unknown type
 
 
 def target_host(type: str, normalized: str) -> str:
     """The host a normalized ``url`` or ``git`` target points at ("" for file:// repositories)."""
     url = parse_git_target(normalized).repository if type == "git" else normalized
-    return urlsplit(url).hostname or ""
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:
+        raise InvalidTarget(f"{url[:200]!r} has no valid host") from None
 
 
 def host_allowed(host: str, allowed_hosts: list[str] | None = None) -> bool:

@@ -296,7 +296,8 @@ def test_by_uid_answers_404_for_unknown_or_malformed_uids(client, location, uid)
     assert response.json()["error"]["name"] == "NotFoundError"
 
 
-def test_deleting_a_live_entity_by_uid_is_a_conflict(client, location):
+def test_deleting_a_live_entity_by_uid_is_a_conflict(client, location, platform_user):
+    client.force_login(platform_user)
     uid = Entity.objects.get(ref="component:default/ledger").uid
     response = client.delete(f"{API}/entities/by-uid/{uid}")
     assert response.status_code == 409
@@ -313,6 +314,10 @@ def test_deleting_an_orphan_by_uid_removes_it(client, repo, location, platform_u
     orphan = Entity.objects.get(ref="component:default/balances")
     assert orphan.orphan
 
+    refused = client.delete(f"{API}/entities/by-uid/{orphan.uid}")
+    assert refused.status_code == 403, "carol neither is staff nor registered the location"
+    assert refused.json()["error"]["name"] == "NotAllowedError"
+    client.force_login(platform_user)
     response = client.delete(f"{API}/entities/by-uid/{orphan.uid}")
 
     assert response.status_code == 204
@@ -495,3 +500,11 @@ def test_validate_entity_answers_errors_not_crashes_for_entities_of_the_wrong_sh
     assert response.status_code == 400
     assert response.json()["errors"]
     assert all(error["message"].startswith("catalog-info.yaml: ") for error in response.json()["errors"])
+
+
+def test_a_relations_filter_sees_relations_that_another_entity_emitted(client, location):
+    # the hasPart of the system comes from the component's spec.system, not from the system's own file
+    items = query(client, filter="kind=system,relations.haspart=component:default/ledger")["items"]
+    assert [item["metadata"]["name"] for item in items] == ["cashflow"]
+    assert query(client, filter="relations.ownedby=group:default/finance")["totalItems"] >= 2
+    assert query(client, filter="relations.haspart=component:default/nothing")["totalItems"] == 0

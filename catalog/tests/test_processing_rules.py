@@ -222,3 +222,68 @@ def test_two_loops_in_two_processes_process_each_of_500_due_locations_exactly_on
     assert first | second == set(Location.objects.values_list("pk", flat=True))
     assert first and second, "both loops took part"
     assert Entity.objects.filter(kind="Component").count() == 500
+
+
+def test_a_malformed_target_in_a_location_file_is_an_error_on_that_location_only(make_repo, platform_user):
+    repo = make_repo("odd")
+    repo.put({"catalog-info.yaml": location_file("http://[bad/x.yaml", "./a.yaml"), "a.yaml": COMPONENT_A})
+
+    result = location_register(type="git", target=repo.target(), actor=platform_user)
+
+    assert any("spec.targets[0]" in error and "not a valid" in error for error in result.location.errors)
+    assert Entity.objects.filter(ref="component:default/a").exists(), "the other target was still read"
+
+
+def test_a_nul_character_is_refused_with_an_error_instead_of_breaking_the_batch(make_repo, platform_user):
+    repo = make_repo("nul")
+    repo.put({"catalog-info.yaml": COMPONENT_A.replace("owner: team", 'owner: "te\\0am"')})
+
+    result = location_register(type="git", target=repo.target(), actor=platform_user)
+
+    assert not Entity.objects.filter(kind="Component").exists()
+    assert any("NUL" in error for error in result.location.errors)
+
+
+def test_a_document_whose_name_cannot_be_read_does_not_orphan_the_last_good_entity(make_repo, platform_user):
+    repo = make_repo("broken")
+    repo.put({"catalog-info.yaml": COMPONENT_A})
+    location = location_register(type="git", target=repo.target(), actor=platform_user).location
+
+    repo.put({"catalog-info.yaml": COMPONENT_A.replace("kind: Component", "kind: [Component]")})
+    refresh(location, platform_user)
+
+    entity = Entity.objects.get(ref="component:default/a")
+    location.refresh_from_db()
+    assert not entity.orphan
+    assert location.errors
+
+
+def test_an_untrusted_location_may_not_send_the_catalog_to_another_host(make_repo, platform_user, settings):
+    settings.CATALOG_URL_ALLOWED_HOSTS = ["git.example.com"]
+    repo = make_repo("pointer")
+    repo.put({"catalog-info.yaml": location_file("http://169.254.169.254/latest/meta-data").replace(
+        "spec:\n", "spec:\n  type: url\n")})  # fmt: skip
+
+    result = location_register(type="git", target=repo.target(), actor=platform_user)
+
+    assert not result.location.children.exists()
+    assert any("169.254.169.254" in error for error in result.location.errors)
+
+
+def test_untrusting_a_location_removes_the_memberships_it_drove(make_repo, platform_user, bob):
+    repo = make_repo("teams")
+    repo.put({"catalog-info.yaml": TEAM.replace("MEMBERSHIP", "[group:finance]")})
+    location = location_register(type="git", target=repo.target(), actor=platform_user, trusted=True).location
+    assert bob.groups.filter(name="finance").exists()
+
+    location_trust_set(location=location, trusted=False, actor=platform_user)
+
+    assert not bob.groups.filter(name="finance").exists()
+
+
+COMPONENT_A = """\
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: a}
+spec: {type: service, lifecycle: production, owner: team}
+"""
