@@ -158,7 +158,7 @@ def locations_process(location_ids: Iterable[int], *, session: ReadSession, forc
     # plain rows, not model instances: in a steady catalog nearly every location is unchanged
     rows = Location.objects.filter(pk__in=list(location_ids)).order_by("pk")
     settled: list[int] = []
-    changed: list[tuple[int, object]] = []
+    changed: list[tuple[int, object, str]] = []
     for pk, type_, target, fingerprint, errors in rows.values_list(
         "pk", "type", "target", "source_fingerprint", "errors"
     ):
@@ -175,7 +175,7 @@ def locations_process(location_ids: Iterable[int], *, session: ReadSession, forc
             settled.append(pk)
             counts.unchanged += 1  # a location file holds about one entity in a large tree; counted per file
             continue
-        changed.append((pk, result))
+        changed.append((pk, result, fingerprint))
     if changed:
         try:
             with transaction.atomic():
@@ -231,20 +231,22 @@ class _Outcome:
     revision: str
 
 
-def _process_batch(changed: list[tuple[int, object]], *, session: ReadSession) -> ProcessCounts:
+def _process_batch(changed: list[tuple[int, object, str]], *, session: ReadSession) -> ProcessCounts:
     now = timezone.now()
     locked = {
         location.pk: location
         for location in Location.objects.select_for_update(of=("self",))
         .select_related("registered_by")
-        .filter(pk__in=[pk for pk, _ in changed])
+        .filter(pk__in=[pk for pk, _, _ in changed])
         .order_by("pk")
     }
     outcomes = []
-    for pk, result in changed:
+    for pk, result, seen_fingerprint in changed:
         location = locked.get(pk)
         if location is None:
             continue  # unregistered meanwhile
+        if location.source_fingerprint != seen_fingerprint:
+            continue  # another process wrote it while we read: what it wrote is as new as what we hold
         location.last_attempt_at = now
         if not isinstance(result, ReadError) and result.content is None:
             try:  # the source changed since its fingerprint was compared: read it whole
@@ -370,7 +372,13 @@ def _apply(outcomes: list[_Outcome], *, now: datetime) -> ProcessCounts:
     counts = ProcessCounts()
     location_ids = {outcome.location.pk for outcome in outcomes}
     refs_all = {key for outcome in outcomes for key in (*outcome.plan.valid, *outcome.plan.invalid)}
-    rows = Entity.objects.select_related("location").filter(Q(location_id__in=location_ids) | Q(ref__in=refs_all))
+    # locked, so that two processes cannot both take over one orphan or both rewrite one entity
+    rows = (
+        Entity.objects.select_for_update(of=("self",))
+        .select_related("location")
+        .filter(Q(location_id__in=location_ids) | Q(ref__in=refs_all))
+        .order_by("pk")
+    )
     by_ref: dict[str, Entity] = {}
     by_location: dict[int, list[Entity]] = defaultdict(list)
     for entity in rows:
@@ -639,6 +647,9 @@ def data_products_check(system_keys: Iterable[str]) -> None:
     """Evaluate the rules that span each data product's entities and store their errors on the DP and on the
     offending components; errors clear as soon as the DP is consistent again."""
     for system_key in sorted(system_keys):
+        # one evaluation of a data product at a time, so it always sees its members' latest committed state
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"catalog.dp:{system_key}"])
         component_refs = Relation.objects.filter(source_ref=system_key, type="hasPart").values("target_ref")
         members = list(
             Entity.objects.filter(Q(ref=system_key) | Q(ref__in=component_refs, kind__iexact="component"))

@@ -8,7 +8,7 @@ from collections import defaultdict
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db import transaction
+from django.db import connection, transaction
 
 from catalog.models import CatalogTeam, Entity
 from catalog.refs import RefError, parse_ref
@@ -32,6 +32,8 @@ def _refs(values: object, *, default_kind: str, namespace: str) -> list[str]:
 @transaction.atomic
 def teams_sync() -> None:
     """Make the managed Django groups and their memberships match the trusted Group and User entities."""
+    with connection.cursor() as cursor:  # one sync at a time: two would both create the same groups
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('catalog.teams_sync'))")
     trusted = Entity.objects.filter(orphan=False, location__trusted=True)
     groups = {entity.ref: entity for entity in trusted.filter(kind__iexact="group")}
     users = {entity.ref: entity for entity in trusted.filter(kind__iexact="user")}
