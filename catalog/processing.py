@@ -204,6 +204,7 @@ def location_process_tree(location: Location, *, budget_seconds: float, force: b
     the time budget is spent; the background loop picks up the rest. Used in requests and commands."""
     deadline = time.monotonic() + budget_seconds
     counts = ProcessCounts()
+    Location.objects.filter(pk=location.pk).update(next_refresh_at=next_refresh_time())  # read now, not next tick
     with ReadSession() as session:
         counts += locations_process([location.pk], session=session, force=force)
         frontier = [location.pk]
@@ -469,7 +470,7 @@ def _apply(outcomes: list[_Outcome], *, now: datetime) -> ProcessCounts:
     if rewritten:
         _write_derived(rewritten)
     if gone_children:
-        locations_delete(gone_children, now=now)
+        counts.orphaned += locations_delete(gone_children, now=now)
     if new_children:
         _children_create(new_children, now=now)
     dp_keys = _data_product_keys(touched_docs)
@@ -571,16 +572,18 @@ def search_rows(entity: Entity) -> list[tuple[str, str | None]]:
     return list(rows)
 
 
-def locations_delete(locations: list[Location], *, now: datetime, delete_entities: bool = False) -> None:
+def locations_delete(locations: list[Location], *, now: datetime, delete_entities: bool = False) -> int:
     """Remove locations and their subtrees. Their entities become orphans (a target dropped from a Location
-    file) or, when a person unregisters, are deleted with them in the same transaction."""
+    file) or, when a person unregisters, are deleted with them in the same transaction. Returns how many
+    entities became orphans."""
     ids = location_subtree_ids([location.pk for location in locations])
     entities = Entity.objects.filter(location_id__in=ids)
     docs = list(entities.values_list("document", flat=True))
+    orphaned = 0
     if delete_entities:
         entities.delete()
     else:
-        entities.filter(orphan=False).update(orphan=True, orphaned_at=now)
+        orphaned = entities.filter(orphan=False).update(orphan=True, orphaned_at=now)
         entities.update(location=None)
     Location.objects.filter(pk__in=ids).delete()
     dp_keys = _data_product_keys(docs)
@@ -588,6 +591,7 @@ def locations_delete(locations: list[Location], *, now: datetime, delete_entitie
         data_products_check(dp_keys)
     if _has_team_kinds(docs):
         teams_sync()
+    return orphaned
 
 
 def location_subtree_root_id(location_id: int) -> int:
