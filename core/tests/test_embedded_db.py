@@ -3,9 +3,11 @@ and interrupted initialisation, each in a fresh data dir of its own."""
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -91,14 +93,17 @@ def _wait_until_gone(pid: int, timeout: float = 10) -> None:
 
 
 @pytest.fixture
-def data_dir(tmp_path):
-    path = tmp_path / "d"
+def data_dir():
+    # Not under pytest's tmp_path: the server runs as another user, and a pytest session starting meanwhile
+    # resets /tmp/pytest-of-<user> to 0700, which takes the server's way into its own data dir away.
+    path = Path(tempfile.mkdtemp(prefix="mf-edb-")) / "d"
     assert len(str(path / "postgres" / ".s.PGSQL.5432")) <= MAX_SOCKET_PATH, f"{path} is too long for a socket"
     try:
         yield path
     finally:
         stop_server(path)
         server = server_status(path)
+        shutil.rmtree(path.parent, ignore_errors=True)
         assert server is None, f"the embedded server under {path} is still running (pid {server.pid})"
 
 

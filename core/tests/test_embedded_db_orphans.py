@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import psutil
@@ -29,8 +30,9 @@ def _start(data_dir: Path) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
-def test_a_server_left_running_for_a_deleted_data_dir_is_killed_before_the_new_one_starts(tmp_path):
-    data_dir = tmp_path / "d"
+def test_a_server_left_running_for_a_deleted_data_dir_is_killed_before_the_new_one_starts():
+    # not under tmp_path: see the data_dir fixture of test_embedded_db
+    data_dir = Path(tempfile.mkdtemp(prefix="mf-edb-")) / "d"
     try:
         assert _start(data_dir).returncode == 0
         orphan_pid = server_status(data_dir).pid
@@ -46,3 +48,4 @@ def test_a_server_left_running_for_a_deleted_data_dir_is_killed_before_the_new_o
         assert (Path(server.socket_dir) / f".s.PGSQL.{server.port}").is_socket()
     finally:
         stop_server(data_dir)
+        shutil.rmtree(data_dir.parent, ignore_errors=True)
