@@ -80,6 +80,7 @@ class Entity(models.Model):
     location = models.ForeignKey(Location, null=True, blank=True, on_delete=models.SET_NULL, related_name="entities")
     source_target = models.CharField(max_length=2048, blank=True, help_text="The file it was read from.")
     source_revision = models.CharField(max_length=64, blank=True, help_text="The Git commit it was read at.")
+    source_text = models.TextField(blank=True, help_text="Its YAML document as written in the file.")
     orphan = models.BooleanField(default=False)
     orphaned_at = models.DateTimeField(null=True, blank=True)
     errors = models.JSONField(default=list, blank=True, help_text="Errors of the latest read of its own file.")

@@ -9,10 +9,12 @@ changed is planned (parsed, validated, compared with what the catalog holds) and
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import posixpath
 import random
+import re
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -51,7 +53,7 @@ TEAM_KINDS = frozenset({"group", "user"})
 MANAGED_BY_LOCATION = "backstage.io/managed-by-location"
 ENTITY_WRITE_FIELDS = [
     *("kind", "namespace", "name", "document", "result_hash", "location", "source_target", "source_revision"),
-    *("orphan", "orphaned_at", "errors", "dp_errors", "has_errors", "search_text", "updated_at"),
+    *("orphan", "orphaned_at", "errors", "dp_errors", "has_errors", "search_text", "source_text", "updated_at"),
 ]
 
 
@@ -89,6 +91,7 @@ class _Emitted:
     ref: EntityRef
     document: dict
     result_hash: str
+    source_text: str = ""
 
 
 @dataclass
@@ -290,13 +293,36 @@ def _plan(location: Location, content: bytes) -> _Plan:
         plan.errors.append(str(exc))
         plan.failed_whole = True
         return plan
-    for index, document in enumerate(documents):
+    texts = split_documents(content)
+    if len(texts) != len(documents):
+        texts = [""] * len(documents)  # an unusual layout: the page shows the document re-dumped instead
+    for index, (document, text) in enumerate(zip(documents, texts, strict=True)):
         where = source if len(documents) == 1 else f"{source} (document {index + 1})"
-        _plan_document(location, document, where, plan)
+        _plan_document(location, document, where, plan, text)
     return plan
 
 
-def _plan_document(location: Location, document: object, source: str, plan: _Plan) -> None:
+_DOCUMENT_START = re.compile(r"^---(?=\s|$)", re.MULTILINE)
+_DOCUMENT_END = re.compile(r"^\.\.\.(?=\s|$)", re.MULTILINE)
+
+
+def split_documents(content: bytes | str) -> list[str]:
+    """Each document's own text, as written (comments and key order kept), for the entity page. Documents
+    start at a ``---`` line and are empty when they hold nothing but comments, like ``core.yaml.load_all``
+    skips them; the caller checks that the count matches what the loader found."""
+    text = content.decode("utf-8-sig", "replace") if isinstance(content, bytes) else content
+    starts = [match.start() for match in _DOCUMENT_START.finditer(text)]
+    documents = []
+    for start, end in itertools.pairwise([0, *starts, len(text)]):
+        chunk = _DOCUMENT_END.split(text[start:end], maxsplit=1)[0]
+        body = chunk[3:] if chunk.startswith("---") else chunk
+        lines = [line for line in body.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+        if lines:
+            documents.append(chunk.strip("\n") + "\n")
+    return documents
+
+
+def _plan_document(location: Location, document: object, source: str, plan: _Plan, text: str = "") -> None:
     errors = validate_entity(document, source=source)
     try:
         ref = ref_of(document) if isinstance(document, dict) else None
@@ -312,8 +338,8 @@ def _plan_document(location: Location, document: object, source: str, plan: _Pla
     if processed is not None:  # as Backstage annotates: clients use it to find an entity's location
         annotations = processed["metadata"].setdefault("annotations", {})
         annotations[MANAGED_BY_LOCATION] = f"{location.type}:{location.target}"
-    text = _canonical_json(processed) if processed is not None else ""
-    if "\\u0000" in text:  # PostgreSQL's jsonb cannot hold NUL
+    canonical = _canonical_json(processed) if processed is not None else ""
+    if "\\u0000" in canonical:  # PostgreSQL's jsonb cannot hold NUL
         errors = [f"{source}: contains a NUL character (\\0), which the catalog cannot store"]
     if errors:
         plan.errors.extend(errors)
@@ -327,7 +353,9 @@ def _plan_document(location: Location, document: object, source: str, plan: _Pla
     if ref.key in plan.valid:
         plan.errors.append(f"{source}: {ref.key} appears twice in this location; the first one is kept")
         return
-    plan.valid[ref.key] = _Emitted(ref=ref, document=processed, result_hash=hashlib.sha256(text.encode()).hexdigest())
+    # the text as written counts too: a changed comment is shown on the entity page after the next refresh
+    result_hash = hashlib.sha256(f"{canonical}\n{text}".encode()).hexdigest()
+    plan.valid[ref.key] = _Emitted(ref=ref, document=processed, result_hash=result_hash, source_text=text)
     if ref.kind.lower() == "location":
         _plan_children(location, processed.get("spec") or {}, source, plan)
 
@@ -524,6 +552,7 @@ def _fill_entity(entity: Entity, emitted: _Emitted, location: Location, revision
     entity.location = location
     entity.source_target = location.target
     entity.source_revision = revision
+    entity.source_text = emitted.source_text
     entity.orphan, entity.orphaned_at = False, None
     entity.errors = []
     entity.dp_errors = []  # re-evaluated for its data product right after the write

@@ -159,7 +159,7 @@ def _entity_context(entity: Entity) -> dict:
         ],
         "links": links,
         "tags": [tag for tag in tags if isinstance(tag, str)] if isinstance(tags, list) else [],
-        "document_yaml": _document_yaml(entity.document),
+        "document_yaml": entity.source_text or _document_yaml(entity.document),
     }
 
 

@@ -219,3 +219,20 @@ def test_a_dry_run_shows_the_entities_and_changes_nothing(repo, platform_user):
 
     assert [e.ref for e in result.entities if e.kind == "Component"] == ["component:default/alpha"]
     assert not Location.objects.exists() and not Entity.objects.exists()
+
+
+def test_each_entity_keeps_its_yaml_as_written_with_comments_and_key_order(repo, platform_user, client):
+    first = "# the ledger\n" + component("ledger").replace("kind: Component\n", "kind: Component  # a part\n")
+    repo.put({"catalog-info.yaml": f"{first}---\n# second\n{component('journal')}"})
+    location = location_register(type="git", target=repo.target(), actor=platform_user).location
+
+    assert entity("component:default/ledger").source_text == first
+    assert entity("component:default/journal").source_text == f"---\n# second\n{component('journal')}"
+
+    repo.put({"catalog-info.yaml": first.replace("# the ledger", "# the general ledger")})
+    refresh(location, platform_user)
+    assert entity("component:default/ledger").source_text.startswith("# the general ledger\n")
+
+    client.force_login(platform_user)
+    page = client.get("/catalog/entity/component/default/ledger/").content.decode()
+    assert "# the general ledger" in page and "kind: Component  # a part" in page
