@@ -580,3 +580,29 @@ def test_the_catalog_sub_pages_link_to_each_other(signed_in):
         assert '<nav class="subnav" aria-label="Catalog sections">' in content
         assert f'aria-current="page">{current}</a>' in content
         assert content.count('aria-current="page"') == 2  # the header's Catalog and this sub-page
+
+
+BILLION_LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + level)}: &{chr(98 + level)} [{', '.join(['*' + chr(97 + level)] * 9)}]\n" for level in range(8)
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (BILLION_LAUGHS, "nodes"),
+        ("a: " + "x" * (2 * 1024 * 1024) + "\n", "over the limit of 1048576 bytes"),
+        ("apiVersion: v1\nkind: Component\nkind: System\n", "duplicate"),
+    ],
+    ids=["alias bomb", "2 MiB file", "duplicate keys"],
+)
+def test_the_register_preview_refuses_hostile_yaml_with_a_clear_error(client, platform_user, make_git, text, message):
+    repo = make_git("hostile")
+    repo.put({"catalog-info.yaml": text})
+    client.force_login(platform_user)
+
+    preview = client.post(reverse("catalog:location_register"), {"type": "git", "target": repo.target()})
+
+    assert preview.status_code == 200
+    assert message in preview.content.decode()
+    assert not Location.objects.exists() and not Entity.objects.exists()
