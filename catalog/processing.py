@@ -69,21 +69,16 @@ class ProcessCounts:
     locations: int = 0
     teams_changed: bool = False  # a Group or User entity changed: memberships are synced once per run
 
+    COUNTED = ("added", "updated", "unchanged", "failed", "orphaned", "locations")
+
     def __iadd__(self, other: ProcessCounts) -> ProcessCounts:
-        for name in ("added", "updated", "unchanged", "failed", "orphaned", "locations"):
+        for name in self.COUNTED:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.teams_changed |= other.teams_changed
         return self
 
     def as_dict(self) -> dict[str, int]:
-        return {
-            "added": self.added,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "failed": self.failed,
-            "orphaned": self.orphaned,
-            "locations": self.locations,
-        }
+        return {name: getattr(self, name) for name in self.COUNTED}
 
 
 @dataclass

@@ -20,7 +20,7 @@ from catalog.processing import (
     locations_delete,
 )
 from catalog.readers import InvalidTarget, TargetNotAllowed, check_target_allowed, validate_target
-from catalog.selectors import entity_may_delete, location_may_change, relations_attach
+from catalog.selectors import entity_may_delete, location_entities, location_may_change
 from catalog.teams import teams_sync
 from core.services import audit_record
 
@@ -72,7 +72,6 @@ def location_register(
             result = _register(type=type, target=target, actor=actor, trusted=trusted)
             if dry_run:
                 result.dry_run = True
-                relations_attach(result.entities)  # read them before they are rolled back
                 raise _DryRun(result)
     except _DryRun as rolled_back:
         return rolled_back.result
@@ -94,13 +93,11 @@ def _register(*, type: str, target: str, actor, trusted: bool) -> RegistrationRe
     audit_record(actor=actor, action="location.register", obj=location, after=_snapshot(location))
     counts = location_process_tree(location, budget_seconds=settings.CATALOG_REQUEST_BUDGET_SECONDS)
     location.refresh_from_db()
-    entities = list(Entity.objects.filter(location__in=_tree(location)).exclude(name=location.generated_entity_name))
-    errors = [error for loc in _tree(location) for error in loc.errors]
+    tree = Location.objects.filter(pk__in=location_subtree_ids([location.pk])).order_by("pk")
+    errors = [error for errors in tree.values_list("errors", flat=True) for error in errors]
+    # with their relations: a dry run reads them before it is rolled back
+    entities = location_entities(location)
     return RegistrationResult(location=location, counts=counts, entities=entities, errors=errors, dry_run=False)
-
-
-def _tree(location: Location) -> list[Location]:
-    return list(Location.objects.filter(pk__in=location_subtree_ids([location.pk])).order_by("pk"))
 
 
 @transaction.atomic

@@ -20,7 +20,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from catalog import selectors, services
 from catalog.filtersets import EntityFilterSet, LocationFilterSet
 from catalog.forms import LocationRegisterForm
-from catalog.models import Entity, Location
+from catalog.models import Entity
 from catalog.processing import ProcessCounts
 from catalog.refs import RefError, parse_ref
 from core.htmx import render_page
@@ -191,15 +191,10 @@ def entity_refresh(request: HttpRequest, kind: str, namespace: str, name: str) -
 # --- Locations -----------------------------------------------------------------------------------------------
 
 
-def _may_change(location: Location, user) -> bool:
-    """Whether to offer Unregister: the rule that ``services.location_unregister`` enforces."""
-    return selectors.location_may_change(location=location, user=user)
-
-
 def _location_row(request: HttpRequest, pk: int) -> HttpResponse:
     """One re-rendered row of the location list, with the messages swapped in out of band."""
     location = get_object_or_404(selectors.location_list(), pk=pk)
-    location.may_change = _may_change(location, request.user)
+    location.may_change = selectors.location_may_change(location=location, user=request.user)
     return render_page(request, "catalog/partials/location_row_response.html", {"location": location})
 
 
@@ -208,7 +203,7 @@ def location_list(request: HttpRequest) -> HttpResponse:
     filterset = LocationFilterSet(request.GET, queryset=selectors.location_list())
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     for location in page:
-        location.may_change = _may_change(location, request.user)
+        location.may_change = selectors.location_may_change(location=location, user=request.user)
     return render_page(
         request,
         "catalog/location_list.html",
@@ -247,7 +242,7 @@ def location_trust(request: HttpRequest, pk: int) -> HttpResponse:
 def location_unregister(request: HttpRequest, pk: int) -> HttpResponse:
     """A confirmation page (GET), then the unregistering (POST) of a registered location and what it emitted."""
     location = get_object_or_404(selectors.location_list(), pk=pk)
-    if location.is_root and not _may_change(location, request.user):
+    if location.is_root and not selectors.location_may_change(location=location, user=request.user):
         raise PermissionDenied("only staff or the person who registered a location may unregister it")
     error = None
     if request.method == "POST":

@@ -79,6 +79,7 @@ class Command(BaseCommand):
 
     def _run(self, root: Path, count: int) -> None:
         from catalog.models import Entity, Location
+        from catalog.processing import ProcessCounts
         from catalog.services import location_register
         from catalog.tasks import refresh_due
         from core.services import OPERATOR
@@ -89,13 +90,14 @@ class Command(BaseCommand):
         git.Repo.clone_from(work, bare, bare=True)
         self.stdout.write(f"Built a Git tree of {count} entities in {time.perf_counter() - started:.1f} s")
 
-        def loop() -> tuple[float, object]:
+        def loop() -> tuple[float, ProcessCounts]:
+            """Every location due, then the loop's own path until none is (children found on the way too)."""
             Location.objects.update(next_refresh_at=timezone.now())
             begin = time.perf_counter()
-            total = None
+            total = ProcessCounts()
             while True:
                 run = refresh_due(time_budget=3600)
-                total = run if total is None else total.__iadd__(run)
+                total += run
                 if not run.locations:
                     return time.perf_counter() - begin, total
 
