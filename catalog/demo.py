@@ -24,8 +24,9 @@ def demo_repository_path() -> Path:
     return settings.MESHFORGE_GIT_ROOT / "platform" / "demo-catalog.git"
 
 
-def _publish(bare_path: Path) -> None:
-    """Make the repository's main branch hold exactly the files of ``demo_data`` (a new commit only if needed)."""
+def folder_publish(source: Path, bare_path: Path, *, message: str = "Demo catalog") -> None:
+    """Make the main branch of the bare repository at ``bare_path`` hold exactly the files of ``source`` (a new
+    commit only if something changed; the repository is created when missing)."""
     if not bare_path.exists():
         bare_path.parent.mkdir(parents=True, exist_ok=True)
         git.Repo.init(bare_path, bare=True, initial_branch="main")
@@ -38,17 +39,17 @@ def _publish(bare_path: Path) -> None:
         for path in Path(work_dir).iterdir():
             if path.name != ".git":
                 shutil.rmtree(path) if path.is_dir() else path.unlink()
-        shutil.copytree(DEMO_DATA, work_dir, dirs_exist_ok=True)
+        shutil.copytree(source, work_dir, dirs_exist_ok=True)
         work.git.add("--all")
         if work.is_dirty(index=True, untracked_files=True) or not work.head.is_valid():
-            work.index.commit("Demo catalog", author=AUTHOR, committer=AUTHOR)
+            work.index.commit(message, author=AUTHOR, committer=AUTHOR)
             work.remotes.origin.push("main:main")
 
 
 def demo_catalog_seed() -> Location:
     """Publish the demo repository and register it (trusted) or, when already registered, refresh it."""
     bare_path = demo_repository_path()
-    _publish(bare_path)
+    folder_publish(DEMO_DATA, bare_path)
     target = validate_target(LocationType.GIT, f"file://{bare_path}#main:catalog-info.yaml")
     location = Location.objects.filter(type=LocationType.GIT, target=target).first()
     if location is None:

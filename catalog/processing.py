@@ -38,6 +38,7 @@ from catalog.readers import (
     validate_target,
 )
 from catalog.refs import EntityRef, RefError, parse_ref, ref_of
+from catalog.signals import entities_changed
 from catalog.teams import teams_sync
 from catalog.validation import entity_relations, normalize_entity, validate_data_product, validate_entity
 from core.bulk import copy_rows, update_rows
@@ -499,7 +500,19 @@ def _apply(outcomes: list[_Outcome], *, now: datetime) -> ProcessCounts:
     dp_keys = _data_product_keys(touched_docs)
     if dp_keys:
         data_products_check(dp_keys)
+    if touched_docs:
+        _changed_send(touched_docs, dp_keys)
     return counts
+
+
+def _changed_send(documents: list[dict], system_keys: set[str]) -> None:
+    refs = set()
+    for document in documents:
+        try:
+            refs.add(ref_of(document).key)
+        except (RefError, TypeError, AttributeError):
+            continue
+    entities_changed.send(sender=Entity, refs=frozenset(refs), system_keys=frozenset(system_keys))
 
 
 def _children_create(new_children: list[tuple[Location, _Plan, str, str, str]], *, now: datetime) -> None:
@@ -613,6 +626,8 @@ def locations_delete(locations: list[Location], *, now: datetime, delete_entitie
     dp_keys = _data_product_keys(docs)
     if dp_keys:
         data_products_check(dp_keys)
+    if docs:
+        _changed_send(docs, dp_keys)
     if _has_team_kinds(docs):
         teams_sync()
     return orphaned
@@ -734,6 +749,8 @@ def orphans_delete_expired(*, now: datetime | None = None) -> int:
         dp_keys = _data_product_keys(docs)
         if dp_keys:
             data_products_check(dp_keys)
+        if docs:
+            _changed_send(docs, dp_keys)
         if _has_team_kinds(docs):
             teams_sync()
     return len(docs)

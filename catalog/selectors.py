@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import posixpath
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -15,7 +16,7 @@ from django.db.models.lookups import Exact
 
 from catalog.models import Entity, EntitySearch, Location, Relation
 from catalog.processing import location_subtree_ids, location_subtree_root_id
-from catalog.readers import InvalidTarget, validate_target
+from catalog.readers import InvalidTarget, ReadError, parse_git_target, read_git_folder, validate_target
 from catalog.refs import RefError, parse_ref
 
 DEFAULT_LIMIT = 20
@@ -317,3 +318,21 @@ def catalog_error_list() -> list[tuple[str, str]]:
     for entity in Entity.objects.filter(has_errors=True).only("ref", "errors", "dp_errors"):
         errors += [(entity.ref, message) for message in entity.all_errors]
     return errors
+
+
+def entity_source_files(*, entity: Entity, folder: str, revision: str | None = None) -> dict[str, bytes]:
+    """The files under ``folder`` (relative to the folder of the entity's own file, ``..`` not allowed) in the
+    Git repository the entity was read from, at the commit it was read at (or ``revision``). For templates
+    (their skeleton) and for data products (their environment files). Raises ``ReadError``."""
+    if not entity.source_target or entity.location is None or entity.location.type != "git":
+        raise ReadError(f"{entity.ref} was not read from a Git repository")
+    parsed = parse_git_target(entity.source_target)
+    parts = [part for part in folder.split("/") if part not in ("", ".")]
+    if ".." in parts:
+        raise ReadError(f"{folder!r}: '..' is not allowed")
+    base = posixpath.dirname(parsed.path)
+    return read_git_folder(
+        parsed.repository,
+        revision=revision or entity.source_revision,
+        folder=posixpath.join(base, *parts) if parts else base,
+    )

@@ -4,6 +4,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from dataproducts import urls as dataproducts_urls
+
 api_patterns = [
     path("", include("core.api.urls")),
     path("catalog/", include("catalog.api.urls")),
@@ -21,6 +23,7 @@ urlpatterns = [
     path("", include("core.urls")),
     path("", include("marketplace.urls")),
     path("builder/", include("dataproducts.urls")),
+    path("dp/", include((dataproducts_urls.dp_urlpatterns, "dp"))),
     path("catalog/", include("catalog.urls")),
     path("governance/", include("governance.urls")),
     path("provisioning/", include("provisioning.urls")),

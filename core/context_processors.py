@@ -1,12 +1,12 @@
 from django.urls import reverse
 
-# (label, url name, namespace that marks the item active, staff only)
+# (label, url name, namespaces that mark the item active, staff only)
 NAVIGATION = [
-    ("Marketplace", "marketplace:home", "marketplace", False),
-    ("Builder", "dataproducts:home", "dataproducts", False),
-    ("Catalog", "catalog:home", "catalog", False),
-    ("Governance", "governance:home", "governance", False),
-    ("Admin", "admin:index", "admin", True),
+    ("Marketplace", "marketplace:home", {"marketplace"}, False),
+    ("Builder", "dataproducts:home", {"dataproducts", "dp"}, False),
+    ("Catalog", "catalog:home", {"catalog"}, False),
+    ("Governance", "governance:home", {"governance"}, False),
+    ("Admin", "admin:index", {"admin"}, True),
 ]
 
 
@@ -18,8 +18,8 @@ def navigation(request):
     namespace = match.namespace.split(":")[0] if match else ""
     return {
         "navigation": [
-            {"label": label, "url": reverse(url_name), "active": namespace == ns}
-            for label, url_name, ns, staff_only in NAVIGATION
+            {"label": label, "url": reverse(url_name), "active": namespace in namespaces}
+            for label, url_name, namespaces, staff_only in NAVIGATION
             if not staff_only or user.is_staff
         ]
     }

@@ -497,3 +497,13 @@ def _line_column(prefix: str) -> tuple[int, int]:
     """1-based line and column of the character that follows ``prefix``."""
     line_start = prefix.rfind("\n") + 1
     return prefix.count("\n") + 1, len(prefix) - line_start + 1
+
+
+def dump(data: object) -> str:
+    """Block-style YAML of plain data (dicts keep their order) that ``load`` reads back to the same value."""
+    return yaml.dump(data, Dumper=_SafeDumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100)
+
+
+class _SafeDumper(yaml.SafeDumper):
+    def ignore_aliases(self, data: object) -> bool:
+        return True  # a value used twice is written twice: readers of descriptors should not meet anchors

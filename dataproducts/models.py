@@ -1,0 +1,132 @@
+"""The Builder's state. ``Domain``, ``DataProduct`` and ``Component`` are projections of catalog entities
+(rewritten by ``dataproducts.projections`` whenever catalog processing changes the entity; never written by
+forms). ``DataProductReservation`` is the Builder's own row: it claims a data product id before anything is
+created, so two creations of one product cannot both proceed (PRODUCT §4.2)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from dataproducts.choices import ReservationState
+
+
+class Domain(models.Model):
+    """A business area: the projection of a ``kind: Domain`` entity."""
+
+    entity = models.OneToOneField("catalog.Entity", on_delete=models.CASCADE, related_name="domain_projection")
+    name = models.CharField(max_length=63, unique=True)
+    title = models.CharField(max_length=200, blank=True)
+    description = models.TextField(blank=True)
+    owner_ref = models.CharField(max_length=200, blank=True)
+    parent_name = models.CharField(max_length=63, blank=True, help_text="The domain named by spec.subdomainOf.")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def display_name(self) -> str:
+        return self.title or self.name
+
+
+class DataProduct(models.Model):
+    """A data product: the projection of a System entity with ``spec.type: dataproduct``."""
+
+    entity = models.OneToOneField("catalog.Entity", on_delete=models.CASCADE, related_name="data_product")
+    name = models.CharField(max_length=63, unique=True, help_text="The entity name <domain>.<name>.<major>.")
+    dp_id = models.CharField("id", max_length=200, unique=True, help_text="urn:dmb:dp:<domain>:<name>:<major>")
+    domain_name = models.CharField(max_length=63)
+    slug = models.CharField(max_length=63, help_text="The <name> part of the id.")
+    major = models.PositiveIntegerField()
+    title = models.CharField(max_length=200, blank=True)
+    description = models.TextField(blank=True)
+    owner_ref = models.CharField(max_length=200, blank=True, help_text="The owner group's entity ref.")
+    owner_team = models.CharField(max_length=127, blank=True, db_index=True, help_text="The Django group it maps to.")
+    dev_group_ref = models.CharField(max_length=200, blank=True)
+    data_product_owner = models.CharField(max_length=200, blank=True)
+    maturity = models.CharField(max_length=63, blank=True)
+    lifecycle = models.CharField(max_length=63, blank=True)
+    version = models.CharField(max_length=63, blank=True)
+    use_case_template_id = models.CharField(max_length=200, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    repository_url = models.CharField(max_length=2048, blank=True, help_text="Where its catalog-info.yaml lives.")
+    has_errors = models.BooleanField(default=False)
+    orphan = models.BooleanField(default=False)
+    search_text = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["domain_name"], name="dataproducts_dp_domain_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def display_name(self) -> str:
+        return self.title or self.slug
+
+
+class Component(models.Model):
+    """A part of a data product: the projection of a Component entity with ``spec.mesh``."""
+
+    entity = models.OneToOneField("catalog.Entity", on_delete=models.CASCADE, related_name="component")
+    data_product = models.ForeignKey(
+        DataProduct, null=True, blank=True, on_delete=models.SET_NULL, related_name="components"
+    )
+    system_name = models.CharField(max_length=63, help_text="The data product entity name from spec.system.")
+    name = models.CharField(max_length=63, unique=True, help_text="<domain>.<name>.<major>.<component>")
+    component_id = models.CharField("id", max_length=255, unique=True)
+    slug = models.CharField(max_length=63, help_text="The <component> part of the id.")
+    kind = models.CharField(max_length=63)
+    title = models.CharField(max_length=200, blank=True)
+    description = models.TextField(blank=True)
+    version = models.CharField(max_length=63, blank=True)
+    infrastructure_template_id = models.CharField(max_length=200, blank=True)
+    use_case_template_id = models.CharField(max_length=200, blank=True)
+    depends_on = models.JSONField(default=list, blank=True, help_text="Component ids from spec.mesh.dependsOn.")
+    has_errors = models.BooleanField(default=False)
+    orphan = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["system_name"], name="dataproducts_cmp_system_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def display_name(self) -> str:
+        return self.title or self.slug
+
+
+class DataProductReservation(models.Model):
+    """Claims a data product id for a creation in progress, then records that Meshforge created it and where.
+
+    The unique id is the lock: a second creation of the same product fails on insert (HTTP 409). A failed
+    creation deletes its reservation along with everything else it made."""
+
+    dp_id = models.CharField("id", max_length=200)
+    entity_name = models.CharField(max_length=63)
+    state = models.CharField(max_length=16, choices=ReservationState.choices, default=ReservationState.CREATING)
+    repository_url = models.CharField(max_length=2048, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                "dp_id",
+                name="dataproducts_reservation_unique_id",
+                violation_error_message="This data product already exists or is being created.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.dp_id

@@ -293,3 +293,38 @@ def _git_message(stderr: bytes) -> str:
     fatal = [line for line in lines if line.startswith(("fatal:", "error:"))]
     message = (fatal or lines or ["git failed"])[0].removeprefix("fatal: ").removeprefix("error: ")
     return redact(message)[:300]
+
+
+def read_git_folder(
+    repository: str, *, revision: str, folder: str, max_files: int = 500, max_bytes: int = 1024 * 1024
+) -> dict[str, bytes]:
+    """Every regular file under ``folder`` of ``repository`` at ``revision`` (paths relative to the folder),
+    read from the catalog's mirror, which is fetched first when it lacks the commit. Symbolic links are refused:
+    they could point anywhere once checked out."""
+    path = mirror_path(repository)
+    prefix = f"{folder.strip('/')}/" if folder.strip("/") else ""
+    mirror = GitMirror(repository)
+    try:
+        if not path.exists() or not _git_ok(path, "cat-file", "-e", f"{revision}^{{commit}}"):
+            fetch_mirror(path, repository)
+        blobs, links = mirror.tree(revision)
+        bad = sorted(link for link in links if link.startswith(prefix))
+        if bad:
+            raise ReadError(f"{bad[0]} is a symbolic link; symbolic links are not allowed here")
+        wanted = {name[len(prefix) :]: sha for name, sha in blobs.items() if name.startswith(prefix)}
+        if len(wanted) > max_files:
+            raise ReadError(f"{folder} holds {len(wanted)} files; at most {max_files} are allowed")
+        return {
+            name: mirror.read_blob(sha, max_bytes=max_bytes, what=f"{prefix}{name}")
+            for name, sha in sorted(wanted.items())
+        }
+    finally:
+        mirror.close()
+
+
+def _git_ok(path: Path, *args: str) -> bool:
+    try:
+        _git(path, *args, failure="check")
+    except ReadError:
+        return False
+    return True

@@ -1,6 +1,6 @@
 """The demo catalog of ``seed_demo`` (issue 4 item 8): a trusted local bare Git repository with 2 domains, the
-demo teams and users, 3 data products with their components and one deliberately broken file, registered and
-processed through the catalog's own services; running it again changes nothing."""
+demo teams and users and one deliberately broken file, registered and processed through the catalog's own
+services, plus the 3 data products the Builder creates (issue 5); running it again changes nothing."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db.models import Q
 
 from catalog.demo import demo_repository_path
 from catalog.models import CatalogTeam, Entity, Location
@@ -22,12 +23,13 @@ from core.models import AuditEvent
 DATA_PRODUCTS = {
     "system:default/finance.payments.0": {
         "component:default/finance.payments.0.raw-payments",
+        "component:default/finance.payments.0.settle",
         "component:default/finance.payments.0.settled-payments",
     },
-    "system:default/finance.invoices.1": {"component:default/finance.invoices.1.open-invoices"},
+    "system:default/finance.invoices.0": {"component:default/finance.invoices.0.open-invoices"},
     "system:default/marketing.campaigns.0": {
         "component:default/marketing.campaigns.0.daily-performance",
-        "component:default/marketing.campaigns.0.spend-loader",
+        "component:default/marketing.campaigns.0.spend",
     },
 }
 BROKEN_FILE = "dataproducts/sales-forecast/catalog-info.yaml"
@@ -48,7 +50,9 @@ def demo(db, settings, tmp_path):
     settings.MESHFORGE_DATA_DIR = tmp_path
     settings.MESHFORGE_GIT_ROOT = tmp_path / "git"
     seed_demo()
-    return Location.objects.get(parent=None)
+    return Location.objects.get(
+        target=validate_target("git", f"file://{demo_repository_path()}#main:catalog-info.yaml")
+    )
 
 
 def test_seed_demo_registers_one_trusted_location_from_a_local_bare_repository(demo, tmp_path):
@@ -58,8 +62,9 @@ def test_seed_demo_registers_one_trusted_location_from_a_local_bare_repository(d
     assert demo.type == "git"
     assert demo.target == validate_target("git", f"file://{bare}#main:catalog-info.yaml")
     assert demo.trusted
-    assert Location.objects.filter(parent=None).count() == 1
-    assert all(location.trusted for location in Location.objects.all())
+    assert all(location.trusted for location in Location.objects.filter(Q(pk=demo.pk) | Q(parent=demo)))
+    # the other trusted root is the built-in templates; data products live in untrusted repositories of their own
+    assert Location.objects.filter(parent=None, trusted=True).count() == 2
     assert AuditEvent.objects.filter(action="location.register", object_id=str(demo.pk)).count() == 1
 
 
@@ -84,7 +89,7 @@ def test_the_demo_catalog_holds_three_data_products_with_their_components(demo):
 
 def test_the_demo_data_products_and_their_components_have_no_errors(demo):
     members = Entity.objects.filter(ref__in=[*DATA_PRODUCTS, *set().union(*DATA_PRODUCTS.values())])
-    assert members.count() == 8
+    assert members.count() == 9
     assert [(e.ref, e.errors, e.dp_errors) for e in members if e.has_errors or e.errors or e.dp_errors] == []
 
 

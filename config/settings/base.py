@@ -1,6 +1,7 @@
 """Settings shared by every environment. Everything that differs per deployment comes from the
 environment (see the README's table), parsed strictly by ``config.env``."""
 
+import re
 from pathlib import Path
 
 from celery.schedules import crontab
@@ -185,6 +186,22 @@ SPECTACULAR_SETTINGS = {
 
 # --- Git: local bare repositories (data products, templates, demo locations) under the data dir -----------
 MESHFORGE_GIT_ROOT = MESHFORGE_DATA_DIR / "git"
+# How the Builder creates and writes data product repositories (dataproducts.git_provider.GitProvider).
+MESHFORGE_GIT_PROVIDER = env_str("MESHFORGE_GIT_PROVIDER") or "dataproducts.git_provider.LocalGitProvider"
+
+# --- Environments a data product is described for and deployed to (PRODUCT §3.3, §4.3), in promotion order --
+# The names become folder names (environments/<env>/configurations.yaml) and the descriptor's `environment`,
+# so they are refused at start-up unless they are safe as both.
+MESHFORGE_ENVIRONMENTS = env_list("MESHFORGE_ENVIRONMENTS", ["development", "qa", "production"])
+if not MESHFORGE_ENVIRONMENTS:
+    raise ImproperlyConfigured("MESHFORGE_ENVIRONMENTS: expected at least one environment name")
+for _environment in MESHFORGE_ENVIRONMENTS:
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", _environment):
+        raise ImproperlyConfigured(
+            f"MESHFORGE_ENVIRONMENTS: {_environment!r} is not a valid environment name; expected [a-z0-9][a-z0-9-]*"
+        )
+if len(set(MESHFORGE_ENVIRONMENTS)) != len(MESHFORGE_ENVIRONMENTS):
+    raise ImproperlyConfigured(f"MESHFORGE_ENVIRONMENTS: names must be unique, got {MESHFORGE_ENVIRONMENTS!r}")
 
 # --- Catalog: locations re-read about every two minutes (PRODUCT §3.2) ------------------------------------
 CATALOG_REFRESH_MIN_SECONDS = env_int("CATALOG_REFRESH_MIN_SECONDS", 100, minimum=1, maximum=86_400)

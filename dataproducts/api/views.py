@@ -1,0 +1,307 @@
+"""The Builder's REST API: data products and components created from templates, their edits, descriptors and
+the platform's domains. Every write goes through ``dataproducts.services`` (the same path as the UI and the
+``create_dataproduct`` command)."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from dataproducts import selectors, services
+from dataproducts.api.serializers import (
+    ComponentSerializer,
+    CreateFromTemplateSerializer,
+    CreationPlanSerializer,
+    DataProductListSerializer,
+    DataProductSerializer,
+    DescriptorSerializer,
+    DomainSerializer,
+    DomainWriteSerializer,
+    EditableSerializer,
+    EditResultSerializer,
+    EditSerializer,
+    TemplateSerializer,
+)
+from dataproducts.exceptions import CreationFailed, DataProductConflict, StaleEdit, TemplateError, ValuesInvalid
+from dataproducts.filtersets import DataProductFilterSet
+from dataproducts.git_provider import GitProviderError
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Conflict."
+
+
+class Unavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "A step failed; nothing was changed."
+
+
+@contextmanager
+def builder_errors(values_field: str = "values") -> Iterator[None]:
+    """Turn the Builder's exceptions into API answers: field errors 400, conflicts 409, failed steps 503."""
+    try:
+        yield
+    except ValuesInvalid as exc:
+        raise exceptions.ValidationError(
+            {_field(values_field, path): messages for path, messages in exc.errors.items()}
+        ) from exc
+    except TemplateError as exc:
+        raise exceptions.ValidationError({"template": [str(exc)]}) from exc
+    except (DataProductConflict, StaleEdit) as exc:
+        raise Conflict(str(exc)) from exc
+    except (CreationFailed, GitProviderError) as exc:
+        raise Unavailable(f"{exc}; nothing was changed") from exc
+    except PermissionDenied as exc:
+        raise exceptions.PermissionDenied(str(exc)) from exc
+
+
+def _field(prefix: str, path: str) -> str:
+    if prefix and path:
+        return f"{prefix}.{path}"
+    return prefix or path or "non_field_errors"
+
+
+def _template(ref: str, *, kind: str = "template"):
+    template = selectors.template_get(ref=ref, kind=kind)
+    if template is None:
+        raise exceptions.ValidationError({"template": [f"{ref!r} is not a template from a trusted location"]})
+    return template
+
+
+def _unified(old: str, new: str) -> str:
+    return "".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True), "before", "after"))
+
+
+class EditMixin:
+    """``GET …/edit/`` gives the edit template's current values; ``POST …/edit/`` previews or commits."""
+
+    def _entity(self):
+        raise NotImplementedError
+
+    def _edit_template(self, entity):
+        template = selectors.edit_template_for(entity=entity)
+        if template is None:
+            raise exceptions.NotFound(f"no edit template applies to {entity.name}")
+        return template
+
+    @extend_schema(responses=EditableSerializer, operation_id=None)
+    def editable(self, request: Request, name: str) -> Response:
+        entity = self._entity()
+        template = self._edit_template(entity)
+        with builder_errors():
+            current = selectors.entity_file(entity=entity)
+            values = services.edit_initial(entity=entity, edit_template=template)
+        return Response({"template": template.ref, "base_revision": current.revision, "values": values})
+
+    def edit_apply(self, request: Request, name: str) -> Response:
+        entity = self._entity()
+        template = self._edit_template(entity)
+        serializer = EditSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        arguments = {
+            "entity": entity,
+            "edit_template": template,
+            "values": data["values"],
+            "actor": request.user,
+            "base_revision": data["base_revision"],
+        }
+        with builder_errors():
+            plan = services.entity_edit_preview(**arguments)
+            sha = "" if data["dry_run"] or not plan.changed else services.entity_edit(**arguments)
+        return Response(
+            {
+                "changed": plan.changed,
+                "commit": sha,
+                "diff": _unified(plan.old_text, plan.new_text),
+                "new_text": plan.new_text,
+            }
+        )
+
+
+class DataProductViewSet(EditMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Data products (projections of the catalog's System entities). Create one from a template with
+    ``POST {template, values}``."""
+
+    lookup_field = "name"
+    lookup_value_regex = r"[^/]+"
+    filterset_class = DataProductFilterSet
+
+    def get_queryset(self):
+        if self.action == "list":
+            return selectors.dataproduct_list(user=self.request.user)
+        return selectors.dataproduct_list(user=self.request.user).prefetch_related("components__entity")
+
+    def get_serializer_class(self):
+        return DataProductListSerializer if self.action == "list" else DataProductSerializer
+
+    def _data_product(self):
+        data_product = selectors.dataproduct_get(name=self.kwargs["name"])
+        if data_product is None:
+            raise Http404
+        return data_product
+
+    def _entity(self):
+        return self._data_product().entity
+
+    @extend_schema(
+        request=CreateFromTemplateSerializer,
+        responses={201: DataProductSerializer, 200: CreationPlanSerializer},
+    )
+    def create(self, request: Request) -> Response:
+        serializer = CreateFromTemplateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        template = _template(data["template"])
+        with builder_errors():
+            if data["dry_run"]:
+                plan = services.dataproduct_preview(template=template, values=data["values"], actor=request.user)
+                return Response(_plan(plan))
+            data_product = services.dataproduct_create(template=template, values=data["values"], actor=request.user)
+        data_product = selectors.dataproduct_get(name=data_product.name)
+        return Response(DataProductSerializer(data_product).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("environment", str, enum=list(settings.MESHFORGE_ENVIRONMENTS))],
+        responses=DescriptorSerializer,
+    )
+    @action(detail=True, methods=["get"])
+    def descriptor(self, request: Request, name: str) -> Response:
+        environment = request.query_params.get("environment", settings.MESHFORGE_ENVIRONMENTS[0])
+        if environment not in settings.MESHFORGE_ENVIRONMENTS:
+            raise exceptions.ValidationError(
+                {"environment": [f"expected one of {', '.join(settings.MESHFORGE_ENVIRONMENTS)}"]}
+            )
+        view = selectors.dataproduct_descriptor(data_product=self._data_product(), environment=environment)
+        return Response(
+            {"environment": environment, "valid": view.valid, "errors": view.errors, "descriptor": view.descriptor}
+        )
+
+    @extend_schema(
+        request=CreateFromTemplateSerializer,
+        responses={201: ComponentSerializer, 200: CreationPlanSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def components(self, request: Request, name: str) -> Response:
+        data_product = self._data_product()
+        serializer = CreateFromTemplateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        template = _template(data["template"])
+        arguments = {"data_product": data_product, "template": template, "values": data["values"]}
+        with builder_errors():
+            if data["dry_run"]:
+                return Response(_plan(services.component_preview(**arguments, actor=request.user)))
+            component = services.component_create(**arguments, actor=request.user)
+        return Response(ComponentSerializer(component).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(methods=["get"], responses=EditableSerializer)
+    @extend_schema(methods=["post"], request=EditSerializer, responses=EditResultSerializer)
+    @action(detail=True, methods=["get", "post"])
+    def edit(self, request: Request, name: str) -> Response:
+        if request.method == "GET":
+            return self.editable(request, name)
+        return self.edit_apply(request, name)
+
+
+class ComponentViewSet(EditMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    """Components of data products. ``DELETE`` removes the component's folder from the DP repository."""
+
+    lookup_field = "name"
+    lookup_value_regex = r"[^/]+"
+    serializer_class = ComponentSerializer
+
+    def get_queryset(self):
+        return selectors.component_list()
+
+    def _entity(self):
+        return self.get_object().entity
+
+    def perform_destroy(self, instance) -> None:
+        with builder_errors():
+            services.component_remove(component=instance, actor=self.request.user)
+
+    @extend_schema(methods=["get"], responses=EditableSerializer)
+    @extend_schema(methods=["post"], request=EditSerializer, responses=EditResultSerializer)
+    @action(detail=True, methods=["get", "post"])
+    def edit(self, request: Request, name: str) -> Response:
+        if request.method == "GET":
+            return self.editable(request, name)
+        return self.edit_apply(request, name)
+
+
+class DomainViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Domains. Staff create them (``POST``) and edit them (``PATCH``); each lives in Git as a Domain entity."""
+
+    lookup_field = "name"
+    serializer_class = DomainSerializer
+
+    def get_queryset(self):
+        return selectors.domain_list()
+
+    @extend_schema(request=DomainWriteSerializer, responses={201: DomainSerializer})
+    def create(self, request: Request) -> Response:
+        serializer = DomainWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        with builder_errors(values_field=""):
+            domain = services.domain_create(
+                name=data["name"],
+                title=data["title"],
+                description=data["description"],
+                owner_ref=data["owner_ref"],
+                parent=data["parent"] or None,
+                actor=request.user,
+            )
+        return Response(DomainSerializer(domain).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=DomainWriteSerializer, responses=DomainSerializer)
+    def partial_update(self, request: Request, name: str) -> Response:
+        domain = self.get_object()
+        serializer = DomainWriteSerializer(data={**dict(request.data.items()), "name": domain.name}, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        with builder_errors(values_field=""):
+            domain = services.domain_update(
+                domain=domain,
+                title=data.get("title", domain.title),
+                description=data.get("description", domain.description),
+                owner_ref=data.get("owner_ref", domain.owner_ref),
+                parent=(data.get("parent", domain.parent_name) or None),
+                actor=request.user,
+            )
+        return Response(DomainSerializer(domain).data)
+
+
+class TemplateViewSet(viewsets.ViewSet):
+    """Templates from trusted locations that create data products and components."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("type", str), OpenApiParameter("search", str)],
+        responses=TemplateSerializer(many=True),
+    )
+    def list(self, request: Request) -> Response:
+        templates = selectors.template_list(
+            type=request.query_params.get("type") or None, search=request.query_params.get("search", "")
+        )
+        return Response(TemplateSerializer(templates, many=True).data)
+
+
+def _plan(plan) -> dict:
+    return {
+        "entity_name": plan.entity_name,
+        "id": plan.id,
+        "repository_url": plan.repository_url,
+        "files": dict(plan.files),
+    }

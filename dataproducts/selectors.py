@@ -1,0 +1,261 @@
+"""Reads owned by the Builder: templates (catalog entities from trusted locations), data products and their
+components (projections), who may write them, their descriptor per environment and their Git history."""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch, QuerySet
+
+from catalog.models import Entity
+from catalog.readers import InvalidTarget, ReadError, parse_git_target
+from catalog.refs import RefError, parse_ref
+from catalog.selectors import entity_source_files
+from catalog.teams import django_name
+from core.yaml import YamlError, dump, load
+from dataproducts.descriptor import descriptor_build, descriptor_validate
+from dataproducts.git_provider import Commit, GitProviderError, git_provider
+from dataproducts.models import Component, DataProduct, Domain
+
+ENVIRONMENTS_FOLDER = "environments"
+CONFIGURATIONS_FILE = "configurations.yaml"
+
+
+# --- templates -------------------------------------------------------------------------------------------
+
+
+def _templates(kind: str) -> QuerySet[Entity]:
+    # templates carry code (a skeleton): only trusted locations may provide them (PRODUCT §4.1)
+    return Entity.objects.filter(kind__iexact=kind, orphan=False, location__trusted=True).select_related("location")
+
+
+def template_list(*, type: str | None = None, search: str = "") -> list[Entity]:
+    """Usable templates (``kind: Template`` from trusted locations, without errors), by title."""
+    queryset = _templates("template").filter(has_errors=False)
+    if type:
+        queryset = queryset.filter(document__spec__type=type)
+    if search:
+        queryset = queryset.filter(search_text__contains=search.lower().strip())
+    return sorted(queryset, key=lambda entity: (entity.title.lower(), entity.name))
+
+
+def template_get(*, ref: str, kind: str = "template") -> Entity | None:
+    try:
+        parsed = parse_ref(ref, default_kind=kind)
+    except RefError:
+        return None
+    if parsed.kind.lower() != kind.lower():
+        return None
+    return _templates(kind).filter(ref=parsed.key).first()
+
+
+def edit_template_for(*, entity: Entity) -> Entity | None:
+    """The EditTemplate whose ``spec.useCaseTemplateId`` is the entity's ``spec.mesh.useCaseTemplateId``."""
+    mesh = entity.spec.get("mesh")
+    use_case = mesh.get("useCaseTemplateId") if isinstance(mesh, dict) else None
+    if not isinstance(use_case, str) or not use_case:
+        return None
+    return (
+        _templates("edittemplate")
+        .filter(has_errors=False, document__spec__useCaseTemplateId=use_case)
+        .order_by("name")
+        .first()
+    )
+
+
+# --- data products ---------------------------------------------------------------------------------------
+
+
+def user_teams(user) -> set[str]:
+    if user is None or not user.is_authenticated:
+        return set()
+    return set(user.groups.values_list("name", flat=True))
+
+
+def team_of_ref(owner_ref: str) -> str:
+    """The Django group name a ``group:`` ref maps to (PRODUCT §8), ``""`` for anything else."""
+    try:
+        parsed = parse_ref(owner_ref, default_kind="group")
+    except (RefError, TypeError):
+        return ""
+    if parsed.kind.lower() != "group":
+        return ""
+    return django_name(parsed.namespace, parsed.name.lower())
+
+
+def team_may_write(*, owner_ref: str, user) -> bool:
+    """Staff, or a member of the team the owner ref names."""
+    if user is None or not user.is_authenticated:
+        return False
+    if user.is_staff:
+        return True
+    team = team_of_ref(owner_ref)
+    return bool(team) and user.groups.filter(name=team).exists()
+
+
+def dataproduct_may_write(*, data_product: DataProduct, user) -> bool:
+    return team_may_write(owner_ref=data_product.owner_ref, user=user)
+
+
+def user_team_refs(*, user) -> list[str]:
+    """The owner refs a user may create under: their teams (staff: every Group entity and Django group)."""
+    if user is None or not user.is_authenticated:
+        return []
+    names = set(user.groups.values_list("name", flat=True))
+    if user.is_staff:
+        from django.contrib.auth.models import Group
+
+        names |= set(Group.objects.values_list("name", flat=True))
+        refs = {f"group:{name}" for name in names if "/" not in name}
+        refs |= {
+            f"group:{name}" if namespace == "default" else f"group:{namespace}/{name}"
+            for namespace, name in Entity.objects.filter(kind__iexact="group", orphan=False).values_list(
+                "namespace", "name"
+            )
+        }
+        return sorted(refs)
+    return sorted(f"group:{name}" for name in names)
+
+
+def dataproduct_list(*, user, filters: dict | None = None) -> QuerySet[DataProduct]:
+    """Data products, newest definition first; ``filters`` go through ``DataProductFilterSet``."""
+    queryset = DataProduct.objects.select_related("entity").order_by("name")
+    if filters is not None:
+        from dataproducts.filtersets import DataProductFilterSet
+
+        queryset = DataProductFilterSet(filters, queryset=queryset, request_user=user).qs
+    return queryset
+
+
+def dataproduct_get(*, name: str) -> DataProduct | None:
+    return (
+        DataProduct.objects.select_related("entity", "entity__location")
+        .prefetch_related(
+            Prefetch(
+                "components",
+                queryset=Component.objects.select_related("entity", "entity__location").order_by("name"),
+            )
+        )
+        .filter(name=name)
+        .first()
+    )
+
+
+def component_get(*, name: str) -> Component | None:
+    return Component.objects.select_related("entity", "entity__location", "data_product").filter(name=name).first()
+
+
+def component_list() -> QuerySet[Component]:
+    return Component.objects.select_related("entity", "data_product").order_by("name")
+
+
+def domain_list() -> QuerySet[Domain]:
+    return Domain.objects.select_related("entity").order_by("name")
+
+
+def domain_get(*, name: str) -> Domain | None:
+    return Domain.objects.select_related("entity", "entity__location").filter(name=name).first()
+
+
+# --- descriptor ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class DescriptorView:
+    environment: str
+    descriptor: dict
+    yaml: str
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+
+def environment_configurations(*, entity: Entity, environment: str) -> tuple[dict, list[str]]:
+    """The mapping in ``environments/<env>/configurations.yaml`` next to the entity's file (``{}`` when there is
+    none), read at the commit the entity was read at, and the problems met reading it."""
+    try:
+        files = entity_source_files(entity=entity, folder=f"{ENVIRONMENTS_FOLDER}/{environment}")
+    except ReadError as exc:
+        return {}, [f"{entity.name}: {ENVIRONMENTS_FOLDER}/{environment}: {exc}"]
+    content = files.get(CONFIGURATIONS_FILE)
+    if content is None:
+        return {}, []
+    source = f"{entity.name}: {ENVIRONMENTS_FOLDER}/{environment}/{CONFIGURATIONS_FILE}"
+    try:
+        loaded = load(content, source=source)
+    except YamlError as exc:
+        return {}, [str(exc)]
+    if loaded is None:
+        return {}, []
+    if not isinstance(loaded, dict):
+        return {}, [f"{source}: must be a mapping"]
+    return loaded, []
+
+
+def dataproduct_descriptor(*, data_product: DataProduct, environment: str) -> DescriptorView:
+    """The DPS descriptor of a data product in one environment (PRODUCT §4.3), its YAML and its problems."""
+    components = [component for component in data_product.components.all() if not component.orphan]
+    entities = [data_product.entity, *(component.entity for component in components)]
+    configurations: dict[str, dict] = {}
+    problems: list[str] = []
+    for entity in entities:
+        configuration, found = environment_configurations(entity=entity, environment=environment)
+        configurations[entity.name] = configuration
+        problems += found
+    descriptor = descriptor_build(
+        system=data_product.entity.document,
+        components=[entity.document for entity in entities[1:]],
+        environment=environment,
+        configurations=configurations,
+    )
+    problems += descriptor_validate(descriptor)
+    return DescriptorView(environment=environment, descriptor=descriptor, yaml=dump(descriptor), errors=problems)
+
+
+# --- Git -------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class EntityFile:
+    url: str
+    branch: str
+    path: str
+    text: str
+    revision: str
+
+
+def entity_file(*, entity: Entity) -> EntityFile:
+    """The entity's file as it is now on its branch, with the last commit that changed it."""
+    try:
+        parsed = parse_git_target(entity.source_target)
+    except InvalidTarget as exc:
+        raise GitProviderError(f"{entity.ref} was not read from a Git repository") from exc
+    branch = parsed.branch or "main"
+    text, revision = git_provider().file_read(url=parsed.repository, path=parsed.path, branch=branch)
+    return EntityFile(url=parsed.repository, branch=branch, path=parsed.path, text=text, revision=revision)
+
+
+def entity_folder(entity: Entity) -> str:
+    """The folder of the entity's file inside its repository (``""`` at the root)."""
+    try:
+        return posixpath.dirname(parse_git_target(entity.source_target).path)
+    except InvalidTarget:
+        return ""
+
+
+def dataproduct_commits(*, data_product: DataProduct, limit: int = 10) -> list[Commit]:
+    """The latest commits of the data product's repository (empty when Meshforge cannot read it directly)."""
+    try:
+        parsed = parse_git_target(data_product.entity.source_target)
+    except InvalidTarget:
+        return []
+    provider = git_provider()
+    if not provider.writable(parsed.repository):
+        return []
+    try:
+        return provider.commits(url=parsed.repository, branch=parsed.branch or "main", limit=limit)
+    except GitProviderError:
+        return []

@@ -1,0 +1,119 @@
+"""Fixtures for the Builder: a Git root and catalog mirrors per test, the built-in templates registered from a
+trusted repository, the finance and marketing domains, and a helper that creates data products through the
+service."""
+
+from __future__ import annotations
+
+import pytest
+
+from catalog.demo import folder_publish
+from catalog.services import location_register
+from core.services import OPERATOR
+from core.testing.git import GitRepo
+from dataproducts import selectors, services
+from dataproducts.demo import BUILTIN_TEMPLATES
+
+DOMAINS_YAML = """\
+apiVersion: backstage.io/v1alpha1
+kind: Domain
+metadata: {name: finance, title: Finance}
+spec: {owner: group:finance}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Domain
+metadata: {name: marketing, title: Marketing}
+spec: {owner: group:marketing}
+---
+apiVersion: backstage.io/v1alpha1
+kind: User
+metadata: {name: alice}
+spec: {profile: {displayName: Alice}, memberOf: []}
+---
+apiVersion: backstage.io/v1alpha1
+kind: User
+metadata: {name: bob}
+spec: {profile: {displayName: Bob}, memberOf: []}
+"""
+
+
+@pytest.fixture(autouse=True)
+def builder_dirs(settings, tmp_path):
+    """Each test has a Git root and catalog mirrors of its own."""
+    settings.MESHFORGE_GIT_ROOT = tmp_path / "git"
+    settings.CATALOG_MIRROR_DIR = tmp_path / "mirrors"
+    settings.CATALOG_URL_ALLOWED_HOSTS = []
+
+
+@pytest.fixture
+def templates_location(db, settings):
+    """The built-in templates, published to a trusted local repository and registered."""
+    bare = settings.MESHFORGE_GIT_ROOT / "platform" / "templates.git"
+    folder_publish(BUILTIN_TEMPLATES, bare, message="Built-in templates")
+    result = location_register(type="git", target=f"file://{bare}#main:catalog-info.yaml", actor=OPERATOR, trusted=True)
+    assert not result.errors, result.errors
+    return result.location
+
+
+@pytest.fixture
+def domains(db, tmp_path, personas):
+    """The finance and marketing domains from a trusted location and the users alice and bob (no Group
+    entities: the personas' Django groups stay as they are, unmanaged by the catalog)."""
+    repo = GitRepo(tmp_path / "other-git", "platform-domains")
+    repo.put({"catalog-info.yaml": DOMAINS_YAML})
+    result = location_register(type="git", target=repo.target(), actor=OPERATOR, trusted=True)
+    assert not result.errors, result.errors
+    return repo
+
+
+@pytest.fixture
+def builder(templates_location, domains):
+    """Templates and domains in the catalog: what the Builder needs to create data products."""
+    return templates_location
+
+
+def dp_values(**overrides) -> dict:
+    values = {
+        "name": "cashflow",
+        "title": "Cash flow",
+        "description": "Operating cash flows",
+        "domain": "domain:finance",
+        "owner": "group:finance",
+        "maturity": "Strategic",
+        "tags": ["finance"],
+    }
+    values.update(overrides)
+    return values
+
+
+def port_values(**overrides) -> dict:
+    values = {
+        "name": "daily-balances",
+        "title": "Daily balances",
+        "description": "Balances per account per day",
+        "columns": [
+            {"name": "day", "dataType": "DATE", "description": "The day", "constraint": "PRIMARY_KEY"},
+            {"name": "balance", "dataType": "DECIMAL", "description": "End of day balance"},
+        ],
+        "termsAndConditions": "Internal use only",
+    }
+    values.update(overrides)
+    return values
+
+
+@pytest.fixture
+def create_dp(builder):
+    def create(actor, **overrides):
+        template = selectors.template_get(ref="template:dataproduct")
+        return services.dataproduct_create(template=template, values=dp_values(**overrides), actor=actor)
+
+    return create
+
+
+@pytest.fixture
+def add_component(builder):
+    def add(data_product, actor, template_ref="template:outputport", **values):
+        template = selectors.template_get(ref=template_ref)
+        data_product = selectors.dataproduct_get(name=data_product.name)
+        return services.component_create(data_product=data_product, template=template, values=values, actor=actor)
+
+    return add

@@ -1,0 +1,188 @@
+"""The component dependency graph: longest-path layers, one arrow per dependsOn, escaped text, and cycles that
+still draw (and end)."""
+
+from __future__ import annotations
+
+import re
+from types import SimpleNamespace
+
+import pytest
+
+from dataproducts.graph import (
+    LAYER_GAP,
+    NODE_WIDTH,
+    GraphEdge,
+    GraphNode,
+    component_graph_svg,
+    graph_layers,
+    graph_place,
+    graph_svg,
+)
+
+
+def urn(slug: str) -> str:
+    return f"urn:dmb:cmp:finance:cashflow:0:{slug}"
+
+
+def component(slug: str, *depends_on: str, kind: str = "workload", title: str = "") -> SimpleNamespace:
+    """What the graph reads of a ``Component`` row."""
+    return SimpleNamespace(
+        component_id=urn(slug),
+        slug=slug,
+        kind=kind,
+        display_name=title or slug,
+        depends_on=[urn(target) for target in depends_on],
+    )
+
+
+def svg_of(*components: SimpleNamespace) -> str:
+    return component_graph_svg(components=components, url_of=lambda c: f"/dp/finance.cashflow.0/c/{c.slug}/", label="G")
+
+
+def node_x(svg: str, slug: str) -> int:
+    match = re.search(rf'href="/dp/finance.cashflow.0/c/{slug}/"><title>[^<]*</title><rect x="(\d+)"', svg)
+    assert match, f"no node {slug}"
+    return int(match.group(1))
+
+
+# --- layers --------------------------------------------------------------------------------------------------
+
+
+def test_a_component_that_depends_on_nothing_is_in_the_first_layer_and_each_dependent_one_layer_further():
+    layers = graph_layers(keys=["port", "job", "store"], depends_on={"port": ["job"], "job": ["store"]})
+    assert layers == {"store": 0, "job": 1, "port": 2}
+
+
+def test_the_layer_is_the_longest_path_not_the_shortest():
+    # port depends on store directly and through job: it must sit right of job, not next to it
+    layers = graph_layers(keys=["store", "job", "port"], depends_on={"job": ["store"], "port": ["store", "job"]})
+    assert layers == {"store": 0, "job": 1, "port": 2}
+
+
+def test_unrelated_components_share_the_first_layer_in_the_order_given():
+    placed = graph_place(nodes=[GraphNode(key=k, label=k) for k in ("b", "a", "c")], edges=[])
+
+    assert [(p.node.key, p.layer, p.row) for p in placed] == [("b", 0, 0), ("a", 0, 1), ("c", 0, 2)]
+
+
+def test_the_layout_is_the_same_every_time_for_the_same_input():
+    components = [component("store"), component("job", "store"), component("port", "job"), component("audit")]
+    assert svg_of(*components) == svg_of(*components)
+
+
+def test_dependents_are_drawn_to_the_right_of_their_dependencies():
+    svg = svg_of(component("port", "job", kind="outputport"), component("job", "store"), component("store"))
+
+    assert node_x(svg, "store") < node_x(svg, "job") < node_x(svg, "port")
+    assert node_x(svg, "job") - node_x(svg, "store") == NODE_WIDTH + LAYER_GAP
+
+
+def test_dependencies_on_unknown_keys_do_not_move_a_node():
+    assert graph_layers(keys=["a"], depends_on={"a": ["elsewhere"]}) == {"a": 0}
+
+
+# --- cycles --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.timeout(5)
+def test_a_cycle_is_broken_where_the_walk_closes_it_and_the_layout_ends():
+    layers = graph_layers(keys=["a", "b", "c"], depends_on={"a": ["b"], "b": ["c"], "c": ["a"]})
+    assert sorted(layers.values()) == [0, 1, 2]
+    assert layers == {"c": 0, "b": 1, "a": 2}
+
+
+@pytest.mark.timeout(5)
+def test_a_component_that_depends_on_itself_still_gets_a_node_and_an_arrow():
+    svg = svg_of(component("loop", "loop"))
+
+    assert svg.count('class="graph-node"') == 1
+    assert svg.count('class="graph-edge"') == 1
+
+
+@pytest.mark.timeout(5)
+def test_a_cyclic_data_product_draws_every_node_and_every_edge():
+    svg = svg_of(component("a", "b"), component("b", "c"), component("c", "a", "b"))
+
+    assert svg.count('class="graph-node"') == 3
+    assert svg.count('class="graph-edge"') == 4
+
+
+@pytest.mark.timeout(10)
+def test_a_very_long_chain_does_not_exhaust_the_recursion_limit():
+    keys = [f"c{index}" for index in range(5000)]
+    depends_on = {keys[index]: [keys[index + 1]] for index in range(len(keys) - 1)}
+
+    layers = graph_layers(keys=keys, depends_on=depends_on)
+
+    assert layers["c4999"] == 0 and layers["c0"] == 4999
+
+
+# --- drawing -------------------------------------------------------------------------------------------------
+
+
+def test_each_component_is_a_link_to_its_page_with_a_title_for_screen_readers():
+    svg = svg_of(component("store", kind="storage", title="Raw data"), component("job", "store"))
+
+    assert svg.startswith('<svg class="dependency-graph"')
+    assert 'role="group" aria-label="G"' in svg
+    assert '<a class="graph-node" href="/dp/finance.cashflow.0/c/store/">' in svg
+    assert f"<title>Raw data (storage): {urn('store')}</title>" in svg
+    assert '<a class="graph-node" href="/dp/finance.cashflow.0/c/job/">' in svg
+
+
+def test_each_depends_on_is_one_edge_with_an_arrow_marker():
+    svg = svg_of(component("store"), component("job", "store"), component("port", "job", "store"))
+
+    assert svg.count('class="graph-edge"') == 3
+    assert svg.count('marker-end="url(#dp-arrow)"') == 3
+    assert '<marker id="dp-arrow"' in svg
+    assert "<title>job depends on store</title>" in svg
+    assert "<title>port depends on job</title>" in svg
+
+
+def test_a_dependency_listed_twice_is_drawn_once():
+    svg = graph_svg(
+        nodes=[GraphNode(key="a", label="a", url="/a"), GraphNode(key="b", label="b", url="/b")],
+        edges=[GraphEdge("a", "b"), GraphEdge("a", "b")],
+        label="G",
+    )
+    assert svg.count('class="graph-edge"') == 1
+
+
+def test_a_dependency_on_a_missing_component_is_a_dashed_node_without_a_link():
+    svg = svg_of(component("port", "gone"))
+
+    assert 'class="graph-node graph-node-missing"' in svg
+    assert f"<title>{urn('gone')}: no such component</title>" in svg
+    assert svg.count("<a ") == 1
+    assert svg.count('class="graph-edge"') == 1
+
+
+def test_every_text_is_escaped():
+    hostile = '<script>alert("x")</script>'
+    svg = graph_svg(
+        nodes=[
+            GraphNode(key="a", label=hostile, kind="<b>", url='/x?a="1"&b=<2>', title=hostile),
+            GraphNode(key="b", label="b&c", url="/b"),
+        ],
+        edges=[GraphEdge(dependency="a", dependent="b")],
+        label='graph "of" <things>',
+    )
+
+    assert "<script>" not in svg and "<b>" not in svg
+    assert "&lt;script&gt;" in svg
+    assert 'href="/x?a=&quot;1&quot;&amp;b=&lt;2&gt;"' in svg
+    assert 'aria-label="graph &quot;of&quot; &lt;things&gt;"' in svg
+    assert "b&amp;c" in svg
+
+
+def test_long_titles_are_shortened_on_the_node_and_kept_whole_in_its_title():
+    title = "A very long output port title that does not fit"
+    svg = svg_of(component("port", title=title))
+
+    assert f"<title>{title} (workload): {urn('port')}</title>" in svg
+    assert "A very long output port…" in svg
+
+
+def test_no_components_draw_nothing():
+    assert svg_of() == ""

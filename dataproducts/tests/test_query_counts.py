@@ -1,0 +1,107 @@
+"""Query-count baselines (PRODUCT §10: a page costs the same number of SQL queries whatever the data size): the
+"My data products" list for 2 and 20 products, and every tab of the data product page and the component page
+for a product of 2 and of 20 components."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from catalog.services import location_register
+from core.testing.git import GitRepo
+from dataproducts.models import DataProduct
+from dataproducts.tests.test_views_pages import (
+    HTMX,
+    component_document,
+    publish,  # noqa: F401 - a fixture
+    system_document,
+    yaml_file,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def queries(client, url: str, **headers) -> int:
+    """The queries of one request, after a first one that warms what a process caches once (content types,
+    the session's user)."""
+    client.get(url, **headers)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, **headers)
+    assert response.status_code == 200, url
+    return len(captured)
+
+
+@pytest.fixture
+def two_and_twenty(publish):  # noqa: F811 - the fixture imported above
+    """finance.small.0 with 2 components and finance.large.0 with 20, each depending on the one before."""
+
+    def components(dp_name: str, count: int) -> list[dict]:
+        kinds = ["storage", "workload", "outputport"]
+        return [
+            component_document(
+                dp_name,
+                f"c{index:02}",
+                kind=kinds[index % 3],
+                depends_on=(f"c{index - 1:02}",) if index else (),
+            )
+            for index in range(count)
+        ]
+
+    publish(system_document("finance.small.0", title="Small"), components("finance.small.0", 2))
+    publish(system_document("finance.large.0", title="Large"), components("finance.large.0", 20))
+
+
+@pytest.mark.parametrize("tab", ["overview", "components", "descriptor"])
+@pytest.mark.parametrize("persona", ["alice", "bob"])
+def test_each_tab_of_the_data_product_page_costs_the_same_for_2_and_20_components(
+    client, personas, two_and_twenty, templates_location, tab, persona
+):
+    client.force_login(personas[persona])
+
+    def url(name: str) -> str:
+        return reverse("dp:dataproduct_detail", args=[name]) + f"?tab={tab}"
+
+    assert queries(client, url("finance.small.0")) == queries(client, url("finance.large.0"))
+    # and so does the htmx fragment of the tab
+    assert queries(client, url("finance.small.0"), **HTMX) == queries(client, url("finance.large.0"), **HTMX)
+
+
+def test_the_component_page_costs_the_same_in_a_product_of_2_and_of_20_components(client, alice, two_and_twenty):
+    client.force_login(alice)
+
+    def url(name: str) -> str:
+        return reverse("dp:component_detail", args=[name, "c01"])
+
+    assert queries(client, url("finance.small.0")) == queries(client, url("finance.large.0"))
+
+
+def test_the_edit_page_costs_the_same_for_2_and_20_components(client, alice, two_and_twenty, templates_location):
+    client.force_login(alice)
+
+    def url(name: str) -> str:
+        return reverse("dp:dataproduct_edit", args=[name])
+
+    assert queries(client, url("finance.small.0")) == queries(client, url("finance.large.0"))
+
+
+@pytest.mark.parametrize("persona", ["alice", "platform"])
+def test_my_data_products_costs_the_same_for_2_and_20_products(client, personas, settings, platform_user, persona):
+    def publish_many(name: str, count: int) -> None:
+        repo = GitRepo(settings.MESHFORGE_GIT_ROOT / name, name)
+        systems = [system_document(f"finance.{name}{index:02}.0", title=f"P{index}") for index in range(count)]
+        # every product with a component, so that the component count is part of what is measured
+        components = [component_document(f"finance.{name}{index:02}.0", "port") for index in range(count)]
+        repo.put({"catalog-info.yaml": yaml_file(*systems, *components)})
+        location_register(type="git", target=repo.target(), actor=platform_user)
+
+    client.force_login(personas[persona])
+    url = reverse("dataproducts:home")
+
+    publish_many("few", 2)
+    few = queries(client, url)
+    publish_many("many", 18)
+    assert DataProduct.objects.count() == 20
+    assert queries(client, url) == few
+    assert queries(client, url + "?q=p1", **HTMX) == queries(client, url + "?q=p", **HTMX)

@@ -1,0 +1,129 @@
+"""Editing through edit templates: the form values come from the file, the change is a diff of only the
+changed lines (comments and key order kept), a commit happens on confirm only, and a file that changed in Git
+since the form was opened refuses the edit."""
+
+from __future__ import annotations
+
+import git
+import pytest
+from django.core.exceptions import PermissionDenied
+
+from catalog.models import Entity
+from dataproducts import selectors, services
+from dataproducts.exceptions import StaleEdit, ValuesInvalid
+from dataproducts.tests.conftest import port_values
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def cashflow(create_dp, alice):
+    return create_dp(alice)
+
+
+def _edit_args(data_product, actor, **changes):
+    entity = data_product.entity
+    template = selectors.edit_template_for(entity=entity)
+    values = services.edit_initial(entity=entity, edit_template=template)
+    values.update(changes)
+    revision = selectors.entity_file(entity=entity).revision
+    return {"entity": entity, "edit_template": template, "values": values, "actor": actor, "base_revision": revision}
+
+
+def _repo(settings) -> git.Repo:
+    return git.Repo(settings.MESHFORGE_GIT_ROOT / "finance" / "cashflow.git")
+
+
+def test_the_edit_form_is_prefilled_from_the_file(cashflow):
+    entity = cashflow.entity
+    template = selectors.edit_template_for(entity=entity)
+    assert template.name == "dataproduct-edit"
+    initial = services.edit_initial(entity=entity, edit_template=template)
+    assert initial["title"] == "Cash flow"
+    assert initial["description"] == "Operating cash flows"
+    assert initial["maturity"] == "Strategic"
+
+
+def test_the_preview_shows_only_the_changed_lines_and_writes_nothing(cashflow, alice, settings):
+    before = _repo(settings).commit("main").hexsha
+    plan = services.entity_edit_preview(**_edit_args(cashflow, alice, description="Cash in and out, daily"))
+
+    assert plan.changed
+    changed = [row for row in plan.diff if row.change != "equal" and row.change != "skip"]
+    assert len(changed) == 1
+    assert "Operating cash flows" in changed[0].old and "Cash in and out, daily" in changed[0].new
+    assert changed[0].old_no == changed[0].new_no
+    assert _repo(settings).commit("main").hexsha == before
+
+
+def test_comments_and_key_order_survive_an_edit(cashflow, alice):
+    plan = services.entity_edit_preview(**_edit_args(cashflow, alice, description="New words"))
+    old_lines, new_lines = plan.old_text.splitlines(), plan.new_text.splitlines()
+    assert len(old_lines) == len(new_lines)
+    assert [line for line in old_lines if line.lstrip().startswith("#")] == [
+        line for line in new_lines if line.lstrip().startswith("#")
+    ]
+    assert sum(a != b for a, b in zip(old_lines, new_lines, strict=True)) == 1
+
+
+def test_confirming_commits_as_the_user_and_the_catalog_shows_the_change(cashflow, alice, settings):
+    sha = services.entity_edit(**_edit_args(cashflow, alice, description="Cash in and out, daily"))
+
+    head = _repo(settings).commit("main")
+    assert head.hexsha == sha and head.author.name in (alice.get_full_name(), alice.username)
+    entity = Entity.objects.get(ref="system:default/finance.cashflow.0")
+    assert entity.metadata["description"] == "Cash in and out, daily"
+    assert selectors.dataproduct_get(name="finance.cashflow.0").description == "Cash in and out, daily"
+
+
+def test_an_edit_against_a_file_changed_in_git_since_the_form_opened_is_refused(cashflow, alice, settings, tmp_path):
+    arguments = _edit_args(cashflow, alice, description="Mine")
+    clone = git.Repo.clone_from(_repo(settings).git_dir, tmp_path / "elsewhere", branch="main")
+    path = tmp_path / "elsewhere" / "catalog-info.yaml"
+    path.write_text(path.read_text().replace("Operating cash flows", "Changed in Git"))
+    clone.index.add(["catalog-info.yaml"])
+    clone.index.commit("Someone else", author=git.Actor("Eve", "eve@example.com"))
+    clone.remotes.origin.push("main:main")
+    head = _repo(settings).commit("main").hexsha
+
+    with pytest.raises(StaleEdit, match="changed in Git"):
+        services.entity_edit(**arguments)
+    with pytest.raises(StaleEdit):
+        services.entity_edit_preview(**arguments)
+    assert _repo(settings).commit("main").hexsha == head
+
+
+def test_nothing_to_change_makes_no_commit(cashflow, alice, settings):
+    before = _repo(settings).commit("main").hexsha
+    assert services.entity_edit(**_edit_args(cashflow, alice)) == ""
+    assert _repo(settings).commit("main").hexsha == before
+
+
+def test_a_member_of_another_team_cannot_edit(cashflow, alice, bob):
+    arguments = _edit_args(cashflow, alice, description="Bob was here")
+    arguments["actor"] = bob
+    with pytest.raises(PermissionDenied):
+        services.entity_edit(**arguments)
+
+
+def test_invalid_edit_values_name_the_field(cashflow, alice):
+    with pytest.raises(ValuesInvalid) as caught:
+        services.entity_edit_preview(**_edit_args(cashflow, alice, maturity="Forever"))
+    assert "maturity" in caught.value.errors
+
+
+def test_editing_an_output_port_contract_updates_its_columns(cashflow, add_component, alice):
+    component = add_component(cashflow, alice, **port_values())
+    entity = component.entity
+    template = selectors.edit_template_for(entity=entity)
+    values = services.edit_initial(entity=entity, edit_template=template)
+    values["columns"] = [*values["columns"], {"name": "currency", "dataType": "STRING"}]
+    services.entity_edit(
+        entity=entity,
+        edit_template=template,
+        values=values,
+        actor=alice,
+        base_revision=selectors.entity_file(entity=entity).revision,
+    )
+    entity.refresh_from_db()
+    assert [c["name"] for c in entity.spec["mesh"]["dataContract"]["schema"]] == ["day", "balance", "currency"]

@@ -1,0 +1,371 @@
+"""The creation wizard (PRODUCT §4.2): the template cards (filter by type, search as you type) and the multi-step
+form generated from a template's ``spec.parameters``, for a new data product (``/builder/create/<template>/``)
+or a new component of one (``/dp/<name>/add/<template>/``).
+
+Every POST carries the inputs of all steps (the visible step's fields, the others as hidden inputs) and checks
+again every step up to the one submitted, so nothing typed earlier is trusted because it was checked before.
+After the last step a review lists the values and the files creating would write; Create calls the service.
+htmx swaps the wizard body in place; without htmx every button is a plain form submission."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import HttpResponseClientRedirect
+
+from catalog.models import Entity
+from core.htmx import render_page
+from dataproducts import selectors, services
+from dataproducts.choices import COMPONENT_TYPES, TemplateType
+from dataproducts.exceptions import CreationFailed, DataProductConflict, StaleEdit, TemplateError, ValuesInvalid
+from dataproducts.models import DataProduct
+from dataproducts.rendering import template_problems
+from dataproducts.schema_forms import (
+    PickerContext,
+    StepForm,
+    errors_first_step,
+    form_summary,
+    form_values,
+    parameters_problems,
+    step_form,
+    template_parameters,
+)
+
+# Each step's inputs are prefixed s<index>-; s<index>-_seen says the step was shown, so its inputs (even all
+# empty, or unchecked boxes) are what the user left there, not something to fill with the defaults.
+SEEN = "_seen"
+_STEP_KEY_RE = re.compile(r"s(\d{1,3})-")
+_MAX_PARAM_LENGTH = 200
+_SEARCH_MAX_LENGTH = 200
+
+
+def _wants_fragment(request: HttpRequest) -> bool:
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx and not htmx.boosted and not htmx.history_restore_request)
+
+
+def _plain_param(text: str | None, *, max_length: int = _MAX_PARAM_LENGTH) -> str:
+    """A URL or query parameter the database may see: NUL characters cannot be stored in PostgreSQL text, so
+    such a value (or an absurdly long one) names nothing."""
+    text = (text or "").strip()
+    return "" if "\x00" in text or len(text) > max_length else text
+
+
+def _template_path(entity: Entity) -> str:
+    return entity.name if entity.namespace == "default" else f"{entity.namespace}/{entity.name}"
+
+
+def _template_or_404(path: str, *, types: frozenset[str]) -> Entity:
+    path = _plain_param(path)
+    entity = selectors.template_get(ref=path) if path else None
+    if entity is None or entity.spec.get("type") not in types:
+        wanted = "data product" if types == {TemplateType.DATAPRODUCT} else "component"
+        raise Http404(f"No {wanted} template {path} from a trusted location")
+    return entity
+
+
+def _dataproduct_url(data_product: DataProduct, tab: str | None = None) -> str:
+    url = reverse("dp:dataproduct_detail", args=[data_product.name])
+    return f"{url}?tab={tab}" if tab else url
+
+
+# --- the template list ---------------------------------------------------------------------------------------
+
+
+def _template_card(entity: Entity, *, data_product: DataProduct | None, may_write: bool) -> dict:
+    template_type = entity.spec.get("type")
+    tags = entity.metadata.get("tags")
+    problems = list(
+        dict.fromkeys([*parameters_problems(entity.spec.get("parameters")), *template_problems(entity.document)])
+    )
+    card = {
+        "entity": entity,
+        "title": entity.title,
+        "description": entity.metadata.get("description") or "",
+        "type": template_type,
+        "type_label": TemplateType(template_type).label if template_type in TemplateType.values else template_type,
+        "tags": [tag for tag in tags if isinstance(tag, str)] if isinstance(tags, list) else [],
+        "problems": problems,
+        "url": None,
+        "note": "",
+    }
+    if problems:
+        card["note"] = "This template cannot be used until the platform team fixes it."
+    elif template_type == TemplateType.DATAPRODUCT:
+        card["url"] = reverse("dataproducts:dataproduct_create_wizard", args=[_template_path(entity)])
+    elif data_product is None:
+        card["note"] = "Add from a data product page."
+    elif may_write:
+        card["url"] = reverse("dp:component_create_wizard", args=[data_product.name, _template_path(entity)])
+    else:
+        card["note"] = f"Only members of {data_product.owner_team or data_product.owner_ref} may add components."
+    return card
+
+
+@require_GET
+def template_list(request: HttpRequest) -> HttpResponse:
+    """Template cards: filter by type, search as you type (one URL for the page and its results fragment).
+    Component templates link to the wizard only with ``?dp=<data product>``, since a component needs one."""
+    template_type = request.GET.get("type", "")
+    template_type = template_type if template_type in TemplateType.values else ""
+    search = _plain_param(request.GET.get("q"), max_length=_SEARCH_MAX_LENGTH)
+    dp_name = _plain_param(request.GET.get("dp"))
+    data_product = selectors.dataproduct_get(name=dp_name) if dp_name else None
+    may_write = data_product is not None and selectors.dataproduct_may_write(
+        data_product=data_product, user=request.user
+    )
+    templates = selectors.template_list(type=template_type or None, search=search)
+    context = {
+        "cards": [_template_card(entity, data_product=data_product, may_write=may_write) for entity in templates],
+        "type_options": TemplateType.choices,
+        "selected_type": template_type,
+        "search": search,
+        "data_product": data_product,
+        "list_url": reverse("dataproducts:template_list"),
+        "data_product_url": _dataproduct_url(data_product) if data_product else None,
+        "fragment": _wants_fragment(request),
+    }
+    return render_page(
+        request,
+        "dataproducts/template_list.html",
+        context,
+        partial="dataproducts/partials/wizard_template_results.html",
+    )
+
+
+# --- the wizard ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Wizard:
+    """One template's wizard for one request: the steps, who fills them and where the result goes."""
+
+    request: HttpRequest
+    template: Entity
+    context: PickerContext
+    data_product: DataProduct | None = None
+
+    @cached_property
+    def parameters(self) -> list:
+        return template_parameters(self.template)
+
+    @property
+    def count(self) -> int:
+        return len(self.parameters)
+
+    def form(self, index: int, data, *, show_errors: bool = True, bound: bool | None = None) -> StepForm:
+        """Step ``index``'s form, bound to ``data`` once the step has been shown (else with its defaults)."""
+        if bound is None:
+            bound = data is not None and f"s{index}-{SEEN}" in data
+        return step_form(
+            self.parameters[index],
+            context=self.context,
+            data=data if bound else None,
+            prefix=f"s{index}",
+            show_errors=show_errors,
+        )
+
+    def preview(self, values: dict):
+        if self.data_product is None:
+            return services.dataproduct_preview(template=self.template, values=values, actor=self.request.user)
+        return services.component_preview(
+            data_product=self.data_product, template=self.template, values=values, actor=self.request.user
+        )
+
+    def create(self, values: dict) -> str:
+        """Create, and return the page to go to."""
+        user = self.request.user
+        if self.data_product is None:
+            data_product = services.dataproduct_create(template=self.template, values=values, actor=user)
+            messages.success(self.request, f"Created the data product {data_product.name}.")
+            return _dataproduct_url(data_product)
+        component = services.component_create(
+            data_product=self.data_product, template=self.template, values=values, actor=user
+        )
+        messages.success(self.request, f"Added the component {component.name} to {self.data_product.name}.")
+        return _dataproduct_url(self.data_product, tab="components")
+
+    @property
+    def cancel_url(self) -> str:
+        if self.data_product is not None:
+            return _dataproduct_url(self.data_product, tab="components")
+        return reverse("dataproducts:template_list") + "?type=dataproduct"
+
+
+def _carried(wizard: _Wizard, data, shown: int | None) -> list[tuple[str, str]]:
+    """The inputs of every step but the one shown, to post again as hidden inputs."""
+    if data is None:
+        return []
+    carried = []
+    for key, values in data.lists():
+        match = _STEP_KEY_RE.match(key)
+        if match and int(match[1]) < wizard.count and int(match[1]) != shown:
+            carried += [(key, value) for value in values]
+    return carried
+
+
+def _render(wizard: _Wizard, *, index: int, data, form: StepForm | None = None, status: int = 200, **context):
+    """The wizard at step ``index`` (``wizard.count`` is the review)."""
+    review = index >= wizard.count
+    steps = [
+        {"number": number + 1, "title": step.get("title") or f"Step {number + 1}", "index": number}
+        for number, step in enumerate(wizard.parameters)
+    ]
+    steps.append({"number": len(steps) + 1, "title": "Review", "index": wizard.count})
+    for step in steps:
+        step["state"] = "done" if step["index"] < index else "current" if step["index"] == index else "todo"
+    context = {
+        "template": wizard.template,
+        "data_product": wizard.data_product,
+        "creating": "component" if wizard.data_product is not None else "data product",
+        "steps": steps,
+        "index": index,
+        "review": review,
+        "last_step": index == wizard.count - 1,
+        "step": None if review else steps[index],
+        "step_description": "" if review else (wizard.parameters[index].get("description") or ""),
+        "form": form,
+        "seen_name": f"s{index}-{SEEN}",
+        "carried": _carried(wizard, data, None if review else index),
+        "action_url": wizard.request.path,
+        "cancel_url": wizard.cancel_url,
+        **context,
+    }
+    return render_page(
+        wizard.request,
+        "dataproducts/wizard.html",
+        context,
+        partial="dataproducts/partials/wizard_body.html",
+        status=status,
+    )
+
+
+def _show(wizard: _Wizard, index: int, data, **context) -> HttpResponse:
+    """Step ``index`` as it was left, without judging it (navigation, table rows)."""
+    return _render(wizard, index=index, data=data, form=wizard.form(index, data, show_errors=False), **context)
+
+
+def _failure(exc: Exception) -> tuple[str, int]:
+    """What a refusal of the service says, and the status it implies."""
+    if isinstance(exc, DataProductConflict):
+        return f"{exc}. Choose another name, or open the existing one.", 409
+    if isinstance(exc, StaleEdit):
+        return f"{exc}.", 409
+    if isinstance(exc, TemplateError):
+        return f"The template cannot be used: {exc}", 400
+    if isinstance(exc, CreationFailed):
+        return f"Creating failed at the {exc.step} step ({exc}); nothing was kept, so you can try again.", 503
+    return f"You may not do this: {exc}", 403
+
+
+def _checked_steps(wizard: _Wizard, data, upto: int) -> tuple[list[StepForm], int | None]:
+    """The forms of steps 0..upto, all bound to ``data`` and checked, and the first invalid one."""
+    forms = [wizard.form(index, data, bound=True) for index in range(upto + 1)]
+    invalid = next((index for index, form in enumerate(forms) if not form.is_valid()), None)
+    return forms, invalid
+
+
+def _review_or_create(wizard: _Wizard, data, forms: list[StepForm], *, create: bool) -> HttpResponse:
+    """The review (the values and the files of the service's preview) or the creation, from valid forms."""
+    values: dict = {}
+    for form in forms:
+        values |= form_values(form)
+    summary = [
+        {"title": step.get("title") or f"Step {index + 1}", "index": index, "items": form_summary(form)}
+        for index, (step, form) in enumerate(zip(wizard.parameters, forms, strict=True))
+    ]
+    try:
+        if create:
+            url = wizard.create(values)
+            return HttpResponseClientRedirect(url) if _wants_fragment(wizard.request) else redirect(url)
+        plan = wizard.preview(values)
+    except ValuesInvalid as exc:
+        # the service has the last word (names taken, references gone): back to the step of the first error
+        index = errors_first_step(parameters=wizard.parameters, errors=exc.errors)
+        forms[index].add_value_errors(exc.errors)
+        return _render(wizard, index=index, data=data, form=forms[index], status=400)
+    except (DataProductConflict, StaleEdit, TemplateError, CreationFailed, PermissionDenied) as exc:
+        message, status = _failure(exc)
+        return _render(wizard, index=wizard.count, data=data, summary=summary, error=message, status=status)
+    return _render(wizard, index=wizard.count, data=data, summary=summary, plan=plan)
+
+
+def _wizard_respond(wizard: _Wizard) -> HttpResponse:
+    request = wizard.request
+    problems = list(
+        dict.fromkeys([*parameters_problems(wizard.parameters), *template_problems(wizard.template.document)])
+    )
+    if problems:
+        return _render_broken(wizard, problems)
+    if request.method == "GET":
+        return _show(wizard, 0, None)
+    data = request.POST
+    try:
+        index = min(max(int(data.get("_step", "0")), 0), wizard.count)
+    except ValueError:
+        index = 0
+    action = data.get("_action") or "next"  # a POST without a button (a script, Enter in a field) means Next
+    if action == "back":
+        return _show(wizard, max(index - 1, 0), data)
+    if (goto := re.fullmatch(r"goto:(\d{1,3})", action)) and int(goto[1]) < index:
+        return _show(wizard, int(goto[1]), data)
+    if action.startswith(("add:", "remove:")) and index < wizard.count:
+        changed = wizard.form(index, data, bound=True).table_action_data(action)
+        if changed is not None:
+            return _show(wizard, index, changed)
+    elif action == "next" or (action == "create" and index == wizard.count):
+        # Next checks every step up to this one again; from the last step (or the review) it shows the review
+        forms, invalid = _checked_steps(wizard, data, min(index, wizard.count - 1))
+        if invalid is not None:
+            return _render(wizard, index=invalid, data=data, form=forms[invalid], status=400)
+        if index + 1 < wizard.count:
+            return _show(wizard, index + 1, data)
+        return _review_or_create(wizard, data, forms, create=action == "create")
+    form = None if index == wizard.count else wizard.form(index, data, show_errors=False)
+    error = f"Unknown action {action[:50]!r}: use the wizard's buttons."
+    return _render(wizard, index=index, data=data, form=form, error=error, status=400)
+
+
+def _render_broken(wizard: _Wizard, problems: list[str]) -> HttpResponse:
+    return render_page(
+        wizard.request,
+        "dataproducts/wizard.html",
+        {
+            "template": wizard.template,
+            "data_product": wizard.data_product,
+            "problems": problems,
+            "cancel_url": wizard.cancel_url,
+        },
+        partial="dataproducts/partials/wizard_body.html",
+        status=400,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def dataproduct_create_wizard(request: HttpRequest, template: str) -> HttpResponse:
+    """Create a data product from a ``spec.type: dataproduct`` template."""
+    entity = _template_or_404(template, types=frozenset({TemplateType.DATAPRODUCT}))
+    return _wizard_respond(_Wizard(request=request, template=entity, context=PickerContext(user=request.user)))
+
+
+@require_http_methods(["GET", "POST"])
+def component_create_wizard(request: HttpRequest, name: str, template: str) -> HttpResponse:
+    """Add a component to a data product, for members of its owner team (and staff) only."""
+    name = _plain_param(name)
+    data_product = selectors.dataproduct_get(name=name) if name else None
+    if data_product is None:
+        raise Http404(f"No data product {name} in the catalog")
+    if not selectors.dataproduct_may_write(data_product=data_product, user=request.user):
+        team = data_product.owner_team or data_product.owner_ref or "its owner team"
+        raise PermissionDenied(f"only members of {team} may add components to {data_product.name}")
+    entity = _template_or_404(template, types=COMPONENT_TYPES)
+    context = PickerContext(user=request.user, data_product=data_product)
+    return _wizard_respond(_Wizard(request=request, template=entity, context=context, data_product=data_product))
