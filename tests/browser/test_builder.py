@@ -1,0 +1,140 @@
+"""The Builder in a real browser: alice creates a data product through the wizard (fixing a validation error on
+the way), adds an output port with two columns, sees a valid descriptor, and edits the description through the
+diff-and-confirm flow. Every page visited passes axe-core."""
+
+import re
+
+import git
+import pytest
+from playwright.sync_api import expect
+
+from catalog.demo import folder_publish
+from catalog.services import location_register
+from core.services import OPERATOR
+from core.testing.git import GitRepo
+from dataproducts.demo import BUILTIN_TEMPLATES
+from dataproducts.models import DataProduct
+from dataproducts.tests.conftest import DOMAINS_YAML
+from tests.browser.test_accessibility import assert_no_blocking_violations
+
+
+def next_step(page) -> None:
+    """Press the visible Next (or Review, on the last step) button of the wizard."""
+    page.get_by_role("button", name=re.compile(r"^(Next|Review)$")).last.click()
+
+
+@pytest.fixture
+def builder(settings, tmp_path, live_server, personas):
+    # The live server runs in this process: it reads the settings the test sets.
+    settings.MESHFORGE_GIT_ROOT = tmp_path / "git"
+    settings.CATALOG_MIRROR_DIR = tmp_path / "mirrors"
+    bare = settings.MESHFORGE_GIT_ROOT / "platform" / "templates.git"
+    folder_publish(BUILTIN_TEMPLATES, bare, message="Built-in templates")
+    location_register(type="git", target=f"file://{bare}#main:catalog-info.yaml", actor=OPERATOR, trusted=True)
+    domains = GitRepo(tmp_path / "other-git", "domains")
+    domains.put({"catalog-info.yaml": DOMAINS_YAML})
+    location_register(type="git", target=domains.target(), actor=OPERATOR, trusted=True)
+
+
+def test_alice_creates_a_data_product_adds_an_output_port_and_sees_a_valid_descriptor(
+    page, live_server, sign_in, builder, settings
+):
+    sign_in(page, live_server, "alice")
+
+    # Pick the data product template.
+    page.goto(f"{live_server.url}/builder/")
+    page.get_by_role("link", name="New data product").click()
+    page.get_by_role("link", name=re.compile(r"^Create a data product")).first.click()
+    expect(page.locator("h1")).to_contain_text("Data product")
+    assert_no_blocking_violations(page)
+
+    # Step 1, with a name that breaks the pattern: the error shows next to the field, no reload.
+    page.get_by_label("Name", exact=False).first.fill("Cash Flow!")
+    page.get_by_label("Title").fill("Cash flow")
+    page.get_by_label("Description").fill("Operating cash flows: in {{ 7*7 }} and out")
+    page.get_by_label("Domain").select_option("domain:finance")
+    page.get_by_label("Owner group").select_option("group:finance")
+    next_step(page)
+    name_field = page.locator("[aria-invalid='true']").first
+    expect(name_field).to_be_visible()
+    expect(page.locator(".field-errors").first).to_contain_text("^[a-z]")
+    assert_no_blocking_violations(page)
+
+    # Fix it and go on.
+    name_field.fill("cashflow")
+    next_step(page)
+    expect(page.get_by_role("heading", name=re.compile("Details"))).to_be_visible()
+    page.get_by_label("Maturity").select_option("Strategic")
+    next_step(page)
+
+    # Review: the values and the files, then create.
+    expect(page.get_by_role("heading", name="Review")).to_be_visible()
+    expect(page.get_by_text("catalog-info.yaml", exact=True)).to_be_visible()
+    assert_no_blocking_violations(page)
+    page.get_by_role("button", name="Create data product").click()
+    expect(page).to_have_url(re.compile(r"/dp/finance\.cashflow\.0/"))
+    expect(page.locator("h1")).to_contain_text("Cash flow")
+    expect(page.get_by_text("urn:dmb:dp:finance:cashflow:0").first).to_be_visible()
+    data_product = DataProduct.objects.get(name="finance.cashflow.0")
+    assert data_product.description == "Operating cash flows: in {{ 7*7 }} and out"
+    commits = list(git.Repo(settings.MESHFORGE_GIT_ROOT / "finance" / "cashflow.git").iter_commits("main"))
+    assert [commit.author.email for commit in commits] == ["alice@example.com"]
+    assert_no_blocking_violations(page)
+
+    # Add an output port with two columns.
+    page.get_by_role("link", name="Components").click()
+    page.get_by_role("link", name=re.compile(r"^Add .*output port", re.IGNORECASE)).click()
+    page.get_by_label("Name").first.fill("daily-balances")
+    page.get_by_label("Title").fill("Daily balances")
+    page.get_by_label("Description").fill("Balances per account per day")
+    next_step(page)
+    expect(page.get_by_role("heading", name=re.compile("Data contract"))).to_be_visible()
+    expect(page.get_by_label("Row 1, Column name")).to_be_visible()
+    page.get_by_role("button", name=re.compile(r"^Add row")).click()
+    expect(page.get_by_label("Row 2, Column name")).to_be_visible()
+    expect(page.get_by_label("Row 3, Column name")).to_have_count(0)
+    page.get_by_label("Row 1, Column name").fill("day")
+    page.get_by_label("Row 1, Data type").select_option("DATE")
+    page.get_by_label("Row 2, Column name").fill("balance")
+    page.get_by_label("Row 2, Data type").select_option("DECIMAL")
+    next_step(page)
+    expect(page.get_by_role("heading", name="Review")).to_be_visible()
+    page.get_by_role("button", name="Add component").click()
+    expect(page).to_have_url(re.compile(r"/dp/finance\.cashflow\.0/\?tab=components"))
+    expect(page.get_by_role("link", name="Daily balances").first).to_be_visible()
+    expect(page.locator("svg")).to_have_count(1)
+    assert_no_blocking_violations(page)
+
+    # The descriptor tab: the DPS YAML, valid.
+    page.get_by_role("link", name="Descriptor").click()
+    expect(page.get_by_text("Valid for development")).to_be_visible()
+    expect(page.locator("pre")).to_contain_text("urn:dmb:cmp:finance:cashflow:0:daily-balances")
+    assert_no_blocking_violations(page)
+
+    # Edit the description: a diff first, a commit only on confirm.
+    page.get_by_role("link", name="Edit").first.click()
+    page.get_by_label("Description").fill("Cash in and out, every day")
+    page.get_by_role("button", name="Preview changes").last.click()
+    diff = page.locator("#diff")
+    expect(diff).to_contain_text("Cash in and out, every day")
+    assert len(list(git.Repo(settings.MESHFORGE_GIT_ROOT / "finance" / "cashflow.git").iter_commits("main"))) == 2
+    assert_no_blocking_violations(page)
+    page.get_by_role("button", name="Confirm and commit").click()
+    expect(page.locator("#messages")).to_contain_text("Committed")
+    data_product.refresh_from_db()
+    assert data_product.description == "Cash in and out, every day"
+
+
+def test_bob_sees_a_finance_data_product_read_only(page, live_server, sign_in, builder, alice):
+    from dataproducts import selectors, services
+    from dataproducts.tests.conftest import dp_values
+
+    template = selectors.template_get(ref="template:dataproduct")
+    services.dataproduct_create(template=template, values=dp_values(), actor=alice)
+    sign_in(page, live_server, "bob")
+
+    page.goto(f"{live_server.url}/dp/finance.cashflow.0/")
+    expect(page.locator("h1")).to_contain_text("Cash flow")
+    expect(page.get_by_role("link", name="Edit")).to_have_count(0)
+    response = page.goto(f"{live_server.url}/dp/finance.cashflow.0/edit/")
+    assert response.status == 403
