@@ -30,7 +30,7 @@ urlpatterns = [
 ]
 pytestmark = pytest.mark.urls(__name__)
 
-FIXTURES = Path(settings.BASE_DIR).parent / "shared" / "fixtures" / "witboost"
+FIXTURES = Path(settings.BASE_DIR) / "tests" / "data" / "witboost"
 DESCRIPTOR_FIXTURES = [
     "dps-example.yaml",
     "scaffold-data_product_valid.yaml",

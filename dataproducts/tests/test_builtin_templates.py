@@ -16,7 +16,7 @@ from dataproducts.rendering import BUILTIN_TEMPLATES_DIR, skeleton_render, templ
 FOLDERS = ("dataproduct", "outputport", "workload", "storage")
 COMPONENT_FOLDERS = FOLDERS[1:]
 DOCUMENTS = tuple(f"{folder}/{name}" for folder in FOLDERS for name in ("template.yaml", "edit-template.yaml"))
-WITBOOST_FIXTURES = Path(settings.BASE_DIR).parent / "shared" / "fixtures" / "witboost"
+WITBOOST_FIXTURES = Path(settings.BASE_DIR) / "tests" / "data" / "witboost"
 # Parameters the service turns into _meta values (after checking them) rather than passing on as text.
 DERIVED_PARAMETERS = frozenset({"name", "domain", "owner", "dependsOn"})
 

@@ -13,7 +13,7 @@ from django.conf import settings
 from core.yaml import load
 from dataproducts.descriptor import component_descriptor_validate, descriptor_validate
 
-FIXTURES = Path(settings.BASE_DIR).parent / "shared" / "fixtures" / "witboost"
+FIXTURES = Path(settings.BASE_DIR) / "tests" / "data" / "witboost"
 EXAMPLE = "dps-example.yaml"  # components: [0] s3 output port, [1] impala output port, [2] workload, [3] observability
 SCAFFOLD = "scaffold-data_product_valid.yaml"  # components: [0] storage, [1] output port depending on [0]
 WRAPPER = "scaffold-descriptor_output_port_valid.yaml"

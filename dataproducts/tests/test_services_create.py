@@ -241,3 +241,34 @@ def test_the_preview_renders_the_files_without_writing_anything(builder, alice, 
     assert plan.entity_name == "finance.cashflow.0"
     assert not (settings.MESHFORGE_GIT_ROOT / "finance").exists()
     assert not DataProductReservation.objects.exists()
+
+
+@pytest.mark.parametrize("skeleton", ["invalid_yaml", "with_extensions", "raw_user_value"])
+def test_a_broken_template_fails_creation_cleanly_naming_the_template(builder, alice, settings, tmp_path, skeleton):
+    import shutil
+    from pathlib import Path
+
+    from catalog.demo import folder_publish
+    from catalog.services import location_register
+    from core.services import OPERATOR
+    from dataproducts.demo import BUILTIN_TEMPLATES
+
+    source = tmp_path / "broken-src"
+    shutil.copytree(BUILTIN_TEMPLATES / "dataproduct", source / "broken")
+    shutil.rmtree(source / "broken" / "skeleton")
+    shutil.copytree(Path(__file__).parent / "data" / "skeletons" / skeleton, source / "broken" / "skeleton")
+    (source / "broken" / "edit-template.yaml").unlink()
+    template_file = source / "broken" / "template.yaml"
+    template_file.write_text(
+        template_file.read_text()
+        .replace("name: dataproduct\n", "name: broken-dp\n", 1)
+        .replace("dataproduct-template:0.0.0", "broken-template:0.0.0")
+    )
+    bare = tmp_path / "git" / "platform" / "broken.git"
+    folder_publish(source, bare, message="A broken template")
+    location_register(type="git", target=f"file://{bare}#main:broken/template.yaml", actor=OPERATOR, trusted=True)
+    template = selectors.template_get(ref="template:broken-dp")
+
+    with pytest.raises(TemplateError, match="broken-dp"):
+        services.dataproduct_create(template=template, values=dp_values(), actor=alice)
+    _nothing_left(settings)

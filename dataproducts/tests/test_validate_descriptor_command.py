@@ -18,7 +18,7 @@ from django.core.management.base import CommandError
 
 from core.yaml import load
 
-FIXTURES = Path(settings.BASE_DIR).parent / "shared" / "fixtures" / "witboost"
+FIXTURES = Path(settings.BASE_DIR) / "tests" / "data" / "witboost"
 DATA = Path(__file__).parent / "data" / "descriptors"
 DESCRIPTOR_FIXTURES = [
     "dps-example.yaml",

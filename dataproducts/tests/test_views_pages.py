@@ -23,7 +23,7 @@ from dataproducts.models import Component, DataProduct, Domain
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-FIXTURES = Path(settings.BASE_DIR).parent / "shared" / "fixtures" / "witboost"
+FIXTURES = Path(settings.BASE_DIR) / "tests" / "data" / "witboost"
 DP_USE_CASE = "urn:dmb:utm:dataproduct-template:0.0.0"
 PORT_USE_CASE = "urn:dmb:utm:postgres-outputport-template:0.0.0"
 WITBOOST = "healthcare.vaccinations.0"

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 SECTIONS = [
     ("Marketplace", "/", "Marketplace"),
-    ("Builder", "/builder/", "Builder"),
+    ("Builder", "/builder/", "My data products"),
     ("Catalog", "/catalog/", "Catalog"),
     ("Governance", "/governance/", "Governance"),
 ]
