@@ -24,8 +24,9 @@ from django.http import QueryDict
 from django.template.loader import render_to_string
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import SchemaError
+from jsonschema.exceptions import ValidationError as SchemaValidationError
 
 from core.yaml import YamlError, load
 from dataproducts import pickers
@@ -57,17 +58,50 @@ MAX_ITEMS = 1_000
 _NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,62}")
 _TYPES = ("string", "number", "integer", "boolean", "array", "object")
 _UI_KEYS = frozenset({"ui:help", "ui:widget", "ui:field", "ui:options", "ui:placeholder"})
+
+
+def _ecma_pattern(pattern: str) -> str:
+    """JSON Schema patterns are ECMA 262 regular expressions, where ``$`` matches only at the very end; Python's
+    ``$`` also matches before a final newline, so ``"day\\n"`` would pass ``^[a-z]+$``. Outside character
+    classes, ``$`` becomes ``\\Z``."""
+    out, index, in_class = [], 0, False
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            out.append(pattern[index : index + 2])
+            index += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "$":
+            char = r"\Z"
+        out.append(char)
+        index += 1
+    return "".join(out)
+
+
+def _pattern(validator, pattern: str, instance: object, schema: dict):
+    if validator.is_type(instance, "string") and not re.search(_ecma_pattern(pattern), instance):
+        yield SchemaValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+# Draft 2020-12 with ECMA 262 end-of-string semantics for ``pattern``
+_Validator = validators.extend(Draft202012Validator, {"pattern": _pattern})
+
+
 _ANNOTATIONS = frozenset({"type", "title", "description", "default", "ui:help", "ui:placeholder"})
 _KEYWORDS = {
     "string": _ANNOTATIONS | {"pattern", "minLength", "maxLength", "enum", "ui:widget", "ui:field", "ui:options"},
     "number": _ANNOTATIONS | {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "enum"},
     "boolean": _ANNOTATIONS,
     "array": _ANNOTATIONS | {"items", "minItems", "maxItems", "uniqueItems", "ui:field"},
-    "object": _ANNOTATIONS | {"properties", "required"},
+    "object": _ANNOTATIONS | {"properties", "required", "additionalProperties"},
 }
 _KEYWORDS["integer"] = _KEYWORDS["number"]
 _STRING_ITEM_KEYWORDS = frozenset({"type", "title", "description", "pattern", "minLength", "maxLength", "enum"})
-_ROW_KEYWORDS = frozenset({"type", "title", "description", "properties", "required"})
+_ROW_KEYWORDS = frozenset({"type", "title", "description", "properties", "required", "additionalProperties"})
 # Table cells and the children of an object are plain inputs: no widgets, pickers or defaults of their own
 # (a default in a cell would make every added row look filled in).
 _CELL_KEYWORDS = {
@@ -354,6 +388,7 @@ def _param_parse(problems: _Problems, path: str, name: str, schema: dict, requir
         kind, children = _array_parse(problems, path, name, schema)
     elif type_ == "object":
         kind = OBJECT
+        _closed_check(problems, path, schema)
         children, _ = _properties_parse(problems, path, schema, name, cell_kind=False)
     else:
         kind = _scalar_kind(problems, path, schema, cell=False)
@@ -362,6 +397,12 @@ def _param_parse(problems: _Problems, path: str, name: str, schema: dict, requir
     if "default" in schema:
         _default_check(problems, path, schema)
     return Param(name, name, schema, kind, required, children)
+
+
+def _closed_check(problems: _Problems, path: str, schema: dict) -> None:
+    # objects and table rows never take keys beyond their properties; saying so explicitly is welcome
+    if "additionalProperties" in schema and schema["additionalProperties"] is not False:
+        problems.add(f"{path}.additionalProperties", "only false is supported: a form has no other fields")
 
 
 def _array_parse(problems: _Problems, path: str, name: str, schema: dict) -> tuple[str | None, list[Param]]:
@@ -392,6 +433,7 @@ def _array_parse(problems: _Problems, path: str, name: str, schema: dict) -> tup
         return (CHECKBOXES if "enum" in items else LINES), []
     if items.get("type") == "object" and picker is None:
         _unsupported(problems, f"{path}.items", items, _ROW_KEYWORDS, "the rows of a table")
+        _closed_check(problems, f"{path}.items", items)
         columns, _ = _properties_parse(problems, f"{path}.items", items, f"{name}[]", cell_kind=True)
         return TABLE, columns
     problems.add(f"{path}.items.type", "must be string (a list) or object (a table of scalar columns)")
@@ -399,7 +441,7 @@ def _array_parse(problems: _Problems, path: str, name: str, schema: dict) -> tup
 
 
 def _default_check(problems: _Problems, path: str, schema: dict) -> None:
-    validator = Draft202012Validator(_checked_schema(schema))
+    validator = _Validator(_checked_schema(schema))
     for error in validator.iter_errors(schema["default"]):
         problems.add(f"{path}.default", _message(error))
         break
@@ -583,7 +625,7 @@ def _message(error) -> str:
 
 def _schema_errors(step: Step, values: dict) -> Iterator[tuple[str, str]]:
     try:
-        validator = Draft202012Validator(step.schema)
+        validator = _Validator(step.schema)
         errors = list(validator.iter_errors(values))
     except SchemaError as exc:  # pragma: no cover - parameters_problems admits valid schemas only
         raise TemplateError(f"the template's form is not a valid JSON Schema: {exc.message}") from exc

@@ -642,3 +642,37 @@ def test_template_parameters_trust_the_catalog_when_the_text_says_something_else
     assert template_parameters(_template_entity(KITCHEN_SINK.read_text(), stored)) == stored
     assert template_parameters(_template_entity("not: [valid", stored)) == stored
     assert template_parameters(_template_entity("", stored)) == stored
+
+
+# --- JSON Schema semantics where Python's differ ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["cashflow\n", "cash\nflow"])
+def test_a_pattern_anchored_with_dollar_refuses_a_trailing_newline(context, value):
+    errors = values_validate(PARAMETERS, VALID | {"name": value}, context=context)
+    assert errors["name"] == ["does not match ^[a-z][a-z0-9-]*[a-z0-9]$"]
+
+
+def test_a_dollar_inside_a_character_class_stays_a_literal_dollar(context):
+    step = {"title": "S", "properties": {"price": {"type": "string", "pattern": "^[0-9$]+$"}}}
+    assert values_validate([step], {"price": "12$"}, context=context) == {}
+    assert "price" in values_validate([step], {"price": "12$\n"}, context=context)
+
+
+def test_a_table_row_with_a_key_beyond_its_columns_is_refused(context):
+    columns = [{"name": "day", "dataType": "DATE", "sneaky": "x"}]
+    errors = values_validate(PARAMETERS, VALID | {"columns": columns}, context=context)
+    assert errors == {"columns[0].sneaky": ["is not a field here"]}
+
+
+def test_additional_properties_false_is_accepted_and_true_is_a_template_problem():
+    row = {"type": "object", "properties": {"a": {"type": "string"}}}
+    closed = [
+        {"title": "S", "properties": {"rows": {"type": "array", "items": {**row, "additionalProperties": False}}}}
+    ]
+    opened = [{"title": "S", "properties": {"rows": {"type": "array", "items": {**row, "additionalProperties": True}}}}]
+    assert parameters_problems(closed) == []
+    assert parameters_problems(opened) == [
+        "spec.parameters[0].properties.rows.items.additionalProperties: only false is supported: a form has no other"
+        " fields"
+    ]
