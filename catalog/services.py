@@ -48,10 +48,11 @@ def _snapshot(location: Location) -> dict:
 
 
 def location_register(
-    *, type: str, target: str, actor, trusted: bool = False, dry_run: bool = False
+    *, type: str, target: str, actor, trusted: bool = False, dry_run: bool = False, owner=None
 ) -> RegistrationResult:
     """Register a location and process it (and the child locations it names) at once. With ``dry_run`` the
-    same work happens and is rolled back, so the preview shows exactly what registering would do.
+    same work happens and is rolled back, so the preview shows exactly what registering would do. ``owner`` is
+    recorded as the person who registered it when the actor registers on someone's behalf (the Builder).
 
     Raises ``ValueError`` (bad type/target, naming the field), ``PermissionDenied`` (trust rules) and
     :class:`CatalogConflict` (already registered)."""
@@ -69,7 +70,7 @@ def location_register(
         raise PermissionDenied("only staff may mark a location trusted")
     try:
         with transaction.atomic():
-            result = _register(type=type, target=target, actor=actor, trusted=trusted)
+            result = _register(type=type, target=target, actor=actor, trusted=trusted, owner=owner)
             if dry_run:
                 result.dry_run = True
                 raise _DryRun(result)
@@ -78,14 +79,14 @@ def location_register(
     return result
 
 
-def _register(*, type: str, target: str, actor, trusted: bool) -> RegistrationResult:
+def _register(*, type: str, target: str, actor, trusted: bool, owner=None) -> RegistrationResult:
     if Location.objects.filter(type=type, target=target).exists():
         raise CatalogConflict(f"location {type}:{target} is already registered")
     now = timezone.now()
     location = Location.objects.create(
         type=type,
         target=target,
-        registered_by=actor if actor and actor.is_authenticated else None,
+        registered_by=next((who for who in (owner, actor) if who is not None and who.is_authenticated), None),
         trusted=trusted,
         next_refresh_at=now,
     )

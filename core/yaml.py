@@ -507,3 +507,12 @@ def dump(data: object) -> str:
 class _SafeDumper(yaml.SafeDumper):
     def ignore_aliases(self, data: object) -> bool:
         return True  # a value used twice is written twice: readers of descriptors should not meet anchors
+
+
+# A plain scalar is quoted when a resolver would read it as something other than a string. SafeDumper knows
+# only YAML 1.1 (so "1e3", "0o17" or "+.inf" stayed plain, and ``load`` read numbers); adding the core schema
+# of ``load`` quotes what either version would read as a non-string, so YAML 1.1 readers get strings too.
+for _first, _resolvers in _Resolver.yaml_implicit_resolvers.items():
+    for _tag, _regexp in _resolvers:
+        _SafeDumper.add_implicit_resolver(_tag, _regexp, [_first])
+del _first, _resolvers, _tag, _regexp

@@ -4,6 +4,7 @@ from django.db import models
 class ReservationState(models.TextChoices):
     CREATING = "creating", "Creating"
     CREATED = "created", "Created"
+    FAILED = "failed", "Failed, not cleaned up"
 
 
 class TemplateType(models.TextChoices):

@@ -57,9 +57,13 @@ def _entities(kinds: list[str] | None):
 def entity_choices(*, kinds: list[str] | None) -> list[PickerChoice]:
     """Catalog entities (not orphans) of ``kinds`` (any kind when empty), by title then name, at most
     MAX_CHOICES."""
+    return _choices(_entities(kinds))
+
+
+def _choices(queryset) -> list[PickerChoice]:
+    """The entities of ``queryset`` as choices, by title then name, at most MAX_CHOICES."""
     rows = (
-        _entities(kinds)
-        .annotate(label=Coalesce(KT("document__metadata__title"), F("name"), output_field=TextField()))
+        queryset.annotate(label=Coalesce(KT("document__metadata__title"), F("name"), output_field=TextField()))
         .order_by(Lower("label"), "name")
         .values_list("kind", "namespace", "name", "label")[:MAX_CHOICES]
     )
@@ -111,16 +115,21 @@ def owner_contains(*, value: str, user) -> bool:
     }
 
 
+def _domains():
+    # the rule of dataproducts.projections: domains come from trusted locations, in the default namespace
+    return _entities(["domain"]).filter(namespace=DEFAULT_NAMESPACE, location__trusted=True)
+
+
 def domain_choices() -> list[PickerChoice]:
-    """The Domain entities of the catalog as ``domain:<name>``."""
-    return entity_choices(kinds=["domain"])
+    """The Domain entities of the default namespace from trusted locations, as ``domain:<name>``."""
+    return _choices(_domains())
 
 
 def domain_contains(*, value: str) -> bool:
     parsed = _ref_key(value, default_kind="domain")
     if parsed is None or parsed[0] != "domain" or "\x00" in value:
         return False
-    return Entity.objects.filter(ref=parsed[1], orphan=False).exists()
+    return _domains().filter(ref=parsed[1]).exists()
 
 
 def component_choices(*, data_product, exclude: Component | None = None) -> list[PickerChoice]:

@@ -11,9 +11,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.dispatch import receiver
 
+from catalog.choices import LocationType
 from catalog.models import Entity, Relation
 from catalog.readers import InvalidTarget, parse_git_target
-from catalog.refs import RefError, parse_dp_entity_name, parse_ref
+from catalog.refs import DEFAULT_NAMESPACE, RefError, parse_dp_entity_name, parse_ref
 from catalog.signals import entities_changed
 from catalog.teams import django_name
 from catalog.validation import is_data_product, is_data_product_component
@@ -80,9 +81,10 @@ def _text(value: object, limit: int | None = None) -> str:
 
 
 def _domains_project(domain_refs: list[str]) -> None:
-    entities = Entity.objects.filter(ref__in=domain_refs).select_related("domain_projection")
+    entities = Entity.objects.filter(ref__in=domain_refs).select_related("domain_projection", "location")
     for entity in entities:
-        if entity.orphan:
+        if entity.orphan or not _domain_acceptable(entity):
+            # only its own row: a domain from elsewhere must not displace the real one of the same name
             Domain.objects.filter(entity=entity).delete()
             continue
         spec = entity.spec
@@ -96,6 +98,12 @@ def _domains_project(domain_refs: list[str]) -> None:
         # another domain may hold the name while it moves between files: the entity is the identity
         Domain.objects.filter(name=entity.name).exclude(entity=entity).delete()
         Domain.objects.update_or_create(entity=entity, defaults=fields)
+
+
+def _domain_acceptable(entity: Entity) -> bool:
+    """Domains are the platform's: only those of the default namespace read from a trusted location count (anyone
+    may register a location, and a data product's id names its domain without a namespace)."""
+    return entity.namespace == DEFAULT_NAMESPACE and entity.location is not None and entity.location.trusted
 
 
 def _data_products_project(system_keys: list[str]) -> None:
@@ -118,6 +126,7 @@ def _data_products_project(system_keys: list[str]) -> None:
             continue
         DataProduct.objects.filter(Q(name=fields["name"]) | Q(dp_id=fields["dp_id"])).exclude(entity=entity).delete()
         data_product = existing.get(entity.pk) or DataProduct(entity=entity)
+        data_product.entity = entity  # with its location, which decides what components belong to it
         for field, value in fields.items():
             setattr(data_product, field, value)
         data_product.save()
@@ -136,9 +145,13 @@ def _data_products_project(system_keys: list[str]) -> None:
         if fields is None:
             continue
         data_product = (
-            by_name.get(fields["system_name"]) or DataProduct.objects.filter(name=fields["system_name"]).first()
+            by_name.get(fields["system_name"])
+            or DataProduct.objects.select_related("entity", "entity__location")
+            .filter(name=fields["system_name"])
+            .first()
         )
-        fields["data_product"] = data_product
+        # spec.system alone proves nothing: the row stays, unlinked, when it came from elsewhere
+        fields["data_product"] = data_product if data_product and _component_belongs(entity, data_product) else None
         Component.objects.filter(Q(name=fields["name"]) | Q(component_id=fields["component_id"])).exclude(
             entity=entity
         ).delete()
@@ -151,6 +164,26 @@ def _data_products_project(system_keys: list[str]) -> None:
     gone = [pk for pk in current if pk not in kept]
     if gone:
         Component.objects.filter(entity_id__in=gone).delete()
+
+
+def _component_belongs(entity: Entity, data_product: DataProduct) -> bool:
+    """Whether a component naming ``data_product`` in ``spec.system`` is part of it: read from the data product's
+    own Git repository (whoever may write there owns the product), or from a trusted location (staff vouched for
+    it). Anyone may register a location, so the name alone would let them add parts to another team's product."""
+    location = entity.location
+    if location is None:
+        return False
+    if location.trusted:  # child locations are created with their root's trust, and follow it when it changes
+        return True
+    system_location = data_product.entity.location
+    if location.type != LocationType.GIT or system_location is None or system_location.type != LocationType.GIT:
+        return False
+    try:
+        own = parse_git_target(entity.source_target).repository
+        system = parse_git_target(data_product.entity.source_target).repository
+    except InvalidTarget:
+        return False
+    return own == system
 
 
 def _data_product_fields(entity: Entity) -> dict | None:

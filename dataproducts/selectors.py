@@ -30,8 +30,15 @@ def _templates(kind: str) -> QuerySet[Entity]:
     return Entity.objects.filter(kind__iexact=kind, orphan=False, location__trusted=True).select_related("location")
 
 
+def _has_nul(*values: str | None) -> bool:
+    """PostgreSQL text cannot hold NUL: a lookup with one raises DataError (HTTP 500) instead of finding nothing."""
+    return any(value and "\x00" in value for value in values)
+
+
 def template_list(*, type: str | None = None, search: str = "") -> list[Entity]:
     """Usable templates (``kind: Template`` from trusted locations, without errors), by title."""
+    if _has_nul(type, search):
+        return []
     queryset = _templates("template").filter(has_errors=False)
     if type:
         queryset = queryset.filter(document__spec__type=type)
@@ -41,6 +48,8 @@ def template_list(*, type: str | None = None, search: str = "") -> list[Entity]:
 
 
 def template_get(*, ref: str, kind: str = "template") -> Entity | None:
+    if _has_nul(ref, kind):
+        return None
     try:
         parsed = parse_ref(ref, default_kind=kind)
     except RefError:
@@ -95,7 +104,13 @@ def team_may_write(*, owner_ref: str, user) -> bool:
 
 
 def dataproduct_may_write(*, data_product: DataProduct, user) -> bool:
-    return team_may_write(owner_ref=data_product.owner_ref, user=user)
+    """Staff, and the data product's owners: the members of its owner team or of its dev group (PRODUCT §8)."""
+    if user is None or not user.is_authenticated:
+        return False
+    if user.is_staff:
+        return True
+    teams = {team_of_ref(data_product.owner_ref), team_of_ref(data_product.dev_group_ref)} - {""}
+    return bool(teams) and user.groups.filter(name__in=teams).exists()
 
 
 def user_team_refs(*, user) -> list[str]:
@@ -129,6 +144,8 @@ def dataproduct_list(*, user, filters: dict | None = None) -> QuerySet[DataProdu
 
 
 def dataproduct_get(*, name: str) -> DataProduct | None:
+    if _has_nul(name):
+        return None
     return (
         DataProduct.objects.select_related("entity", "entity__location")
         .prefetch_related(
@@ -143,6 +160,8 @@ def dataproduct_get(*, name: str) -> DataProduct | None:
 
 
 def component_get(*, name: str) -> Component | None:
+    if _has_nul(name):
+        return None
     return Component.objects.select_related("entity", "entity__location", "data_product").filter(name=name).first()
 
 
@@ -155,6 +174,8 @@ def domain_list() -> QuerySet[Domain]:
 
 
 def domain_get(*, name: str) -> Domain | None:
+    if _has_nul(name):
+        return None
     return Domain.objects.select_related("entity", "entity__location").filter(name=name).first()
 
 

@@ -8,40 +8,44 @@ what the earlier steps made (repository folder, location, entities, reservation)
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import io
+import itertools
 import logging
 import posixpath
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError as RuamelError
 
 from catalog.choices import LocationType
 from catalog.models import Entity, Location
-from catalog.processing import location_subtree_root_id, locations_delete
 from catalog.readers import InvalidTarget, ReadError, parse_git_target, validate_target
 from catalog.refs import RefError, component_urn, dp_urn, parse_ref
 from catalog.selectors import entity_source_files, location_get_by_target
-from catalog.services import CatalogConflict, location_refresh, location_register
+from catalog.services import CatalogConflict, entity_delete, location_refresh, location_register, location_unregister
 from catalog.validation import validate_entity
 from core.services import OPERATOR, audit_record
 from core.yaml import YamlError, dump, load, load_all
 from dataproducts.choices import COMPONENT_TYPES, ReservationState, TemplateType
 from dataproducts.exceptions import CreationFailed, DataProductConflict, StaleEdit, TemplateError, ValuesInvalid
-from dataproducts.git_provider import GitProviderError, HeadMoved, author_of, git_provider
+from dataproducts.git_provider import GitProviderError, HeadMoved, RepositoryExists, author_of, git_provider
 from dataproducts.models import Component, DataProduct, DataProductReservation, Domain
-from dataproducts.rendering import TemplateRenderError, skeleton_render, template_problems
+from dataproducts.rendering import IDENTITY_PATHS, TemplateRenderError, skeleton_render, template_problems
 from dataproducts.schema_forms import PickerContext, values_validate
 from dataproducts.selectors import (
     CONFIGURATIONS_FILE,
     ENVIRONMENTS_FOLDER,
+    dataproduct_may_write,
     entity_file,
     entity_folder,
     team_may_write,
@@ -55,10 +59,6 @@ CATALOG_FILE = "catalog-info.yaml"
 COMPONENTS_FOLDER = "components"
 _SLUG_RE = re.compile(r"[a-z][a-z0-9-]{1,38}[a-z0-9]")
 _DOMAIN_RE = re.compile(r"[a-z][a-z0-9-]{0,61}[a-z0-9]")
-# identity fields are never editable (PRODUCT §4.1); the form shows them read-only
-IDENTITY_PATHS = frozenset(
-    {"metadata.name", "metadata.namespace", "spec.domain", "spec.owner", "spec.system", "spec.type", "spec.mesh.id"}
-)
 
 
 @dataclass
@@ -226,9 +226,27 @@ def _conflict_check(entity_name: str, identifier: str) -> None:
     if (
         DataProduct.objects.filter(dp_id=identifier).exists()
         or Entity.objects.filter(ref=f"system:default/{entity_name}").exists()
-        or DataProductReservation.objects.filter(dp_id=identifier).exists()
     ):
         raise DataProductConflict(f"data product {identifier} already exists")
+    reservation = DataProductReservation.objects.filter(dp_id=identifier).first()
+    if reservation is not None and not _reservation_abandoned(reservation):
+        if reservation.state == ReservationState.CREATED:
+            raise DataProductConflict(
+                f"data product {identifier} was created before (repository {reservation.repository_url}) and is no "
+                "longer in the catalog; staff can remove its reservation in the admin to create it again"
+            )
+        raise DataProductConflict(f"data product {identifier} is being created")
+
+
+def _reservation_abandoned(reservation: DataProductReservation) -> bool:
+    """A creation that failed to clean up after itself, or whose process died half way (PRODUCT §4.2: retrying
+    works): its leftovers are removed by the next attempt."""
+    if reservation.state == ReservationState.FAILED:
+        return True
+    age = timezone.now() - reservation.created_at
+    return reservation.state == ReservationState.CREATING and age > timedelta(
+        seconds=settings.BUILDER_CREATION_TIMEOUT_SECONDS
+    )
 
 
 def dataproduct_preview(*, template: Entity, values: object, actor) -> CreationPlan:
@@ -270,6 +288,11 @@ def _reason(exc: Exception) -> str:
 
 
 def _reserve(draft: _DataProductDraft, *, actor) -> DataProductReservation:
+    with transaction.atomic():
+        stale = DataProductReservation.objects.select_for_update().filter(dp_id=draft.id).first()
+        if stale is not None and _reservation_abandoned(stale):
+            _leftovers_remove(draft.id, stale.repository_url)
+            stale.delete()
     try:
         with transaction.atomic():
             return DataProductReservation.objects.create(
@@ -283,6 +306,8 @@ def _reserve(draft: _DataProductDraft, *, actor) -> DataProductReservation:
 
 def _step_repository(draft: _DataProductDraft, actor) -> None:
     draft.url = git_provider().repository_create(domain=draft.domain, name=draft.name)
+    # recorded at once: if this process dies, the next attempt knows what to remove
+    DataProductReservation.objects.filter(pk=draft.reservation.pk).update(repository_url=draft.url)
 
 
 def _step_commit(draft: _DataProductDraft, actor) -> None:
@@ -296,11 +321,9 @@ def _step_commit(draft: _DataProductDraft, actor) -> None:
 
 def _step_location(draft: _DataProductDraft, actor) -> None:
     target = validate_target(LocationType.GIT, f"{draft.url}#main:{CATALOG_FILE}")
-    # the platform registers its own repository (a file:// URL only staff may name); the creator owns it
-    result = location_register(type=LocationType.GIT, target=target, actor=OPERATOR)
-    draft.location = result.location
-    if getattr(actor, "is_authenticated", False):
-        Location.objects.filter(pk=result.location.pk).update(registered_by=actor)
+    # the platform registers its own repository (a file:// URL only staff may name) on the creator's behalf
+    owner = actor if getattr(actor, "is_authenticated", False) else None
+    draft.location = location_register(type=LocationType.GIT, target=target, actor=OPERATOR, owner=owner).location
 
 
 def _step_processing(draft: _DataProductDraft, actor) -> None:
@@ -329,22 +352,36 @@ _CREATION_STEPS: list[tuple[str, Callable]] = [
 
 
 def _creation_undo(draft: _DataProductDraft) -> None:
-    """Remove what the steps made, newest first; each undo runs even if another one fails."""
-    if draft.location is not None or draft.url:
-        try:
-            with transaction.atomic():
-                location = draft.location or _location_of_url(draft.url)
-                if location is not None:
-                    locations_delete([location], now=_now(), delete_entities=True)
-        except Exception:
-            logger.exception("data product %s: cannot remove its location", draft.id)
-    if draft.url:
-        try:
-            git_provider().repository_delete(url=draft.url)
-        except Exception:
-            logger.exception("data product %s: cannot remove its repository", draft.id)
-    if draft.reservation is not None:
-        DataProductReservation.objects.filter(pk=draft.reservation.pk).delete()
+    """Remove what the steps made, newest first. If the repository cannot be removed, the reservation stays as
+    ``failed`` with its URL, so that the next attempt removes the leftovers before it starts."""
+    cleaned = _leftovers_remove(draft.id, draft.url)
+    if draft.reservation is None:
+        return
+    reservations = DataProductReservation.objects.filter(pk=draft.reservation.pk)
+    if cleaned:
+        reservations.delete()
+    else:
+        reservations.update(state=ReservationState.FAILED, repository_url=draft.url)
+
+
+def _leftovers_remove(identifier: str, url: str) -> bool:
+    """Unregister the location of a creation's repository and delete the repository; True when nothing is left."""
+    if not url:
+        return True
+    cleaned = True
+    try:
+        location = _location_of_url(url)
+        if location is not None:
+            location_unregister(location=location, actor=OPERATOR)
+    except Exception:
+        logger.exception("data product %s: cannot remove its location", identifier)
+        cleaned = False
+    try:
+        git_provider().repository_delete(url=url)
+    except Exception:
+        logger.exception("data product %s: cannot remove its repository", identifier)
+        cleaned = False
+    return cleaned
 
 
 def _location_of_url(url: str) -> Location | None:
@@ -354,23 +391,11 @@ def _location_of_url(url: str) -> Location | None:
         return None
 
 
-def _now():
-    from django.utils import timezone
-
-    return timezone.now()
-
-
 def _entity_location(entity: Entity) -> Location:
     """The location that read the entity's own file: refreshing it (not the root) re-reads that file now."""
     if entity.location_id is None:
         raise CreationFailed("location", f"{entity.ref} has no location to refresh")
     return Location.objects.get(pk=entity.location_id)
-
-
-def _root_location(entity: Entity) -> Location:
-    if entity.location_id is None:
-        raise CreationFailed("location", f"{entity.ref} has no location to refresh")
-    return Location.objects.get(pk=location_subtree_root_id(entity.location_id))
 
 
 # --- components ------------------------------------------------------------------------------------------
@@ -389,7 +414,7 @@ class _ComponentDraft:
 
 
 def _component_draft(*, data_product: DataProduct, template: Entity, values: object, actor) -> _ComponentDraft:
-    if not team_may_write(owner_ref=data_product.owner_ref, user=actor):
+    if not dataproduct_may_write(data_product=data_product, user=actor):
         raise PermissionDenied(f"only members of {data_product.owner_ref} may change {data_product.name}")
     _template_check(template, kind="template", types=COMPONENT_TYPES)
     values = _values_check(template, values, context=PickerContext(user=actor, data_product=data_product))
@@ -474,9 +499,8 @@ def component_create(*, data_product: DataProduct, template: Entity, values: obj
     in one commit by the user; then refresh. If the catalog does not produce it, the commit is reverted."""
     draft = _component_draft(data_product=data_product, template=template, values=values, actor=actor)
     parsed = parse_git_target(data_product.entity.source_target)
-    provider = git_provider()
     try:
-        provider.commit(
+        sha = git_provider().commit(
             url=parsed.repository,
             files={**draft.files, parsed.path: draft.catalog_text},
             message=f"Add {template.spec['type']} {draft.slug} to {data_product.name}",
@@ -488,31 +512,42 @@ def component_create(*, data_product: DataProduct, template: Entity, values: obj
         raise StaleEdit(f"{parsed.path} changed in Git while the component was being added; try again") from exc
     except GitProviderError as exc:
         raise CreationFailed("commit", str(exc)) from exc
-    location = _root_location(data_product.entity)
+    with transaction.atomic():  # Git changed: recorded whatever the catalog makes of it
+        audit_record(actor=actor, action="component.create", obj=data_product, after={"id": draft.id, "commit": sha})
+    location = _entity_location(data_product.entity)  # its new child location is due at once
     location_refresh(location=location, actor=actor)
     component = Component.objects.select_related("entity").filter(component_id=draft.id).first()
     if component is None:
-        _component_files_remove(data_product, paths=list(draft.files), target=draft.files, actor=actor)
+        try:
+            _component_files_remove(data_product, folder=draft.folder, paths=list(draft.files), actor=actor)
+        except (GitProviderError, StaleEdit) as exc:
+            raise CreationFailed(
+                "processing", f"the catalog did not produce {draft.entity_name}, and reverting the commit failed: {exc}"
+            ) from exc
         location_refresh(location=location, actor=actor)
         raise CreationFailed("processing", f"the catalog did not produce {draft.entity_name}; the commit was reverted")
-    with transaction.atomic():
-        audit_record(actor=actor, action="component.create", obj=component, after={"id": draft.id})
     return component
 
 
-def _component_files_remove(data_product: DataProduct, *, paths: list[str], target, actor) -> str:
+def _component_files_remove(data_product: DataProduct, *, folder: str, paths: list[str], actor) -> str:
+    """One commit deleting ``paths`` and the folder's target from the DP's components Location."""
     parsed = parse_git_target(data_product.entity.source_target)
     current = entity_file(entity=data_product.entity)
-    folder = posixpath.dirname(paths[0]) if paths else ""
     relative = "./" + posixpath.relpath(posixpath.join(folder, CATALOG_FILE), posixpath.dirname(parsed.path) or ".")
-    text = _targets_edit(current.text, data_product.name, remove=relative)
-    return git_provider().commit(
-        url=parsed.repository,
-        files={**dict.fromkeys(paths), parsed.path: text},
-        message=f"Remove {posixpath.basename(folder)} from {data_product.name}",
-        author=author_of(actor),
-        branch=parsed.branch or "main",
-    )
+    try:
+        return git_provider().commit(
+            url=parsed.repository,
+            files={
+                **dict.fromkeys(paths),
+                parsed.path: _targets_edit(current.text, data_product.name, remove=relative),
+            },
+            message=f"Remove {posixpath.basename(folder)} from {data_product.name}",
+            author=author_of(actor),
+            branch=parsed.branch or "main",
+            base=(parsed.path, current.revision),
+        )
+    except HeadMoved as exc:
+        raise StaleEdit(f"{parsed.path} changed in Git meanwhile; try again") from exc
 
 
 def component_remove(*, component: Component, actor) -> None:
@@ -520,50 +555,84 @@ def component_remove(*, component: Component, actor) -> None:
     data_product = component.data_product
     if data_product is None:
         raise CreationFailed("repository", f"{component.name} belongs to no data product Meshforge knows")
-    if not team_may_write(owner_ref=data_product.owner_ref, user=actor):
+    if not dataproduct_may_write(data_product=data_product, user=actor):
         raise PermissionDenied(f"only members of {data_product.owner_ref} may change {data_product.name}")
-    folder = entity_folder(component.entity)
-    if not folder:
+    entity = component.entity
+    own = parse_git_target(entity.source_target)
+    if own.repository != parse_git_target(data_product.entity.source_target).repository:
+        raise CreationFailed("repository", f"{component.name} lives in {own.repository}; remove it there")
+    folder = posixpath.dirname(own.path)
+    if not folder or folder == entity_folder(data_product.entity):
         raise CreationFailed("repository", f"{component.name} is not in a folder of its own; remove it in Git")
+    prefix = entity.source_target[: len(entity.source_target) - len(own.path)] + folder + "/"
+    if Entity.objects.filter(source_target__startswith=prefix).exclude(pk=entity.pk).exists():
+        raise CreationFailed("repository", f"{folder}/ holds other entities too; remove {component.name} in Git")
     try:
-        files = entity_source_files(entity=component.entity, folder="")
+        files = entity_source_files(entity=entity, folder="")
     except ReadError as exc:
         raise CreationFailed("repository", str(exc)) from exc
     _dataproduct_file(data_product)
     try:
-        _component_files_remove(
-            data_product, paths=[posixpath.join(folder, path) for path in files], target=None, actor=actor
+        sha = _component_files_remove(
+            data_product, folder=folder, paths=[posixpath.join(folder, path) for path in files], actor=actor
         )
     except GitProviderError as exc:
         raise CreationFailed("commit", str(exc)) from exc
-    entity = component.entity
-    location_refresh(location=_root_location(data_product.entity), actor=actor)
     with transaction.atomic():
-        entity = Entity.objects.select_for_update().filter(pk=entity.pk).first()
-        audit_record(actor=actor, action="component.remove", obj=data_product, before={"id": component.component_id})
-        if entity is not None and entity.orphan:  # removed on purpose: no grace period
-            entity.delete()
+        audit_record(
+            actor=actor,
+            action="component.remove",
+            obj=data_product,
+            before={"id": component.component_id},
+            after={"commit": sha},
+        )
+    location_refresh(location=_entity_location(data_product.entity), actor=actor)
+    entity = Entity.objects.filter(pk=entity.pk, orphan=True).first()
+    if entity is not None:  # removed on purpose: no grace period
+        entity_delete(entity=entity, actor=OPERATOR)
 
 
-def _yaml_rt() -> YAML:
+def _yaml_rt(text: str = "") -> YAML:
+    """A round-trip YAML that writes with the indentation of ``text``, so that a diff shows only what changed."""
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.width = 4096  # never re-wrap a long line the user wrote
-    yaml.indent(mapping=2, sequence=4, offset=2)
+    mapping, offset = _indentation(text)
+    yaml.indent(mapping=mapping, sequence=offset + 2, offset=offset)
     return yaml
 
 
-def _documents_rt(text: str) -> list:
-    load_all(text, source=CATALOG_FILE)  # the safe loader's limits first: ruamel never sees an alias bomb
+def _indentation(text: str) -> tuple[int, int]:
+    """How ``text`` indents a nested mapping, and a block sequence's dash under its key (2 and 2 by default,
+    as Meshforge writes); the first example of each in the file wins."""
+    mapping = offset = None
+    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    for line, following in itertools.pairwise(lines):
+        if not line.rstrip().endswith(":"):
+            continue
+        key_column = len(line) - len(line.lstrip()) + (2 if line.lstrip().startswith("- ") else 0)
+        column = len(following) - len(following.lstrip())
+        if following.lstrip().startswith("- "):
+            if offset is None and column >= key_column:
+                offset = column - key_column
+        elif mapping is None and column > key_column:
+            mapping = column - key_column
+        if mapping is not None and offset is not None:
+            break
+    return mapping or 2, 2 if offset is None else offset
+
+
+def _documents_rt(text: str, source: str = CATALOG_FILE) -> list:
+    _file_documents(text, source)  # the safe loader's limits first: ruamel never sees an alias bomb
     try:
-        return list(_yaml_rt().load_all(text))
+        return list(_yaml_rt(text).load_all(text))
     except RuamelError as exc:
-        raise CreationFailed("repository", f"{CATALOG_FILE} cannot be edited: {exc}") from exc
+        raise DataProductConflict(f"{source} in Git cannot be edited ({exc}); fix it in Git first") from exc
 
 
-def _dump_rt(documents: list) -> str:
+def _dump_rt(documents: list, text: str = "") -> str:
     stream = io.StringIO()
-    _yaml_rt().dump_all(documents, stream)
+    _yaml_rt(text).dump_all(documents, stream)
     return stream.getvalue()
 
 
@@ -591,7 +660,7 @@ def _targets_edit(text: str, dp_name: str, *, add: str | None = None, remove: st
     if remove is not None:
         for value in [t for t in targets if posixpath.normpath(str(t)) == posixpath.normpath(remove)]:
             targets.remove(value)
-    return _dump_rt(documents)
+    return _dump_rt(documents, text)
 
 
 # --- edits -----------------------------------------------------------------------------------------------
@@ -623,17 +692,22 @@ def _edit_fields(edit_template: Entity) -> dict[str, list[str]]:
     return {name: [paths] if isinstance(paths, str) else list(paths) for name, paths in fields.items()}
 
 
-def _entity_owner_ref(entity: Entity) -> str:
+def _entity_product(entity: Entity) -> tuple[DataProduct | None, Component | None]:
+    """The data product an entity is, or is a component of (with the component)."""
     component = Component.objects.select_related("data_product").filter(entity=entity).first()
-    if component is not None and component.data_product is not None:
-        return component.data_product.owner_ref
-    data_product = DataProduct.objects.filter(entity=entity).first()
+    if component is not None:
+        return component.data_product, component
+    return DataProduct.objects.filter(entity=entity).first(), None
+
+
+def _entity_may_write(entity: Entity, data_product: DataProduct | None, actor) -> bool:
     if data_product is not None:
-        return data_product.owner_ref
+        return dataproduct_may_write(data_product=data_product, user=actor)
     try:
-        return parse_ref(entity.spec.get("owner", ""), default_kind="group").key
+        owner = parse_ref(entity.spec.get("owner", ""), default_kind="group").key
     except (RefError, TypeError):
-        return ""
+        return bool(getattr(actor, "is_staff", False))
+    return team_may_write(owner_ref=owner, user=actor)
 
 
 def _entity_document(documents: list, entity: Entity):
@@ -683,26 +757,35 @@ def _path_set(document, path: str, value) -> None:
         node[parts[-1]] = value
 
 
-def edit_initial(*, entity: Entity, edit_template: Entity) -> dict:
-    """The edit form's values, read at the ``spec.fields`` paths of the entity's current file."""
-    current = entity_file(entity=entity)
-    document = _entity_document(load_all(current.text, source=CATALOG_FILE), entity)
-    initial = {}
+def _current_values(document, edit_template: Entity) -> dict:
+    values = {}
     for name, paths in _edit_fields(edit_template).items():
         value = _path_get(document, paths[0])
         if value is not None:
-            initial[name] = value
-    return initial
+            values[name] = _plain(value)
+    return values
+
+
+def _file_documents(text: str, source: str) -> list:
+    try:
+        return load_all(text, source=source)
+    except YamlError as exc:
+        raise DataProductConflict(f"{source} in Git cannot be read ({exc}); fix it in Git first") from exc
+
+
+def edit_initial(*, entity: Entity, edit_template: Entity) -> dict:
+    """The edit form's values, read at the ``spec.fields`` paths of the entity's current file."""
+    current = entity_file(entity=entity)
+    return _current_values(_entity_document(_file_documents(current.text, current.path), entity), edit_template)
 
 
 def _edit_plan(*, entity: Entity, edit_template: Entity, values: object, actor, base_revision: str) -> EditPlan:
-    if not team_may_write(owner_ref=_entity_owner_ref(entity), user=actor):
+    data_product, component = _entity_product(entity)
+    if not _entity_may_write(entity, data_product, actor):
         raise PermissionDenied(f"only members of the owner team may edit {entity.name}")
     _template_check(edit_template, kind="edittemplate", types=frozenset(TemplateType.values) | {None})
-    component = Component.objects.select_related("data_product").filter(entity=entity).first()
-    data_product = component.data_product if component else DataProduct.objects.filter(entity=entity).first()
-    context = PickerContext(user=actor, data_product=data_product, component=component)
-    values = _values_check(edit_template, values, context=context)
+    if not isinstance(values, dict):
+        raise ValuesInvalid({"": ["must be an object of parameter values"]})
     try:
         current = entity_file(entity=entity)
     except GitProviderError as exc:
@@ -712,22 +795,29 @@ def _edit_plan(*, entity: Entity, edit_template: Entity, values: object, actor, 
             f"{current.path} changed in Git since you opened this form ({base_revision[:7]} → "
             f"{current.revision[:7]}); reload to edit the new version"
         )
-    documents = _documents_rt(current.text)
+    documents = _documents_rt(current.text, current.path)
     document = _entity_document(documents, entity)
+    # a value not named keeps what the file has; None clears an optional field
+    merged = _current_values(document, edit_template) | values
+    merged = {name: value for name, value in merged.items() if value is not None}
+    context = PickerContext(user=actor, data_product=data_product, component=component)
+    merged = _values_check(edit_template, merged, context=context)
     for name, paths in _edit_fields(edit_template).items():
         if any(path in IDENTITY_PATHS for path in paths):
             raise TemplateError(f"template {edit_template.name}: {name} maps to an identity field")
-        value = values.get(name)
+        value = merged.get(name)
         for path in paths:
             _path_set(document, path, value)
             mesh = _path_get(document, "spec.mesh")
             if path == "metadata.description" and isinstance(mesh, dict) and "description" in mesh:
                 # derived: must keep equal (PRODUCT §3.3)
                 _path_set(document, "spec.mesh.description", value)
-    new_text = _dump_rt(documents) if values else current.text
-    if new_text != current.text:
-        for problem_document in load_all(new_text, source=CATALOG_FILE):
-            problems = validate_entity(problem_document, source=current.path)
+    new_text = _dump_rt(documents, current.text)
+    if _file_documents(new_text, current.path) == _file_documents(current.text, current.path):
+        new_text = current.text  # same data: keep the file byte for byte
+    else:
+        for changed in _file_documents(new_text, current.path):
+            problems = validate_entity(changed, source=current.path)
             if problems:
                 raise ValuesInvalid({"": problems})
     return EditPlan(
@@ -766,8 +856,7 @@ def entity_edit(*, entity: Entity, edit_template: Entity, values: object, actor,
         raise StaleEdit(f"{parsed.path} changed in Git since you opened this form; reload to edit it") from exc
     except GitProviderError as exc:
         raise CreationFailed("commit", str(exc)) from exc
-    location_refresh(location=_entity_location(entity), actor=actor)
-    with transaction.atomic():
+    with transaction.atomic():  # Git changed: recorded before the catalog reads it
         audit_record(
             actor=actor,
             action="entity.edit",
@@ -775,6 +864,7 @@ def entity_edit(*, entity: Entity, edit_template: Entity, values: object, actor,
             before={"revision": base_revision},
             after={"revision": sha, "fields": sorted(_edit_fields(edit_template))},
         )
+    location_refresh(location=_entity_location(entity), actor=actor)
     return sha
 
 
@@ -823,11 +913,8 @@ def _domains_location(actor) -> Location:
     if location is not None:
         return location
     if not provider.writable(url):
-        path = settings.MESHFORGE_GIT_ROOT / "platform" / "domains.git"
-        import git
-
-        path.parent.mkdir(parents=True, exist_ok=True)
-        git.Repo.init(path, bare=True, initial_branch="main").close()
+        with contextlib.suppress(RepositoryExists):  # created by a concurrent request
+            provider.repository_create(domain="platform", name="domains")
     try:
         provider.file_read(url=url, path=CATALOG_FILE)
     except GitProviderError:
@@ -898,22 +985,37 @@ def domain_create(*, name: str, title: str = "", description: str = "", owner_re
     location = _domains_location(actor)
     url = domains_repository_url()
     provider = git_provider()
-    current, _revision = provider.file_read(url=url, path=CATALOG_FILE)
     document = _domain_document(
         name=name, title=title, description=description, owner_ref=owner_key, parent=parent_name
     )
-    provider.commit(
-        url=url,
-        files={f"{name}.yaml": dump(document), CATALOG_FILE: _targets_edit(current, name, add=f"./{name}.yaml")},
-        message=f"Create domain {name}",
-        author=author_of(actor),
-    )
+    current, revision = provider.file_read(url=url, path=CATALOG_FILE)
+    try:
+        sha = provider.commit(
+            url=url,
+            files={f"{name}.yaml": dump(document), CATALOG_FILE: _targets_edit(current, name, add=f"./{name}.yaml")},
+            message=f"Create domain {name}",
+            author=author_of(actor),
+            base=(CATALOG_FILE, revision),
+        )
+    except HeadMoved as exc:
+        raise StaleEdit("the domains repository changed meanwhile; try again") from exc
     location_refresh(location=location, actor=actor)
     domain = Domain.objects.filter(name=name).first()
-    if domain is None:
-        raise CreationFailed("processing", f"the catalog did not produce domain {name}")
+    if domain is None:  # undo: the file and its target go again
+        current, revision = provider.file_read(url=url, path=CATALOG_FILE)
+        provider.commit(
+            url=url,
+            files={f"{name}.yaml": None, CATALOG_FILE: _targets_edit(current, name, remove=f"./{name}.yaml")},
+            message=f"Undo domain {name}: the catalog did not accept it",
+            author=author_of(actor),
+            base=(CATALOG_FILE, revision),
+        )
+        location_refresh(location=location, actor=actor)
+        errors = Location.objects.filter(parent=location).exclude(errors=[]).values_list("errors", flat=True)
+        reason = next((error for found in errors for error in found), "no entity came out")
+        raise CreationFailed("processing", f"the catalog did not accept domain {name} ({reason}); nothing was kept")
     with transaction.atomic():
-        audit_record(actor=actor, action="domain.create", obj=domain, after=document)
+        audit_record(actor=actor, action="domain.create", obj=domain, after={**document, "commit": sha})
     return domain
 
 
@@ -933,31 +1035,30 @@ def domain_update(
         raise CreationFailed("repository", str(exc)) from exc
     if not git_provider().writable(current.url):
         raise CreationFailed("repository", f"Meshforge cannot write to {current.url}")
-    documents = _documents_rt(current.text)
+    documents = _documents_rt(current.text, current.path)
     document = _entity_document(documents, entity)
     _path_set(document, "metadata.title", title or None)
     _path_set(document, "metadata.description", description or None)
     _path_set(document, "spec.owner", _short_ref(owner_key))
     _path_set(document, "spec.subdomainOf", f"domain:{parent_name}" if parent_name else None)
-    new_text = _dump_rt(documents)
+    new_text = _dump_rt(documents, current.text)
+    after = {"title": title, "description": description, "owner": owner_key, "parent": parent_name}
     if new_text != current.text:
-        git_provider().commit(
-            url=current.url,
-            files={current.path: new_text},
-            message=f"Edit domain {domain.name}",
-            author=author_of(actor),
-            branch=current.branch,
-            base=(current.path, current.revision),
-        )
+        try:
+            sha = git_provider().commit(
+                url=current.url,
+                files={current.path: new_text},
+                message=f"Edit domain {domain.name}",
+                author=author_of(actor),
+                branch=current.branch,
+                base=(current.path, current.revision),
+            )
+        except HeadMoved as exc:
+            raise StaleEdit(f"{current.path} changed in Git meanwhile; try again") from exc
+        with transaction.atomic():
+            audit_record(actor=actor, action="domain.update", obj=domain, after={**after, "commit": sha})
         location_refresh(location=_entity_location(entity), actor=actor)
     domain.refresh_from_db()
-    with transaction.atomic():
-        audit_record(
-            actor=actor,
-            action="domain.update",
-            obj=domain,
-            after={"title": title, "description": description, "owner": owner_key, "parent": parent_name},
-        )
     return domain
 
 

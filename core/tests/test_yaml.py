@@ -439,3 +439,56 @@ def test_descriptor_timestamps_come_back_as_strings():
             stack.extend(value)
     assert "2023-12-04T11:38:05.500Z" in found
     assert all(isinstance(item, str) for item in found)
+
+
+# --- dump: what it writes, load reads back unchanged ---------------------------------------------------------
+
+# Strings that YAML 1.1 (PyYAML's dumper) or YAML 1.2 core (load) would read as something else when left plain.
+NUMBER_LIKE_STRINGS = [
+    "1e3",
+    "1E3",
+    "-1e-3",
+    "0o17",
+    "0x1F",
+    "+1",
+    "-0",
+    "007",
+    "1_000",
+    ".5",
+    "0.",
+    ".inf",
+    "-.inf",
+    "+.INF",
+    ".NaN",
+    "12:30",
+    "2024-01-01",
+    "2024-01-01T10:00:00Z",
+]
+WORD_LIKE_STRINGS = ["yes", "no", "on", "off", "y", "N", "true", "False", "TRUE", "null", "Null", "~", "", "=", "<<"]
+
+
+@pytest.mark.parametrize("text", NUMBER_LIKE_STRINGS + WORD_LIKE_STRINGS)
+def test_dump_quotes_every_string_that_either_yaml_version_reads_otherwise(text):
+    assert load(core_yaml.dump({"v": text})) == {"v": text}
+    assert load(core_yaml.dump([text])) == [text]
+    assert load(core_yaml.dump({text: 1})) == {text: 1}
+    assert pyyaml.safe_load(core_yaml.dump({"v": text})) == {"v": text}  # YAML 1.1 readers too
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"name": "Cash flow", "version": "1.0", "count": 3, "ratio": 0.5, "big": 10**30, "on": True, "none": None},
+        {"nested": {"list": ["1e3", 1e3, "0o17", 15, [], {}], "empty": {}}, "inf": math.inf, "neg": -math.inf},
+        ["a: b", "# not a comment", "{{ 7*7 }}", "line\nbreak", " padded ", "'quoted'", '"double"', "- item", "@at"],
+        {"unicode": "Grüße, 日本語, emoji 🎉", "Ключ": "значение", "tab\there": "x"},
+        [1, -2, 0, 2.5, -0.0, 1e-20, 1.5e300, True, False, None],
+    ],
+)
+def test_dump_round_trips_plain_data(value):
+    assert load(core_yaml.dump(value)) == value
+    assert load(core_yaml.dump({"v": value})) == {"v": value}
+
+
+def test_dump_leaves_pyyaml_safe_dumper_as_it_was():
+    assert pyyaml.dump("1e3", Dumper=pyyaml.SafeDumper).startswith("1e3")

@@ -119,6 +119,7 @@ class EditMixin:
         }
         with builder_errors():
             plan = services.entity_edit_preview(**arguments)
+            # entity_edit plans again under the same base revision: a file changed meanwhile is refused
             sha = "" if data["dry_run"] or not plan.changed else services.entity_edit(**arguments)
         return Response(
             {
@@ -130,7 +131,19 @@ class EditMixin:
         )
 
 
-class DataProductViewSet(EditMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class NameLookupMixin:
+    """Objects looked up by name: a name PostgreSQL cannot store (a NUL character) names nothing, a 404 rather
+    than the DataError (500) the query would raise."""
+
+    def get_object(self):
+        if "\x00" in self.kwargs.get(self.lookup_url_kwarg or self.lookup_field, ""):
+            raise Http404
+        return super().get_object()
+
+
+class DataProductViewSet(
+    NameLookupMixin, EditMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Data products (projections of the catalog's System entities). Create one from a template with
     ``POST {template, values}``."""
 
@@ -215,7 +228,9 @@ class DataProductViewSet(EditMixin, mixins.ListModelMixin, mixins.RetrieveModelM
         return self.edit_apply(request, name)
 
 
-class ComponentViewSet(EditMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+class ComponentViewSet(
+    NameLookupMixin, EditMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
     """Components of data products. ``DELETE`` removes the component's folder from the DP repository."""
 
     lookup_field = "name"
@@ -241,7 +256,7 @@ class ComponentViewSet(EditMixin, mixins.RetrieveModelMixin, mixins.DestroyModel
         return self.edit_apply(request, name)
 
 
-class DomainViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class DomainViewSet(NameLookupMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Domains. Staff create them (``POST``) and edit them (``PATCH``); each lives in Git as a Domain entity."""
 
     lookup_field = "name"
@@ -269,6 +284,8 @@ class DomainViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @extend_schema(request=DomainWriteSerializer, responses=DomainSerializer)
     def partial_update(self, request: Request, name: str) -> Response:
         domain = self.get_object()
+        if not isinstance(request.data, dict):
+            raise exceptions.ValidationError({"non_field_errors": ["expected an object"]})
         serializer = DomainWriteSerializer(data={**dict(request.data.items()), "name": domain.name}, partial=True)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

@@ -138,6 +138,37 @@ def test_domain_choices_are_the_domain_entities(domains):
     assert not pickers.domain_contains(value="domain:sales")
 
 
+NAMESPACED_DOMAIN = """\
+apiVersion: backstage.io/v1alpha1
+kind: Domain
+metadata: {name: finance, namespace: evil, title: Not finance}
+spec: {owner: group:marketing}
+"""
+NEW_DOMAIN = """\
+apiVersion: backstage.io/v1alpha1
+kind: Domain
+metadata: {name: newdom, title: Unvetted}
+spec: {owner: group:marketing}
+"""
+
+
+@pytest.mark.parametrize("trusted", [False, True])
+def test_domains_to_pick_come_from_trusted_locations_in_the_default_namespace(
+    domains, platform_user, tmp_path, trusted
+):
+    # another namespace never counts, trusted or not; an untrusted location never adds a domain
+    for name, text, trust in [("namespaced", NAMESPACED_DOMAIN, trusted), ("unvetted", NEW_DOMAIN, False)]:
+        repo = GitRepo(tmp_path / "foreign-git", name)
+        repo.put({"catalog-info.yaml": text})
+        location_register(type="git", target=repo.target(), actor=platform_user, trusted=trust)
+    assert Entity.objects.filter(ref__in=["domain:evil/finance", "domain:default/newdom"]).count() == 2
+
+    assert values(pickers.domain_choices()) == ["domain:finance", "domain:marketing"]
+    assert not pickers.domain_contains(value="domain:evil/finance")
+    assert not pickers.domain_contains(value="domain:newdom")
+    assert pickers.domain_contains(value="domain:finance")
+
+
 def test_component_choices_are_the_other_components_of_the_data_product(create_dp, add_component, alice):
     data_product = create_dp(alice)
     ledger = add_component(data_product, alice, **port_values(name="ledger", title="Ledger"))

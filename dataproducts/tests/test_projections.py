@@ -6,8 +6,10 @@ import git
 import pytest
 
 from catalog.models import Entity, Location
-from catalog.services import location_refresh, location_unregister
+from catalog.services import location_refresh, location_register, location_unregister
 from core.services import OPERATOR
+from core.testing.git import GitRepo
+from dataproducts import selectors
 from dataproducts.models import Component, DataProduct, Domain
 from dataproducts.projections import projections_rebuild
 from dataproducts.tests.conftest import port_values
@@ -79,3 +81,94 @@ def test_rebuilding_restores_lost_rows(cashflow):
     assert DataProduct.objects.get().name == "finance.cashflow.0"
     assert Component.objects.get().data_product.name == "finance.cashflow.0"
     assert Domain.objects.count() == 2
+
+
+# --- what may attach to a data product, and which domains count -------------------------------------------------
+
+FOREIGN_COMPONENT = """\
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: finance.cashflow.0.exports, description: Not written by the finance team}
+spec:
+  type: outputport
+  lifecycle: experimental
+  owner: group:finance
+  system: system:finance.cashflow.0
+  mesh:
+    name: Exports
+    kind: outputport
+    version: 0.0.0
+    infrastructureTemplateId: urn:dmb:itm:postgres:1
+    useCaseTemplateId: urn:dmb:utm:postgres-outputport:0.0.0
+    dataContract: {schema: [{name: day, dataType: DATE}]}
+"""
+
+
+def _register(tmp_path, name: str, text: str, *, actor, trusted: bool = False) -> Location:
+    """A repository of its own holding ``text`` in catalog-info.yaml, registered (untrusted unless asked)."""
+    repo = GitRepo(tmp_path / "elsewhere", name)
+    repo.put({"catalog-info.yaml": text})
+    return location_register(type="git", target=repo.target(), actor=actor, trusted=trusted).location
+
+
+def test_a_component_from_another_repository_does_not_join_the_data_product(
+    cashflow, settings, tmp_path, platform_user
+):
+    # untrusted, as every location a non-staff user registers (on a host of CATALOG_URL_ALLOWED_HOSTS) is
+    _register(tmp_path, "intruder", FOREIGN_COMPONENT, actor=platform_user)
+
+    foreign = Component.objects.get(name="finance.cashflow.0.exports")
+    assert foreign.data_product is None and foreign.system_name == "finance.cashflow.0"
+    data_product = selectors.dataproduct_get(name="finance.cashflow.0")
+    assert [component.slug for component in data_product.components.all()] == ["daily-balances"]
+    view = selectors.dataproduct_descriptor(data_product=data_product, environment=settings.MESHFORGE_ENVIRONMENTS[0])
+    assert [component["id"] for component in view.descriptor["components"]] == [
+        "urn:dmb:cmp:finance:cashflow:0:daily-balances"
+    ]
+
+    # re-projecting the data product (a change in its own repository) does not pull it in either
+    projections_rebuild()
+    assert Component.objects.get(name="finance.cashflow.0.exports").data_product is None
+    assert Component.objects.get(name="finance.cashflow.0.daily-balances").data_product == cashflow
+
+
+def test_a_component_from_a_trusted_location_joins_the_data_product(cashflow, tmp_path, platform_user):
+    _register(tmp_path, "platform-parts", FOREIGN_COMPONENT, actor=platform_user, trusted=True)
+
+    assert Component.objects.get(name="finance.cashflow.0.exports").data_product == cashflow
+
+
+FOREIGN_DOMAINS = """\
+apiVersion: backstage.io/v1alpha1
+kind: Domain
+metadata: {name: finance, namespace: evil, title: Not finance}
+spec: {owner: group:marketing}
+"""
+NEW_DOMAIN = """\
+apiVersion: backstage.io/v1alpha1
+kind: Domain
+metadata: {name: newdom, title: Unvetted}
+spec: {owner: group:marketing}
+"""
+
+
+def _domain_rows() -> list[tuple]:
+    return sorted(Domain.objects.values_list("name", "title", "owner_ref", "entity__ref"))
+
+
+@pytest.mark.parametrize("trusted", [False, True])
+def test_domains_come_only_from_trusted_locations_in_the_default_namespace(domains, tmp_path, platform_user, trusted):
+    before = _domain_rows()
+    assert before == [
+        ("finance", "Finance", "group:default/finance", "domain:default/finance"),
+        ("marketing", "Marketing", "group:default/marketing", "domain:default/marketing"),
+    ]
+
+    # another namespace never counts; an untrusted location never adds a domain
+    _register(tmp_path, "namespaced", FOREIGN_DOMAINS, actor=platform_user, trusted=trusted)
+    _register(tmp_path, "unvetted", NEW_DOMAIN, actor=platform_user)
+
+    assert Entity.objects.filter(ref__in=["domain:evil/finance", "domain:default/newdom"]).count() == 2
+    assert _domain_rows() == before
+    projections_rebuild()
+    assert _domain_rows() == before

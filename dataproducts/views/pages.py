@@ -406,7 +406,8 @@ def _edit_commit(request: HttpRequest, edit: _Edit, step_forms: list, base_revis
     """Preview (the diff) or, with ``confirm=1``, commit; every refusal of the service is shown on the form."""
     values = {}
     for form in step_forms:
-        values |= schema_forms.form_values(form)
+        # a field left empty is cleared (None); the service keeps fields a request does not name
+        values |= dict.fromkeys(form.step.names) | schema_forms.form_values(form)
     confirm = request.POST.get("confirm") == "1"
     arguments = {"entity": edit.entity, "edit_template": edit.template, "values": values, "actor": request.user}
     render_with = {"step_forms": step_forms, "base_revision": base_revision}
@@ -421,6 +422,8 @@ def _edit_commit(request: HttpRequest, edit: _Edit, step_forms: list, base_revis
         return _edit_render(request, edit, status=400, page_errors=[str(exc)], **render_with)
     except StaleEdit:
         return _edit_render(request, edit, status=409, page_errors=[STALE_MESSAGE], stale=True, **render_with)
+    except DataProductConflict as exc:
+        return _edit_render(request, edit, status=409, page_errors=[str(exc)], **render_with)
     except (CreationFailed, GitProviderError) as exc:
         errors = [f"The change could not be committed: {exc}"]
         return _edit_render(request, edit, status=503, page_errors=errors, **render_with)
@@ -477,6 +480,8 @@ def entity_edit_view(request: HttpRequest, name: str, slug: str | None = None) -
         step_forms = _step_forms(request, edit, data=request.POST if posting else None)
     except (GitProviderError, CreationFailed) as exc:
         return _edit_render(request, edit, status=503, page_errors=[f"catalog-info.yaml cannot be read: {exc}"])
+    except DataProductConflict as exc:
+        return _edit_render(request, edit, status=409, page_errors=[str(exc)])
     except TemplateError as exc:
         return _edit_render(request, edit, status=400 if posting else 200, page_errors=[str(exc)])
     if not posting:
@@ -524,7 +529,7 @@ def component_remove(request: HttpRequest, name: str, slug: str) -> HttpResponse
     if request.method == "POST":
         try:
             services.component_remove(component=component, actor=request.user)
-        except DataProductConflict as exc:
+        except (DataProductConflict, StaleEdit) as exc:
             context["error"], status = str(exc), 409
         except (CreationFailed, GitProviderError) as exc:
             context["error"], status = f"The component could not be removed: {exc}", 503

@@ -26,6 +26,7 @@ from core.htmx import render_page
 from dataproducts import selectors, services
 from dataproducts.choices import COMPONENT_TYPES, TemplateType
 from dataproducts.exceptions import CreationFailed, DataProductConflict, StaleEdit, TemplateError, ValuesInvalid
+from dataproducts.git_provider import GitProviderError
 from dataproducts.models import DataProduct
 from dataproducts.rendering import template_problems
 from dataproducts.schema_forms import (
@@ -263,6 +264,8 @@ def _failure(exc: Exception) -> tuple[str, int]:
         return f"The template cannot be used: {exc}", 400
     if isinstance(exc, CreationFailed):
         return f"Creating failed at the {exc.step} step ({exc}); nothing was kept, so you can try again.", 503
+    if isinstance(exc, GitProviderError):
+        return f"The repository could not be read or written: {exc}", 503
     return f"You may not do this: {exc}", 403
 
 
@@ -292,7 +295,7 @@ def _review_or_create(wizard: _Wizard, data, forms: list[StepForm], *, create: b
         index = errors_first_step(parameters=wizard.parameters, errors=exc.errors)
         forms[index].add_value_errors(exc.errors)
         return _render(wizard, index=index, data=data, form=forms[index], status=400)
-    except (DataProductConflict, StaleEdit, TemplateError, CreationFailed, PermissionDenied) as exc:
+    except (DataProductConflict, StaleEdit, TemplateError, CreationFailed, GitProviderError, PermissionDenied) as exc:
         message, status = _failure(exc)
         return _render(wizard, index=wizard.count, data=data, summary=summary, error=message, status=status)
     return _render(wizard, index=wizard.count, data=data, summary=summary, plan=plan)

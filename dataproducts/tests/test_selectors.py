@@ -1,0 +1,82 @@
+"""The Builder's reads (``dataproducts.selectors``): who may write a data product, and lookups that meet text
+PostgreSQL cannot store."""
+
+from __future__ import annotations
+
+import re
+
+import git
+import pytest
+from django.contrib.auth.models import AnonymousUser
+
+from catalog.services import location_refresh
+from core.services import OPERATOR
+from dataproducts import selectors
+from dataproducts.tests.conftest import port_values
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def developed_by_marketing(create_dp, alice, settings, tmp_path):
+    """Finance's cash flow product, whose devGroup someone changed in Git to marketing."""
+    data_product = create_dp(alice)
+    clone = git.Repo.clone_from(settings.MESHFORGE_GIT_ROOT / "finance" / "cashflow.git", tmp_path / "clone")
+    path = tmp_path / "clone" / "catalog-info.yaml"
+    text, count = re.subn(r"devGroup: .*", "devGroup: group:marketing", path.read_text())
+    assert count == 1
+    path.write_text(text)
+    clone.index.add(["catalog-info.yaml"])
+    clone.index.commit("Marketing develops it", author=git.Actor("Eve", "eve@example.com"))
+    clone.remotes.origin.push("main:main")
+    location_refresh(location=data_product.entity.location, actor=OPERATOR)
+    data_product = selectors.dataproduct_get(name=data_product.name)
+    assert (data_product.owner_ref, data_product.dev_group_ref) == ("group:default/finance", "group:default/marketing")
+    return data_product
+
+
+def test_members_of_the_dev_group_may_write_the_data_product(developed_by_marketing, alice, bob, carol, platform_user):
+    def may_write(user) -> bool:
+        return selectors.dataproduct_may_write(data_product=developed_by_marketing, user=user)
+
+    assert may_write(alice)  # the owner team
+    assert may_write(bob)  # the dev group
+    assert may_write(platform_user)
+    assert not may_write(carol)
+    assert not may_write(AnonymousUser())
+    assert not selectors.team_may_write(owner_ref=developed_by_marketing.owner_ref, user=bob)  # teams stay as they were
+
+
+def test_a_member_of_the_dev_group_adds_a_component(developed_by_marketing, add_component, bob):
+    component = add_component(developed_by_marketing, bob, **port_values())
+
+    assert component.data_product == developed_by_marketing
+
+
+# --- NUL characters: PostgreSQL text cannot hold them, so a lookup must find nothing rather than fail ------------
+
+
+def test_lookups_with_a_nul_character_find_nothing(builder):
+    assert selectors.dataproduct_get(name="a\x00b") is None
+    assert selectors.component_get(name="a\x00b") is None
+    assert selectors.domain_get(name="fin\x00ance") is None
+    assert selectors.template_get(ref="template:data\x00product") is None
+    assert selectors.template_list(search="\x00") == []
+    assert selectors.template_list(type="data\x00product") == []
+
+
+def test_pages_with_a_nul_character_in_the_url_are_404(client, builder, alice, platform_user):
+    client.force_login(alice)
+    assert client.get("/dp/a%00b/").status_code == 404
+    client.force_login(platform_user)
+    assert client.get("/builder/domains/a%00b/edit/").status_code == 404
+
+
+def test_the_api_answers_a_nul_character_without_a_server_error(api_client, builder, alice):
+    api_client.force_authenticate(alice)
+    response = api_client.get("/api/dataproducts/templates/?search=%00")
+    assert response.status_code == 200 and response.json() == []
+    assert api_client.get("/api/dataproducts/data-products/a%00b/").status_code == 404
+    assert api_client.get("/api/dataproducts/data-products/a%00b/descriptor/").status_code == 404
+    assert api_client.get("/api/dataproducts/components/a%00b/").status_code == 404
+    assert api_client.get("/api/dataproducts/domains/a%00b/").status_code == 404
