@@ -505,6 +505,13 @@ def _apply(outcomes: list[_Outcome], *, now: datetime) -> ProcessCounts:
     return counts
 
 
+def entities_changed_send(documents: list[dict]) -> None:
+    """Tell the listeners of ``entities_changed`` that these entities changed although their documents did not
+    (their location's trust did), so that what they derive from trust follows."""
+    if documents:
+        _changed_send(documents, _data_product_keys(documents))
+
+
 def _changed_send(documents: list[dict], system_keys: set[str]) -> None:
     refs = set()
     for document in documents:

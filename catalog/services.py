@@ -14,6 +14,7 @@ from catalog.choices import LocationType
 from catalog.models import Entity, Location
 from catalog.processing import (
     ProcessCounts,
+    entities_changed_send,
     generated_entity_create,
     location_process_tree,
     location_subtree_ids,
@@ -129,6 +130,14 @@ def location_trust_set(*, location: Location, trusted: bool, actor) -> ProcessCo
         audit_record(actor=actor, action="location.trust", obj=location, before=before, after=_snapshot(location))
     counts = location_process_tree(location, budget_seconds=settings.CATALOG_REQUEST_BUDGET_SECONDS)
     teams_sync()  # memberships drawn from this location now count, or no longer do
+    with transaction.atomic():  # and so do the projections other apps draw from trusted entities
+        entities_changed_send(
+            list(
+                Entity.objects.filter(location__in=location_subtree_ids([location.pk])).values_list(
+                    "document", flat=True
+                )
+            )
+        )
     return counts
 
 

@@ -172,3 +172,18 @@ def test_domains_come_only_from_trusted_locations_in_the_default_namespace(domai
     assert _domain_rows() == before
     projections_rebuild()
     assert _domain_rows() == before
+
+
+def test_trusting_or_untrusting_a_location_updates_the_projections_that_depend_on_trust(
+    domains, tmp_path, platform_user
+):
+    from catalog.services import location_trust_set
+
+    location = _register(tmp_path, "unvetted", NEW_DOMAIN, actor=platform_user)
+    assert not Domain.objects.filter(name="newdom").exists()
+
+    location_trust_set(location=location, trusted=True, actor=platform_user)
+    assert Domain.objects.get(name="newdom").title == "Unvetted"
+
+    location_trust_set(location=Location.objects.get(pk=location.pk), trusted=False, actor=platform_user)
+    assert not Domain.objects.filter(name="newdom").exists()
