@@ -27,6 +27,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from catalog.choices import LocationPresence, LocationType
+from catalog.membership import component_belongs
 from catalog.models import Entity, EntitySearch, Location, Relation
 from catalog.readers import (
     ReadError,
@@ -701,12 +702,15 @@ def data_products_check(system_keys: Iterable[str]) -> None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"catalog.dp:{system_key}"])
         component_refs = Relation.objects.filter(source_ref=system_key, type="hasPart").values("target_ref")
-        members = list(
+        candidates = list(
             Entity.objects.filter(Q(ref=system_key) | Q(ref__in=component_refs, kind__iexact="component"))
             .filter(orphan=False)
-            .only("ref", "kind", "document", "errors", "dp_errors", "source_target")
+            .select_related("location")
+            .only("ref", "kind", "document", "errors", "dp_errors", "source_target", "location")
         )
-        system = next((entity for entity in members if entity.ref == system_key), None)
+        system = next((entity for entity in candidates if entity.ref == system_key), None)
+        # a component from someone else's repository does not take part (nor put errors on the product)
+        members = [e for e in candidates if system is None or e is system or component_belongs(e, system)]
         components = [entity for entity in members if entity.ref != system_key and "mesh" in entity.spec]
         found = validate_data_product(
             system.document if system else None,
@@ -714,7 +718,7 @@ def data_products_check(system_keys: Iterable[str]) -> None:
             sources={entity.ref: posixpath.basename(entity.source_target) or entity.ref for entity in members},
         )
         changed = []
-        for entity in members:
+        for entity in candidates:  # outsiders keep no errors from a product they are not part of
             errors = found.get(entity.ref, [])
             if entity.dp_errors != errors:
                 entity.dp_errors = errors

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.dispatch import receiver
 
-from catalog.choices import LocationType
+from catalog.membership import component_belongs
 from catalog.models import Entity, Relation
 from catalog.readers import InvalidTarget, parse_git_target
 from catalog.refs import DEFAULT_NAMESPACE, RefError, parse_dp_entity_name, parse_ref
@@ -151,7 +151,9 @@ def _data_products_project(system_keys: list[str]) -> None:
             .first()
         )
         # spec.system alone proves nothing: the row stays, unlinked, when it came from elsewhere
-        fields["data_product"] = data_product if data_product and _component_belongs(entity, data_product) else None
+        fields["data_product"] = (
+            data_product if data_product and component_belongs(entity, data_product.entity) else None
+        )
         Component.objects.filter(Q(name=fields["name"]) | Q(component_id=fields["component_id"])).exclude(
             entity=entity
         ).delete()
@@ -164,26 +166,6 @@ def _data_products_project(system_keys: list[str]) -> None:
     gone = [pk for pk in current if pk not in kept]
     if gone:
         Component.objects.filter(entity_id__in=gone).delete()
-
-
-def _component_belongs(entity: Entity, data_product: DataProduct) -> bool:
-    """Whether a component naming ``data_product`` in ``spec.system`` is part of it: read from the data product's
-    own Git repository (whoever may write there owns the product), or from a trusted location (staff vouched for
-    it). Anyone may register a location, so the name alone would let them add parts to another team's product."""
-    location = entity.location
-    if location is None:
-        return False
-    if location.trusted:  # child locations are created with their root's trust, and follow it when it changes
-        return True
-    system_location = data_product.entity.location
-    if location.type != LocationType.GIT or system_location is None or system_location.type != LocationType.GIT:
-        return False
-    try:
-        own = parse_git_target(entity.source_target).repository
-        system = parse_git_target(data_product.entity.source_target).repository
-    except InvalidTarget:
-        return False
-    return own == system
 
 
 def _data_product_fields(entity: Entity) -> dict | None:

@@ -187,3 +187,14 @@ def test_trusting_or_untrusting_a_location_updates_the_projections_that_depend_o
 
     location_trust_set(location=Location.objects.get(pk=location.pk), trusted=False, actor=platform_user)
     assert not Domain.objects.filter(name="newdom").exists()
+
+
+def test_a_foreign_component_puts_no_errors_on_the_data_product(cashflow, tmp_path, platform_user):
+    dangling = FOREIGN_COMPONENT.replace(
+        "    version: 0.0.0\n", "    version: 0.0.0\n    dependsOn: [urn:dmb:cmp:finance:cashflow:0:nothing]\n"
+    )
+    _register(tmp_path, "intruder", dangling, actor=platform_user)
+
+    system = Entity.objects.get(ref="system:default/finance.cashflow.0")
+    assert system.dp_errors == [] and not system.has_errors
+    assert not DataProduct.objects.get().has_errors
