@@ -46,13 +46,18 @@ def folder_publish(source: Path, bare_path: Path, *, message: str = "Demo catalo
             work.remotes.origin.push("main:main")
 
 
-def demo_catalog_seed() -> Location:
-    """Publish the demo repository and register it (trusted) or, when already registered, refresh it."""
-    bare_path = demo_repository_path()
-    folder_publish(DEMO_DATA, bare_path)
+def trusted_folder_seed(source: Path, bare_path: Path, *, message: str) -> Location:
+    """Publish ``source`` into the bare repository at ``bare_path`` and register it (trusted) or, when it is
+    registered already, refresh it."""
+    folder_publish(source, bare_path, message=message)
     target = validate_target(LocationType.GIT, f"file://{bare_path}#main:catalog-info.yaml")
     location = Location.objects.filter(type=LocationType.GIT, target=target).first()
     if location is None:
         return location_register(type=LocationType.GIT, target=target, actor=OPERATOR, trusted=True).location
     location_refresh(location=location, actor=OPERATOR)
     return location
+
+
+def demo_catalog_seed() -> Location:
+    """The demo repository, published and registered (trusted), or refreshed when registered already."""
+    return trusted_folder_seed(DEMO_DATA, demo_repository_path(), message="Demo catalog")

@@ -498,12 +498,18 @@ def _apply(outcomes: list[_Outcome], *, now: datetime) -> ProcessCounts:
         counts.orphaned += locations_delete(gone_children, now=now)
     if new_children:
         _children_create(new_children, now=now)
-    dp_keys = _data_product_keys(touched_docs)
+    _entities_follow_up(touched_docs)
+    return counts
+
+
+def _entities_follow_up(documents: list[dict]) -> None:
+    """What follows entities being written, orphaned or deleted: the rules of the data products they are or
+    belong to, then the listeners of ``entities_changed``."""
+    dp_keys = _data_product_keys(documents)
     if dp_keys:
         data_products_check(dp_keys)
-    if touched_docs:
-        _changed_send(touched_docs, dp_keys)
-    return counts
+    if documents:
+        _changed_send(documents, dp_keys)
 
 
 def entities_changed_send(documents: list[dict]) -> None:
@@ -631,11 +637,7 @@ def locations_delete(locations: list[Location], *, now: datetime, delete_entitie
         orphaned = entities.filter(orphan=False).update(orphan=True, orphaned_at=now)
         entities.update(location=None)
     Location.objects.filter(pk__in=ids).delete()
-    dp_keys = _data_product_keys(docs)
-    if dp_keys:
-        data_products_check(dp_keys)
-    if docs:
-        _changed_send(docs, dp_keys)
+    _entities_follow_up(docs)
     if _has_team_kinds(docs):
         teams_sync()
     return orphaned
@@ -757,11 +759,7 @@ def orphans_delete_expired(*, now: datetime | None = None) -> int:
         )
         docs = [entity.document for entity in expired]
         Entity.objects.filter(pk__in=[entity.pk for entity in expired]).delete()
-        dp_keys = _data_product_keys(docs)
-        if dp_keys:
-            data_products_check(dp_keys)
-        if docs:
-            _changed_send(docs, dp_keys)
+        _entities_follow_up(docs)
         if _has_team_kinds(docs):
             teams_sync()
     return len(docs)

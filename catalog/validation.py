@@ -583,7 +583,8 @@ def validate_data_product(
                     f"{_show(target)} names a component that is not part of data product {label}",
                 )
 
-    for cycle in _dependency_cycles(members):
+    edges = {urn: [target for _i, target in member.depends_on] for urn, member in members.items()}
+    for cycle in dependency_cycles(edges):
         names = " -> ".join(members[urn].identity.component or urn for urn in cycle)
         for current, following in itertools.pairwise(cycle):
             member = members[current]
@@ -611,10 +612,12 @@ def _member_of(component: dict) -> _Member | None:
     return _Member(key=key, identity=identity, depends_on=targets)
 
 
-def _dependency_cycles(members: dict[str, _Member]) -> list[list[str]]:
-    """One cycle per back edge of a depth-first walk in sorted order (first node repeated at the end), each
-    rotated to start at its smallest id; cutting every cycle reported leaves the graph acyclic."""
-    edges = {urn: [target for _i, target in member.depends_on if target in members] for urn, member in members.items()}
+def dependency_cycles(edges: dict[str, list[str]]) -> list[list[str]]:
+    """The cycles of a dependency graph (node → the nodes it depends on; targets outside ``edges`` are ignored):
+    one per back edge of a depth-first walk in sorted order, the first node repeated at the end and rotated to
+    start at the smallest; cutting every cycle reported leaves the graph acyclic. Iterative, so a long chain cannot
+    exhaust the stack. Shared by the catalog's data product rules and the descriptor's."""
+    edges = {node: [target for target in targets if target in edges] for node, targets in edges.items()}
     state: dict[str, int] = {}  # 1 on the current path, 2 done
     cycles: list[list[str]] = []
     seen: set[tuple[str, ...]] = set()

@@ -23,7 +23,7 @@ from catalog.forms import LocationRegisterForm
 from catalog.models import Entity
 from catalog.processing import ProcessCounts
 from catalog.refs import RefError, parse_ref
-from core.htmx import render_page
+from core.htmx import render_page, wants_fragment
 
 PAGE_SIZE = 50
 LOCATION_ERRORS_SHOWN = 10
@@ -42,12 +42,6 @@ LINK_SCHEMES = ("http", "https", "mailto")
 # The document is stored as jsonb, which keeps no key order: show the envelope in the order people write it.
 ENVELOPE_ORDER = ("apiVersion", "kind", "metadata", "spec")
 METADATA_ORDER = ("name", "namespace", "title", "description", "labels", "annotations", "tags", "links")
-
-
-def _wants_fragment(request: HttpRequest) -> bool:
-    """The same test as ``render_page``: skip the work of the parts of the page a fragment does not show."""
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx and not htmx.boosted)
 
 
 def _entity_url(ref: str) -> str | None:
@@ -103,7 +97,7 @@ def home(request: HttpRequest) -> HttpResponse:
     """The entity list: filters with facet counts, search as you type, pages of 50, and where the errors are."""
     filterset = EntityFilterSet(request.GET, queryset=Entity.objects.only(*ENTITY_ROW_FIELDS))
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"filterset": filterset, "page": page, "fragment": _wants_fragment(request)}
+    context = {"filterset": filterset, "page": page, "fragment": wants_fragment(request)}
     if not context["fragment"]:
         facets = selectors.entity_facets(facets=["kind", "spec.type"])
         locations_with_errors = selectors.location_list().exclude(errors=[])
@@ -180,8 +174,8 @@ def entity_refresh(request: HttpRequest, kind: str, namespace: str, name: str) -
     if entity is None:
         messages.info(request, f"{kind}:{namespace}/{name} is no longer in the catalog.")
         home_url = reverse("catalog:home")
-        return HttpResponseClientRedirect(home_url) if _wants_fragment(request) else redirect(home_url)
-    if _wants_fragment(request):
+        return HttpResponseClientRedirect(home_url) if wants_fragment(request) else redirect(home_url)
+    if wants_fragment(request):
         context = _entity_context(entity) | {"refreshed": _counts_text(counts)}
         return render_page(request, "catalog/partials/entity_detail.html", context)
     messages.success(request, f"Refreshed {entity.ref}: {_counts_text(counts)}.")
@@ -217,7 +211,7 @@ def location_refresh(request: HttpRequest, pk: int) -> HttpResponse:
     location = get_object_or_404(selectors.location_list(), pk=pk)
     counts = services.location_refresh(location=location, actor=request.user)
     messages.success(request, f"Refreshed {location}: {_counts_text(counts)}.")
-    if _wants_fragment(request):
+    if wants_fragment(request):
         return _location_row(request, pk)
     return redirect("catalog:location_list")
 
@@ -233,7 +227,7 @@ def location_trust(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"{location} is {'now trusted' if trusted else 'no longer trusted'}.")
-    if _wants_fragment(request):
+    if wants_fragment(request):
         return _location_row(request, pk)
     return redirect("catalog:location_list")
 

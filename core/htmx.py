@@ -5,6 +5,13 @@ from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 
 
+def wants_fragment(request: HttpRequest) -> bool:
+    """An htmx request that swaps part of the page: not a boosted one, nor htmx restoring a page from history
+    after Back (both want the whole page)."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx and not htmx.boosted and not htmx.history_restore_request)
+
+
 def render_page(
     request: HttpRequest,
     template: str,
@@ -16,9 +23,7 @@ def render_page(
     """Render ``partial`` for htmx requests (not boosted ones, nor htmx restoring a page from history after
     Back: those want the whole page), ``template`` otherwise, and send ``Vary: HX-Request`` so that caches
     keep the two apart."""
-    htmx = getattr(request, "htmx", None)
-    fragment = htmx and not htmx.boosted and not htmx.history_restore_request
-    chosen = partial if partial and fragment else template
+    chosen = partial if partial and wants_fragment(request) else template
     response = render(request, chosen, context or {}, status=status)
     patch_vary_headers(response, ["HX-Request"])
     return response

@@ -10,12 +10,8 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
-from catalog.choices import LocationType
-from catalog.demo import folder_publish
+from catalog.demo import trusted_folder_seed
 from catalog.models import Location
-from catalog.readers import validate_target
-from catalog.services import location_refresh, location_register
-from core.services import OPERATOR
 from dataproducts import selectors, services
 from dataproducts.models import DataProduct
 
@@ -129,14 +125,7 @@ def templates_repository_path() -> Path:
 
 def templates_seed() -> Location:
     """Publish ``builtin_templates`` into the trusted template repository and register (or refresh) it."""
-    bare_path = templates_repository_path()
-    folder_publish(BUILTIN_TEMPLATES, bare_path, message="Built-in templates")
-    target = validate_target(LocationType.GIT, f"file://{bare_path}#main:catalog-info.yaml")
-    location = Location.objects.filter(type=LocationType.GIT, target=target).first()
-    if location is None:
-        return location_register(type=LocationType.GIT, target=target, actor=OPERATOR, trusted=True).location
-    location_refresh(location=location, actor=OPERATOR)
-    return location
+    return trusted_folder_seed(BUILTIN_TEMPLATES, templates_repository_path(), message="Built-in templates")
 
 
 def demo_dataproducts_seed() -> list[DataProduct]:

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from catalog.refs import DataProductUrn, RefError, parse_dp_entity_name, parse_ref, parse_urn
+from catalog.validation import dependency_cycles
 
 __all__ = [
     "COMPONENT_KINDS",
@@ -363,7 +364,8 @@ def _check_data_product(problems: _Problems, descriptor: object, path: str) -> s
                     f"{_show(target)} names no component of this data product",
                 )
     # Every edge of a cycle is reported: any one of them may be the one to remove.
-    for cycle in _dependency_cycles(ids, depends_on):
+    edges = {urn: [target for _position, target in depends_on[index]] for urn, index in ids.items()}
+    for cycle in dependency_cycles(edges):
         names = " -> ".join(_component_label(urn) for urn in cycle)
         for current, following in itertools.pairwise(cycle):
             index = ids[current]
@@ -657,39 +659,6 @@ def _check_url(problems: _Problems, mapping: dict, path: str, key: str, *, requi
     url = _get(problems, mapping, path, key, "string", required=required, nullable=not required)
     if url is not None and not _URL_RE.fullmatch(url):
         problems.add(_join(path, key), f"{_show(url)} is not valid; {_URL_RULE}")
-
-
-def _dependency_cycles(ids: dict[str, int], depends_on: dict[int, list[tuple[int, str]]]) -> list[list[str]]:
-    """One list of ids per back edge of a depth-first walk in id order, the first id repeated at the end and
-    rotated to start at the smallest; cutting every cycle reported leaves the graph acyclic. Iterative, so a long
-    chain cannot exhaust the stack."""
-    edges = {urn: [target for _position, target in depends_on[index] if target in ids] for urn, index in ids.items()}
-    state: dict[str, int] = {}  # 1 while on the current path, 2 when done
-    cycles: list[list[str]] = []
-    seen: set[tuple[str, ...]] = set()
-    for start in sorted(edges):
-        if start in state:
-            continue
-        path = [start]
-        state[start] = 1
-        iterators = [iter(edges[start])]
-        while iterators:
-            target = next(iterators[-1], None)
-            if target is None:
-                iterators.pop()
-                state[path.pop()] = 2
-            elif state.get(target) == 1:
-                loop = path[path.index(target) :]
-                first = loop.index(min(loop))
-                rotated = tuple(loop[first:] + loop[:first])
-                if rotated not in seen:
-                    seen.add(rotated)
-                    cycles.append([*rotated, rotated[0]])
-            elif target not in state:
-                state[target] = 1
-                path.append(target)
-                iterators.append(iter(edges[target]))
-    return cycles
 
 
 def _component_label(urn: str) -> str:

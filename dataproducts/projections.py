@@ -16,48 +16,9 @@ from catalog.models import Entity, Relation
 from catalog.readers import InvalidTarget, parse_git_target
 from catalog.refs import DEFAULT_NAMESPACE, RefError, parse_dp_entity_name, parse_ref
 from catalog.signals import entities_changed
-from catalog.teams import django_name
 from catalog.validation import is_data_product, is_data_product_component
 from dataproducts.models import Component, DataProduct, Domain
-
-_DP_FIELDS = [
-    "name",
-    "dp_id",
-    "domain_name",
-    "slug",
-    "major",
-    "title",
-    "description",
-    "owner_ref",
-    "owner_team",
-    "dev_group_ref",
-    "data_product_owner",
-    "maturity",
-    "lifecycle",
-    "version",
-    "use_case_template_id",
-    "tags",
-    "repository_url",
-    "has_errors",
-    "orphan",
-    "search_text",
-]
-_COMPONENT_FIELDS = [
-    "data_product",
-    "system_name",
-    "name",
-    "component_id",
-    "slug",
-    "kind",
-    "title",
-    "description",
-    "version",
-    "infrastructure_template_id",
-    "use_case_template_id",
-    "depends_on",
-    "has_errors",
-    "orphan",
-]
+from dataproducts.selectors import team_of_ref
 
 
 @receiver(entities_changed, dispatch_uid="dataproducts.projections")
@@ -190,7 +151,7 @@ def _data_product_fields(entity: Entity) -> dict | None:
         "title": title[:200],
         "description": description,
         "owner_ref": owner_ref,
-        "owner_team": _team_of(owner_ref),
+        "owner_team": team_of_ref(owner_ref) if owner_ref else "",
         "dev_group_ref": _ref_key(mesh.get("devGroup"), "group") or "",
         "data_product_owner": _text(mesh.get("dataProductOwner"), 200),
         "maturity": _text(mesh.get("maturity"), 63),
@@ -243,14 +204,6 @@ def _ref_key(value: object, default_kind: str) -> str | None:
 def _ref_name(value: object, default_kind: str) -> str:
     key = _ref_key(value, default_kind)
     return key.split("/", 1)[1] if key else ""
-
-
-def _team_of(owner_ref: str) -> str:
-    """The Django group a ``group:`` ref maps to (PRODUCT §8)."""
-    if not owner_ref.startswith("group:"):
-        return ""
-    namespace, _, name = owner_ref.removeprefix("group:").partition("/")
-    return django_name(namespace, name)
 
 
 def _repository_of(entity: Entity) -> str:

@@ -89,13 +89,20 @@ class EditMixin:
     def _entity(self):
         raise NotImplementedError
 
+    @extend_schema(methods=["get"], responses=EditableSerializer)
+    @extend_schema(methods=["post"], request=EditSerializer, responses=EditResultSerializer)
+    @action(detail=True, methods=["get", "post"])
+    def edit(self, request: Request, name: str) -> Response:
+        if request.method == "GET":
+            return self.editable(request, name)
+        return self.edit_apply(request, name)
+
     def _edit_template(self, entity):
         template = selectors.edit_template_for(entity=entity)
         if template is None:
             raise exceptions.NotFound(f"no edit template applies to {entity.name}")
         return template
 
-    @extend_schema(responses=EditableSerializer, operation_id=None)
     def editable(self, request: Request, name: str) -> Response:
         entity = self._entity()
         template = self._edit_template(entity)
@@ -219,14 +226,6 @@ class DataProductViewSet(
             component = services.component_create(**arguments, actor=request.user)
         return Response(ComponentSerializer(component).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(methods=["get"], responses=EditableSerializer)
-    @extend_schema(methods=["post"], request=EditSerializer, responses=EditResultSerializer)
-    @action(detail=True, methods=["get", "post"])
-    def edit(self, request: Request, name: str) -> Response:
-        if request.method == "GET":
-            return self.editable(request, name)
-        return self.edit_apply(request, name)
-
 
 class ComponentViewSet(
     NameLookupMixin, EditMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
@@ -246,14 +245,6 @@ class ComponentViewSet(
     def perform_destroy(self, instance) -> None:
         with builder_errors():
             services.component_remove(component=instance, actor=self.request.user)
-
-    @extend_schema(methods=["get"], responses=EditableSerializer)
-    @extend_schema(methods=["post"], request=EditSerializer, responses=EditResultSerializer)
-    @action(detail=True, methods=["get", "post"])
-    def edit(self, request: Request, name: str) -> Response:
-        if request.method == "GET":
-            return self.editable(request, name)
-        return self.edit_apply(request, name)
 
 
 class DomainViewSet(NameLookupMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -12,8 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, IntegerField, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,7 +20,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods
 
 from catalog.models import Entity
-from core.htmx import render_page
+from core.htmx import render_page, wants_fragment
 from dataproducts import schema_forms, selectors, services
 from dataproducts.choices import COMPONENT_TYPES
 from dataproducts.exceptions import CreationFailed, DataProductConflict, StaleEdit, TemplateError, ValuesInvalid
@@ -30,6 +29,7 @@ from dataproducts.forms import DomainForm, IdentityCheck
 from dataproducts.git_provider import GitProviderError
 from dataproducts.graph import component_graph_svg
 from dataproducts.models import Component, DataProduct, Domain
+from dataproducts.views import dataproduct_url
 
 PAGE_SIZE = 25
 COMMITS_SHOWN = 10
@@ -40,12 +40,6 @@ STALE_MESSAGE = "catalog-info.yaml changed in Git since you opened this form; re
 NOT_REPOSTED = frozenset({"csrfmiddlewaretoken", "confirm", "_action"})
 # The button a template form's table uses for "Add row" / "Remove row" (see schema_forms.table_action_data).
 TABLE_ACTION = "_action"
-
-
-def _wants_fragment(request: HttpRequest) -> bool:
-    """The same test as ``render_page``: skip the work of the parts of the page a fragment does not show."""
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx and not htmx.boosted and not htmx.history_restore_request)
 
 
 def _dataproduct_or_404(name: str) -> DataProduct:
@@ -68,11 +62,6 @@ def _writer_required(request: HttpRequest, data_product: DataProduct) -> None:
     if not selectors.dataproduct_may_write(data_product=data_product, user=request.user):
         team = data_product.owner_team or data_product.owner_ref or "its owner team"
         raise PermissionDenied(f"only members of {team} may change {data_product.name}")
-
-
-def _dp_url(data_product: DataProduct, tab: str | None = None) -> str:
-    url = reverse("dp:dataproduct_detail", args=[data_product.name])
-    return f"{url}?tab={tab}" if tab else url
 
 
 def _component_url(data_product: DataProduct, component: Component) -> str:
@@ -109,7 +98,7 @@ def home(request: HttpRequest) -> HttpResponse:
     queryset = selectors.dataproduct_list(user=request.user).annotate(component_count=Count("components"))
     filterset = DataProductFilterSet(data, queryset=queryset, request=request)
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    fragment = _wants_fragment(request)
+    fragment = wants_fragment(request)
     context = {"filterset": filterset, "page": page, "fragment": fragment, "mine": data["mine"]}
     if not fragment:
         every = selectors.dataproduct_list(user=request.user).order_by()
@@ -220,8 +209,10 @@ def dataproduct_detail(request: HttpRequest, name: str) -> HttpResponse:
         "entity": data_product.entity,
         "may_write": may_write,
         "tab": tab,
-        "tabs": [{"key": key, "label": label, "url": _dp_url(data_product, key)} for key, label in TABS.items()],
-        "dp_url": _dp_url(data_product),
+        "tabs": [
+            {"key": key, "label": label, "url": dataproduct_url(data_product, key)} for key, label in TABS.items()
+        ],
+        "dp_url": dataproduct_url(data_product),
         "edit_url": reverse("dp:dataproduct_edit", args=[name]),
     }
     status = 200
@@ -235,7 +226,7 @@ def dataproduct_detail(request: HttpRequest, name: str) -> HttpResponse:
     else:
         context["tab_error"] = f"tab: unknown tab {tab!r}; expected {', '.join(TABS)}"
         status = 400
-    if not _wants_fragment(request):
+    if not wants_fragment(request):
         context |= _builder_urls()
     return render_page(
         request,
@@ -323,8 +314,8 @@ def component_detail(request: HttpRequest, name: str, slug: str) -> HttpResponse
         ],
         "reads_from": [urn for urn in reads_from if isinstance(urn, str)],
         "may_write": selectors.dataproduct_may_write(data_product=data_product, user=request.user),
-        "dp_url": _dp_url(data_product),
-        "components_url": _dp_url(data_product, "components"),
+        "dp_url": dataproduct_url(data_product),
+        "components_url": dataproduct_url(data_product, "components"),
         "catalog_url": _entity_url(entity),
         "edit_url": reverse("dp:component_edit", args=[name, slug]),
         "remove_url": reverse("dp:component_remove", args=[name, slug]),
@@ -452,7 +443,7 @@ def entity_edit_view(request: HttpRequest, name: str, slug: str | None = None) -
         component=component,
         entity=entity,
         template=selectors.edit_template_for(entity=entity),
-        page_url=_component_url(data_product, component) if component else _dp_url(data_product),
+        page_url=_component_url(data_product, component) if component else dataproduct_url(data_product),
         identity=IdentityCheck(
             name=entity.name,
             domain=data_product.domain_name,
@@ -535,7 +526,7 @@ def component_remove(request: HttpRequest, name: str, slug: str) -> HttpResponse
             context["error"], status = f"The component could not be removed: {exc}", 503
         else:
             messages.success(request, f"Removed the component {component.display_name} ({component.component_id}).")
-            return redirect(_dp_url(data_product, "components"))
+            return redirect(dataproduct_url(data_product, "components"))
     return render(request, "dataproducts/component_remove.html", context, status=status)
 
 
@@ -544,14 +535,7 @@ def component_remove(request: HttpRequest, name: str, slug: str) -> HttpResponse
 
 @require_GET
 def domain_list(request: HttpRequest) -> HttpResponse:
-    dp_count = (
-        DataProduct.objects.filter(domain_name=OuterRef("name"))
-        .order_by()
-        .values("domain_name")
-        .annotate(count=Count("pk"))
-        .values("count")
-    )
-    domains = selectors.domain_list().annotate(dp_count=Coalesce(Subquery(dp_count, output_field=IntegerField()), 0))
+    domains = selectors.domain_list(with_counts=True)
     return render(request, "dataproducts/domain_list.html", {"domains": domains, "may_create": request.user.is_staff})
 
 

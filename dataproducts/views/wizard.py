@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
 from catalog.models import Entity
-from core.htmx import render_page
+from core.htmx import render_page, wants_fragment
 from dataproducts import selectors, services
 from dataproducts.choices import COMPONENT_TYPES, TemplateType
 from dataproducts.exceptions import CreationFailed, DataProductConflict, StaleEdit, TemplateError, ValuesInvalid
@@ -39,6 +39,7 @@ from dataproducts.schema_forms import (
     step_form,
     template_parameters,
 )
+from dataproducts.views import dataproduct_url
 
 # Each step's inputs are prefixed s<index>-; s<index>-_seen says the step was shown, so its inputs (even all
 # empty, or unchecked boxes) are what the user left there, not something to fill with the defaults.
@@ -46,11 +47,6 @@ SEEN = "_seen"
 _STEP_KEY_RE = re.compile(r"s(\d{1,3})-")
 _MAX_PARAM_LENGTH = 200
 _SEARCH_MAX_LENGTH = 200
-
-
-def _wants_fragment(request: HttpRequest) -> bool:
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx and not htmx.boosted and not htmx.history_restore_request)
 
 
 def _plain_param(text: str | None, *, max_length: int = _MAX_PARAM_LENGTH) -> str:
@@ -71,11 +67,6 @@ def _template_or_404(path: str, *, types: frozenset[str]) -> Entity:
         wanted = "data product" if types == {TemplateType.DATAPRODUCT} else "component"
         raise Http404(f"No {wanted} template {path} from a trusted location")
     return entity
-
-
-def _dataproduct_url(data_product: DataProduct, tab: str | None = None) -> str:
-    url = reverse("dp:dataproduct_detail", args=[data_product.name])
-    return f"{url}?tab={tab}" if tab else url
 
 
 # --- the template list ---------------------------------------------------------------------------------------
@@ -131,8 +122,8 @@ def template_list(request: HttpRequest) -> HttpResponse:
         "search": search,
         "data_product": data_product,
         "list_url": reverse("dataproducts:template_list"),
-        "data_product_url": _dataproduct_url(data_product) if data_product else None,
-        "fragment": _wants_fragment(request),
+        "data_product_url": dataproduct_url(data_product) if data_product else None,
+        "fragment": wants_fragment(request),
     }
     return render_page(
         request,
@@ -187,17 +178,17 @@ class _Wizard:
         if self.data_product is None:
             data_product = services.dataproduct_create(template=self.template, values=values, actor=user)
             messages.success(self.request, f"Created the data product {data_product.name}.")
-            return _dataproduct_url(data_product)
+            return dataproduct_url(data_product)
         component = services.component_create(
             data_product=self.data_product, template=self.template, values=values, actor=user
         )
         messages.success(self.request, f"Added the component {component.name} to {self.data_product.name}.")
-        return _dataproduct_url(self.data_product, tab="components")
+        return dataproduct_url(self.data_product, tab="components")
 
     @property
     def cancel_url(self) -> str:
         if self.data_product is not None:
-            return _dataproduct_url(self.data_product, tab="components")
+            return dataproduct_url(self.data_product, tab="components")
         return reverse("dataproducts:template_list") + "?type=dataproduct"
 
 
@@ -288,7 +279,7 @@ def _review_or_create(wizard: _Wizard, data, forms: list[StepForm], *, create: b
     try:
         if create:
             url = wizard.create(values)
-            return HttpResponseClientRedirect(url) if _wants_fragment(wizard.request) else redirect(url)
+            return HttpResponseClientRedirect(url) if wants_fragment(wizard.request) else redirect(url)
         plan = wizard.preview(values)
     except ValuesInvalid as exc:
         # the service has the last word (names taken, references gone): back to the step of the first error

@@ -63,9 +63,7 @@ class Command(BaseCommand):
         from django.contrib.auth import get_user_model
         from django.contrib.auth.models import Group
 
-        from catalog.demo import folder_publish
-        from catalog.services import location_register
-        from core.services import OPERATOR
+        from catalog.demo import trusted_folder_seed
         from dataproducts import selectors, services
         from dataproducts.demo import templates_seed
 
@@ -74,9 +72,9 @@ class Command(BaseCommand):
         domains.mkdir(parents=True)
         (domains / "catalog-info.yaml").write_text(DOMAINS)
         (domains / "domain.yaml").write_text(DOMAIN)
-        bare = Path(settings.MESHFORGE_GIT_ROOT) / "platform" / "bench-domains.git"
-        folder_publish(domains, bare, message="Bench domain")
-        location_register(type="git", target=f"file://{bare}#main:catalog-info.yaml", actor=OPERATOR, trusted=True)
+        trusted_folder_seed(
+            domains, Path(settings.MESHFORGE_GIT_ROOT) / "platform" / "bench-domains.git", message="Bench"
+        )
         user = get_user_model().objects.create_user("bench", email="bench@example.com")
         user.groups.add(Group.objects.create(name="bench"))
         client = Client()
