@@ -12,3 +12,10 @@ class LocationType(models.TextChoices):
 class LocationPresence(models.TextChoices):
     REQUIRED = "required", "Required"
     OPTIONAL = "optional", "Optional (may be missing)"
+
+
+class RefreshStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"

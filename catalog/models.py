@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import F, Func, Value
 from django.db.models.functions import Lower
 
-from catalog.choices import LocationPresence, LocationType
+from catalog.choices import LocationPresence, LocationType, RefreshStatus
 
 
 class Location(models.Model):
@@ -64,6 +64,37 @@ class Location(models.Model):
     @property
     def is_root(self) -> bool:
         return self.parent_id is None
+
+
+class RefreshRequest(models.Model):
+    """A manual refresh of a location (the Refresh button, ``POST /api/catalog/refresh``). Remote locations are
+    read by the worker, so a request is queued and answered at once; the row carries its outcome for the page
+    that polls it, and the rows of the last hour are what manual refreshes are rate-limited by (PRODUCT §3.2)."""
+
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="refresh_requests")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    status = models.CharField(max_length=8, choices=RefreshStatus.choices, default=RefreshStatus.QUEUED)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    counts = models.JSONField(default=dict, blank=True, help_text="Entities added, updated, unchanged, failed…")
+    errors = models.JSONField(default=list, blank=True, help_text="The location's errors after the refresh.")
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        indexes = [
+            models.Index(fields=["requested_by", "requested_at"], name="catalog_refresh_user_idx"),
+            models.Index(fields=["location", "requested_at"], name="catalog_refresh_location_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"refresh of {self.location_id} at {self.requested_at:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (RefreshStatus.DONE, RefreshStatus.FAILED)
 
 
 class Entity(models.Model):
