@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
@@ -12,6 +13,7 @@ from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.db.models import F, Func, Value
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from catalog.choices import LocationPresence, LocationType, RefreshStatus
 
@@ -95,6 +97,18 @@ class RefreshRequest(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (RefreshStatus.DONE, RefreshStatus.FAILED)
+
+    @property
+    def counts_text(self) -> str:
+        counts = self.counts or {}
+        names = ("added", "updated", "unchanged", "failed", "orphaned")
+        return ", ".join(f"{counts.get(name, 0)} {name}" for name in names)
+
+    @property
+    def lost(self) -> bool:
+        """Queued or running for so long that the worker must have died or never took it."""
+        stale = timezone.now() - timedelta(seconds=settings.CATALOG_REFRESH_QUEUED_STALE_SECONDS)
+        return not self.finished and self.requested_at < stale
 
 
 class Entity(models.Model):

@@ -8,6 +8,7 @@ changed is planned (parsed, validated, compared with what the catalog holds) and
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
@@ -38,6 +39,7 @@ from catalog.readers import (
     resolve_target,
     validate_target,
 )
+from catalog.readers.budget import read_deadline
 from catalog.refs import EntityRef, RefError, parse_ref, ref_of
 from catalog.signals import entities_changed
 from catalog.teams import teams_sync
@@ -199,13 +201,18 @@ def locations_process(location_ids: Iterable[int], *, session: ReadSession, forc
     return counts
 
 
-def location_process_tree(location: Location, *, budget_seconds: float, force: bool = True) -> ProcessCounts:
+def location_process_tree(
+    location: Location, *, budget_seconds: float, deadline_seconds: float | None = None, force: bool = True
+) -> ProcessCounts:
     """Process a location at once, then the child locations it produced that are due, breadth first, until
-    the time budget is spent; the background loop picks up the rest. Used in requests and commands."""
+    the time budget is spent; the background loop picks up the rest. Used in requests, commands and the worker's
+    queued refreshes. With ``deadline_seconds`` (in a request) every read, lock waits included, ends by then:
+    what it cuts short is an error on its location that the loop clears later."""
     deadline = time.monotonic() + budget_seconds
     counts = ProcessCounts()
     Location.objects.filter(pk=location.pk).update(next_refresh_at=next_refresh_time())  # read now, not next tick
-    with ReadSession() as session:
+    hard_deadline = read_deadline(deadline_seconds) if deadline_seconds is not None else contextlib.nullcontext()
+    with hard_deadline, ReadSession() as session:
         counts += locations_process([location.pk], session=session, force=force)
         frontier = [location.pk]
         while frontier and time.monotonic() < deadline:

@@ -9,12 +9,16 @@ import json
 import posixpath
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Lower
 from django.db.models.lookups import Exact
+from django.utils import timezone
 
-from catalog.models import Entity, EntitySearch, Location, Relation
+from catalog.choices import RefreshStatus
+from catalog.models import Entity, EntitySearch, Location, RefreshRequest, Relation
 from catalog.processing import location_subtree_ids, location_subtree_root_id
 from catalog.readers import InvalidTarget, ReadError, parse_git_target, read_git_folder, validate_target
 from catalog.refs import RefError, parse_ref
@@ -336,3 +340,45 @@ def entity_source_files(*, entity: Entity, folder: str, revision: str | None = N
         revision=revision or entity.source_revision,
         folder=posixpath.join(base, *parts) if parts else base,
     )
+
+
+# --- Manual refreshes ----------------------------------------------------------------------------------------
+
+
+def _refresh_unfinished() -> Q:
+    """Queued or running, and not so old that its worker must have died (then it is shown as lost)."""
+    since = timezone.now() - timedelta(seconds=settings.CATALOG_REFRESH_QUEUED_STALE_SECONDS)
+    return Q(status__in=[RefreshStatus.QUEUED, RefreshStatus.RUNNING], requested_at__gt=since)
+
+
+def refresh_request_pending(*, location_id: int) -> RefreshRequest | None:
+    """The latest refresh of a location that has not finished yet, if any."""
+    return (
+        RefreshRequest.objects.filter(_refresh_unfinished(), location_id=location_id)
+        .order_by("-requested_at", "-pk")
+        .first()
+    )
+
+
+def refresh_request_list(*, location_id: int) -> QuerySet[RefreshRequest]:
+    return RefreshRequest.objects.filter(location_id=location_id).select_related("requested_by")
+
+
+def refresh_requests_pending(*, location_ids: list[int]) -> dict[int, RefreshRequest]:
+    """The latest unfinished refresh of each of these locations (one query for a page of them)."""
+    pending: dict[int, RefreshRequest] = {}
+    for refresh in RefreshRequest.objects.filter(_refresh_unfinished(), location_id__in=location_ids).order_by(
+        "requested_at", "pk"
+    ):
+        pending[refresh.location_id] = refresh
+    return pending
+
+
+def refresh_request_get(*, pk: object, location_id: int | None = None) -> RefreshRequest | None:
+    """One refresh request (of that location when given); None for an id that is not a number."""
+    if not str(pk).isascii() or not str(pk).isdigit() or len(str(pk)) > 18:
+        return None
+    requests = RefreshRequest.objects.select_related("location", "requested_by")
+    if location_id is not None:
+        requests = requests.filter(location_id=location_id)
+    return requests.filter(pk=int(str(pk))).first()

@@ -3,15 +3,18 @@ deleting orphans. Each change is audited in its own transaction; processing goes
 
 from __future__ import annotations
 
+import logging
+import math
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from catalog.choices import LocationType
-from catalog.models import Entity, Location
+from catalog.choices import LocationType, RefreshStatus
+from catalog.models import Entity, Location, RefreshRequest
 from catalog.processing import (
     ProcessCounts,
     entities_changed_send,
@@ -20,14 +23,24 @@ from catalog.processing import (
     location_subtree_ids,
     locations_delete,
 )
-from catalog.readers import InvalidTarget, TargetNotAllowed, check_target_allowed, validate_target
-from catalog.selectors import entity_may_delete, location_entities, location_may_change
+from catalog.readers import InvalidTarget, TargetNotAllowed, check_target_allowed, parse_git_target, validate_target
+from catalog.selectors import entity_may_delete, location_entities, location_may_change, refresh_request_pending
 from catalog.teams import teams_sync
 from core.services import audit_record
+
+logger = logging.getLogger(__name__)
 
 
 class CatalogConflict(Exception):
     """The request contradicts the catalog's state (HTTP 409): a duplicate registration, deleting a live entity."""
+
+
+class RefreshThrottled(Exception):
+    """Too many manual refreshes (HTTP 429); ``retry_after`` says in how many seconds one is accepted again."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 @dataclass
@@ -93,7 +106,11 @@ def _register(*, type: str, target: str, actor, trusted: bool, owner=None) -> Re
     )
     generated_entity_create(location)
     audit_record(actor=actor, action="location.register", obj=location, after=_snapshot(location))
-    counts = location_process_tree(location, budget_seconds=settings.CATALOG_REQUEST_BUDGET_SECONDS)
+    counts = location_process_tree(
+        location,
+        budget_seconds=settings.CATALOG_REQUEST_BUDGET_SECONDS,
+        deadline_seconds=settings.CATALOG_REQUEST_DEADLINE_SECONDS,
+    )
     location.refresh_from_db()
     tree = Location.objects.filter(pk__in=location_subtree_ids([location.pk])).order_by("pk")
     errors = [error for errors in tree.values_list("errors", flat=True) for error in errors]
@@ -128,7 +145,11 @@ def location_trust_set(*, location: Location, trusted: bool, actor) -> ProcessCo
         )
         location.refresh_from_db()
         audit_record(actor=actor, action="location.trust", obj=location, before=before, after=_snapshot(location))
-    counts = location_process_tree(location, budget_seconds=settings.CATALOG_REQUEST_BUDGET_SECONDS)
+    counts = location_process_tree(
+        location,
+        budget_seconds=settings.CATALOG_REQUEST_BUDGET_SECONDS,
+        deadline_seconds=settings.CATALOG_REQUEST_DEADLINE_SECONDS,
+    )
     teams_sync()  # memberships drawn from this location now count, or no longer do
     with transaction.atomic():  # and so do the projections other apps draw from trusted entities
         entities_changed_send(
@@ -142,15 +163,137 @@ def location_trust_set(*, location: Location, trusted: bool, actor) -> ProcessCo
 
 
 def location_refresh(*, location: Location, actor) -> ProcessCounts:
-    """Re-read a location now (fetching its Git repository), in this request, within the time budget."""
-    return location_process_tree(location, budget_seconds=settings.CATALOG_REQUEST_BUDGET_SECONDS)
+    """Re-read a location now, in this request, within the request's deadline: for the Builder's writes to
+    Meshforge's own repositories and for commands. A person's Refresh goes through location_refresh_request."""
+    return location_process_tree(
+        location,
+        budget_seconds=settings.CATALOG_REQUEST_BUDGET_SECONDS,
+        deadline_seconds=settings.CATALOG_REQUEST_DEADLINE_SECONDS,
+    )
 
 
-def entity_refresh(*, entity: Entity, actor) -> ProcessCounts:
-    """Refresh the location that emitted an entity (PRODUCT §3.2: the Refresh button and POST refresh)."""
+def location_is_remote(location: Location) -> bool:
+    """Whether reading the location waits on another machine: a URL, or a Git repository not on this disk."""
+    if location.type == LocationType.URL:
+        return True
+    if location.type == LocationType.GIT:
+        try:
+            return not parse_git_target(location.target).repository.startswith("file://")
+        except InvalidTarget:
+            return False  # reading it fails at once
+    return False
+
+
+def location_refresh_request(*, location: Location, actor) -> RefreshRequest:
+    """A person asks to re-read a location (PRODUCT §3.2). A remote one is queued for the worker and the request
+    answered at once, so a stalled remote never holds a web process; a local one (a file, a repository on this
+    disk) is read now, within the request's deadline. A refresh of the location still waiting in the queue is
+    answered with that one. People without staff rights are rate-limited per person and per location, counted
+    in the database so that every web process sees the same counts (:class:`RefreshThrottled`)."""
+    now = timezone.now()
+    with transaction.atomic():
+        pending = refresh_request_pending(location_id=location.pk)
+        if pending is not None and pending.status == RefreshStatus.QUEUED:
+            return pending
+        if not getattr(actor, "is_staff", False):
+            _refresh_throttle_check(location=location, actor=actor, now=now)
+        remote = location_is_remote(location)
+        refresh = RefreshRequest.objects.create(
+            location=location,
+            requested_by=actor if getattr(actor, "is_authenticated", False) else None,
+            requested_at=now,
+            status=RefreshStatus.QUEUED if remote else RefreshStatus.RUNNING,
+            started_at=None if remote else now,
+        )
+        if remote:
+            from catalog.tasks import refresh_requested_location
+
+            transaction.on_commit(lambda: refresh_requested_location.delay(refresh.pk))
+            return refresh
+    counts = location_refresh(location=location, actor=actor)
+    return _refresh_finish(refresh, counts=counts)
+
+
+def entity_refresh(*, entity: Entity, actor) -> RefreshRequest | None:
+    """Refresh the location that emitted an entity (the Refresh button and POST refresh); None for an orphan,
+    which no location emits any more."""
     if entity.location_id is None:
-        return ProcessCounts()
-    return location_refresh(location=entity.location, actor=actor)
+        return None
+    return location_refresh_request(location=entity.location, actor=actor)
+
+
+def _refresh_throttle_check(*, location: Location, actor, now) -> None:
+    window = settings.CATALOG_REFRESH_RATE_WINDOW_SECONDS
+    since = now - timedelta(seconds=window)
+    # one check at a time per person, so that concurrent requests cannot all slip under the limit
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"catalog.refresh-rate:{actor.pk}"])
+    limits = (
+        (
+            RefreshRequest.objects.filter(requested_by=actor, requested_at__gt=since),
+            settings.CATALOG_REFRESH_RATE_PER_USER,
+            "you have asked for {count} refreshes",
+        ),
+        (
+            RefreshRequest.objects.filter(location=location, requested_at__gt=since),
+            settings.CATALOG_REFRESH_RATE_PER_LOCATION,
+            "this location was asked to refresh {count} times",
+        ),
+    )
+    for requests, limit, what in limits:
+        times = list(requests.order_by("-requested_at").values_list("requested_at", flat=True)[:limit])
+        if len(times) >= limit:
+            retry_after = max(1, math.ceil((times[-1] + timedelta(seconds=window) - now).total_seconds()))
+            raise RefreshThrottled(
+                f"{what.format(count=limit)} in the last {window} s, the most allowed; try again in {retry_after} s"
+                " (the catalog re-reads every location every few minutes anyway)",
+                retry_after=retry_after,
+            )
+
+
+def refresh_request_run(*, refresh_id: int) -> RefreshRequest | None:
+    """The worker's half of a queued refresh: take the row (compare-and-set, so a redelivered task does nothing),
+    read the location and what it produced, and record the outcome on the row."""
+    taken = RefreshRequest.objects.filter(pk=refresh_id, status=RefreshStatus.QUEUED).update(
+        status=RefreshStatus.RUNNING, started_at=timezone.now()
+    )
+    if not taken:
+        return None
+    refresh = RefreshRequest.objects.select_related("location").get(pk=refresh_id)
+    try:
+        counts = location_process_tree(
+            refresh.location, budget_seconds=settings.CATALOG_TICK_SECONDS * 5, deadline_seconds=None
+        )
+    except Exception as exc:  # recorded for the person waiting on the page, then raised for the worker's log
+        RefreshRequest.objects.filter(pk=refresh_id).update(
+            status=RefreshStatus.FAILED,
+            finished_at=timezone.now(),
+            errors=[f"the refresh failed: {exc.__class__.__name__}: {exc}"[:500]],
+        )
+        raise
+    return _refresh_finish(refresh, counts=counts)
+
+
+def _refresh_finish(refresh: RefreshRequest, *, counts: ProcessCounts) -> RefreshRequest:
+    """Record what a refresh did, and the errors its location tree holds now."""
+    tree = location_subtree_ids([refresh.location_id])
+    errors = [
+        error
+        for errors in Location.objects.filter(pk__in=tree).order_by("pk").values_list("errors", flat=True)[:50]
+        for error in errors
+    ][:20]
+    own_errors = Location.objects.filter(pk=refresh.location_id).values_list("errors", flat=True).first()
+    refresh.status = RefreshStatus.FAILED if own_errors else RefreshStatus.DONE
+    refresh.finished_at = timezone.now()
+    refresh.counts = counts.as_dict()
+    refresh.errors = errors
+    refresh.save(update_fields=["status", "finished_at", "counts", "errors"])
+    return refresh
+
+
+def refresh_requests_purge(*, older_than: timedelta) -> int:
+    """Forget finished refresh requests older than the rate-limit window needs (kept a day for the admin)."""
+    return RefreshRequest.objects.filter(requested_at__lt=timezone.now() - older_than).delete()[0]
 
 
 @transaction.atomic

@@ -2,10 +2,12 @@
 
 import logging
 import time
+from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
 
+from catalog import services
 from catalog.processing import ProcessCounts, claim_due_locations, locations_process, orphans_delete_expired
 from catalog.readers import ReadSession
 
@@ -39,3 +41,14 @@ def refresh_due_locations() -> dict:
 @shared_task(ignore_result=True)
 def delete_expired_orphans() -> int:
     return orphans_delete_expired()
+
+
+@shared_task(ignore_result=True)
+def refresh_requested_location(refresh_id: int) -> None:
+    """A person's Refresh of a remote location (queued by ``location_refresh_request``)."""
+    services.refresh_request_run(refresh_id=refresh_id)
+
+
+@shared_task(ignore_result=True)
+def purge_refresh_requests(max_age_hours: int = 24) -> int:
+    return services.refresh_requests_purge(older_than=timedelta(hours=max_age_hours))

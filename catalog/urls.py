@@ -9,6 +9,7 @@ urlpatterns = [
     path("entity/<str:kind>/<str:namespace>/<str:name>/", views.entity_detail, name="entity_detail"),
     path("entity/<str:kind>/<str:namespace>/<str:name>/refresh/", views.entity_refresh, name="entity_refresh"),
     path("locations/", views.location_list, name="location_list"),
+    path("locations/<int:pk>/", views.location_detail, name="location_detail"),
     path("locations/<int:pk>/refresh/", views.location_refresh, name="location_refresh"),
     path("locations/<int:pk>/trust/", views.location_trust, name="location_trust"),
     path("locations/<int:pk>/unregister/", views.location_unregister, name="location_unregister"),

@@ -21,12 +21,12 @@ from catalog import selectors, services
 from catalog.filtersets import EntityFilterSet, LocationFilterSet
 from catalog.forms import LocationRegisterForm
 from catalog.models import Entity
-from catalog.processing import ProcessCounts
 from catalog.refs import RefError, parse_ref
 from core.htmx import render_page, wants_fragment
 
 PAGE_SIZE = 50
 LOCATION_ERRORS_SHOWN = 10
+REFRESHES_SHOWN = 10
 # Facet values are stored lower-cased; show the kinds people write.
 KIND_LABELS = {
     kind.lower(): kind
@@ -64,13 +64,6 @@ def _document_yaml(document: dict) -> str:
     if isinstance(document.get("metadata"), dict):
         document["metadata"] = _in_order(document["metadata"], METADATA_ORDER)
     return yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
-
-
-def _counts_text(counts: ProcessCounts) -> str:
-    return (
-        f"{counts.added} added, {counts.updated} updated, {counts.unchanged} unchanged, "
-        f"{counts.failed} failed, {counts.orphaned} orphaned"
-    )
 
 
 # --- Entities ------------------------------------------------------------------------------------------------
@@ -157,47 +150,96 @@ def _entity_context(entity: Entity) -> dict:
     }
 
 
+def _refresh_shown(location_id: int | None, refresh_id: str | None):
+    """The refresh an entity page or location row shows: the one it polls (``?refresh=<id>``), else the latest
+    unfinished one of the location, so that a page opened meanwhile shows it too."""
+    if location_id is None:
+        return None
+    if refresh_id:
+        return selectors.refresh_request_get(pk=refresh_id, location_id=location_id)
+    return selectors.refresh_request_pending(location_id=location_id)
+
+
 @require_GET
 def entity_detail(request: HttpRequest, kind: str, namespace: str, name: str) -> HttpResponse:
+    """The entity page. While a refresh of its location is queued, the page polls itself with ``?refresh=<id>``
+    (htmx) and shows the refreshed entity when the worker is done."""
     entity = _entity_or_404(kind, namespace, name)
-    return render_page(
-        request, "catalog/entity_detail.html", _entity_context(entity), partial="catalog/partials/entity_detail.html"
-    )
+    context = _entity_context(entity) | {"refresh": _refresh_shown(entity.location_id, request.GET.get("refresh"))}
+    return render_page(request, "catalog/entity_detail.html", context, partial="catalog/partials/entity_detail.html")
+
+
+def _throttled(response: HttpResponse, exc: services.RefreshThrottled) -> HttpResponse:
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @require_POST
 def entity_refresh(request: HttpRequest, kind: str, namespace: str, name: str) -> HttpResponse:
-    """Re-read the entity's location now; htmx gets the re-rendered detail, a plain form post a redirect."""
+    """Re-read the entity's location: at once when it is on this machine, else queued for the worker (202: the
+    re-rendered detail polls until the result lands). htmx gets the detail, a plain form post a redirect."""
     entity = _entity_or_404(kind, namespace, name)
-    counts = services.entity_refresh(entity=entity, actor=request.user)
+    try:
+        refresh = services.entity_refresh(entity=entity, actor=request.user)
+    except services.RefreshThrottled as exc:
+        context = _entity_context(entity) | {"refresh_refused": str(exc)}
+        template = "catalog/partials/entity_detail.html" if wants_fragment(request) else "catalog/entity_detail.html"
+        return _throttled(render_page(request, template, context, status=429), exc)
     entity = selectors.entity_get_by_name(kind=kind, namespace=namespace, name=name)
     if entity is None:
         messages.info(request, f"{kind}:{namespace}/{name} is no longer in the catalog.")
         home_url = reverse("catalog:home")
         return HttpResponseClientRedirect(home_url) if wants_fragment(request) else redirect(home_url)
+    queued = refresh is not None and not refresh.finished
     if wants_fragment(request):
-        context = _entity_context(entity) | {"refreshed": _counts_text(counts)}
-        return render_page(request, "catalog/partials/entity_detail.html", context)
-    messages.success(request, f"Refreshed {entity.ref}: {_counts_text(counts)}.")
+        context = _entity_context(entity) | {"refresh": refresh}
+        return render_page(request, "catalog/partials/entity_detail.html", context, status=202 if queued else 200)
+    if refresh is None:
+        messages.info(request, f"{entity.ref} is an orphan: no location emits it any more.")
+    elif queued:
+        messages.info(request, f"Refresh of {entity.ref} queued: this page shows the result when it lands.")
+    else:
+        messages.success(request, f"Refreshed {entity.ref}: {refresh.counts_text}.")
     return redirect(_entity_url(entity.ref))
 
 
 # --- Locations -----------------------------------------------------------------------------------------------
 
 
-def _location_row(request: HttpRequest, pk: int) -> HttpResponse:
+def _location_row(request: HttpRequest, pk: int, *, refresh=None, status: int = 200) -> HttpResponse:
     """One re-rendered row of the location list, with the messages swapped in out of band."""
     location = get_object_or_404(selectors.location_list(), pk=pk)
     location.may_change = selectors.location_may_change(location=location, user=request.user)
-    return render_page(request, "catalog/partials/location_row_response.html", {"location": location})
+    location.refresh = refresh if refresh is not None else selectors.refresh_request_pending(location_id=pk)
+    return render_page(request, "catalog/partials/location_row_response.html", {"location": location}, status=status)
+
+
+@require_GET
+def location_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A location with its recent manual refreshes; htmx gets its row of the list (what a queued refresh polls,
+    with ``?refresh=<id>``)."""
+    if wants_fragment(request):
+        return _location_row(request, pk, refresh=_refresh_shown(pk, request.GET.get("refresh")))
+    location = get_object_or_404(selectors.location_list(), pk=pk)
+    location.may_change = selectors.location_may_change(location=location, user=request.user)
+    location.refresh = selectors.refresh_request_pending(location_id=pk)
+    context = {
+        "location": location,
+        "refreshes": selectors.refresh_request_list(location_id=pk)[:REFRESHES_SHOWN],
+        "entity_count": selectors.location_entity_count(location),
+        "child_count": selectors.location_child_count(location),
+    }
+    return render_page(request, "catalog/location_detail.html", context)
 
 
 @require_GET
 def location_list(request: HttpRequest) -> HttpResponse:
     filterset = LocationFilterSet(request.GET, queryset=selectors.location_list())
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    pending = selectors.refresh_requests_pending(location_ids=[location.pk for location in page])
     for location in page:
         location.may_change = selectors.location_may_change(location=location, user=request.user)
+        location.refresh = pending.get(location.pk)
     return render_page(
         request,
         "catalog/location_list.html",
@@ -208,11 +250,22 @@ def location_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def location_refresh(request: HttpRequest, pk: int) -> HttpResponse:
+    """Re-read a location: at once when it is on this machine, else queued for the worker (202: the row polls
+    until the result lands)."""
     location = get_object_or_404(selectors.location_list(), pk=pk)
-    counts = services.location_refresh(location=location, actor=request.user)
-    messages.success(request, f"Refreshed {location}: {_counts_text(counts)}.")
+    try:
+        refresh = services.location_refresh_request(location=location, actor=request.user)
+    except services.RefreshThrottled as exc:
+        messages.error(request, str(exc))
+        if wants_fragment(request):
+            return _throttled(_location_row(request, pk, status=429), exc)
+        return redirect("catalog:location_list")
+    if refresh.finished:
+        messages.success(request, f"Refreshed {location}: {refresh.counts_text}.")
+    else:
+        messages.info(request, f"Refresh of {location} queued: its row shows the result when it lands.")
     if wants_fragment(request):
-        return _location_row(request, pk)
+        return _location_row(request, pk, refresh=refresh, status=200 if refresh.finished else 202)
     return redirect("catalog:location_list")
 
 

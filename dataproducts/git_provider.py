@@ -9,6 +9,7 @@ from __future__ import annotations
 import fcntl
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -140,9 +141,21 @@ class LocalGitProvider:
 
     @contextmanager
     def _locked(self, path: Path) -> Iterator[None]:
-        # one writer per repository at a time (web processes and workers alike): pushes never race
+        # one writer per repository at a time (web processes and workers alike): pushes never race. Writes run in
+        # requests, so the wait has an end: a writer that hangs costs the next one a clear error, not the site.
         with open(path / "meshforge.lock", "a+") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+            deadline = time.monotonic() + _LOCK_TIMEOUT_SECONDS
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise GitProviderError(
+                            f"another change to this repository has been in progress for over {_LOCK_TIMEOUT_SECONDS}"
+                            " s; try again later"
+                        ) from None
+                    time.sleep(0.05)
             try:
                 yield
             finally:

@@ -16,7 +16,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from catalog.selectors import QueryError
-from catalog.services import CatalogConflict
+from catalog.services import CatalogConflict, RefreshThrottled
 
 # Backstage's error names (@backstage/errors) by status code.
 ERROR_NAMES = {
@@ -28,6 +28,7 @@ ERROR_NAMES = {
     status.HTTP_406_NOT_ACCEPTABLE: "InputError",
     status.HTTP_409_CONFLICT: "ConflictError",
     status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: "InputError",
+    status.HTTP_429_TOO_MANY_REQUESTS: "TooManyRequestsError",
 }
 KEPT_HEADERS = {"WWW-Authenticate", "Retry-After", "Allow"}
 BODY = "request body"
@@ -71,6 +72,8 @@ def _translate(exc: Exception) -> Exception:
         return exceptions.ValidationError({exc.param: [exc.message]})
     if isinstance(exc, CatalogConflict):
         return Conflict(str(exc))
+    if isinstance(exc, RefreshThrottled):
+        return exceptions.Throttled(wait=exc.retry_after, detail=str(exc))
     if isinstance(exc, DjangoPermissionDenied):
         return exceptions.PermissionDenied(str(exc) or None)
     if isinstance(exc, DjangoValidationError):

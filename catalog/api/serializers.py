@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from catalog.models import Entity, Location, Relation
+from catalog.choices import RefreshStatus
+from catalog.models import Entity, Location, RefreshRequest, Relation
+from catalog.processing import ProcessCounts
 from catalog.refs import RefError, parse_ref
 
 PROCESSING_STATUS = "backstage.io/catalog-processing"
@@ -152,12 +154,35 @@ class RefreshRequestSerializer(serializers.Serializer):
 
 
 class RefreshResponseSerializer(serializers.Serializer):
+    """A manual refresh: done at once (a local location), or queued for the worker (a remote one); the counts are
+    those of the finished refresh (0 while it waits)."""
+
+    id = serializers.IntegerField(allow_null=True, help_text="Read its outcome at refresh-requests/{id}.")
+    status = serializers.ChoiceField(choices=RefreshStatus.choices)
+    location = serializers.CharField(allow_null=True, help_text="`type:target` of the location re-read.")
+    requestedAt = serializers.DateTimeField(allow_null=True)
+    finishedAt = serializers.DateTimeField(allow_null=True)
     added = serializers.IntegerField()
     updated = serializers.IntegerField()
     unchanged = serializers.IntegerField()
     failed = serializers.IntegerField()
     orphaned = serializers.IntegerField()
     locations = serializers.IntegerField()
+    errors = serializers.ListField(child=serializers.CharField(), help_text="Errors of its locations afterwards.")
+
+
+def refresh_json(refresh: RefreshRequest | None) -> dict:
+    """The answer about a refresh; None stands for an orphan's, which no location emits any more."""
+    counts = dict.fromkeys(ProcessCounts.COUNTED, 0) | (refresh.counts if refresh else {})
+    return {
+        "id": refresh.pk if refresh else None,
+        "status": refresh.status if refresh else RefreshStatus.DONE,
+        "location": str(refresh.location) if refresh else None,
+        "requestedAt": refresh.requested_at if refresh else None,
+        "finishedAt": refresh.finished_at if refresh else None,
+        **{name: counts.get(name, 0) for name in ProcessCounts.COUNTED},
+        "errors": refresh.errors if refresh else [],
+    }
 
 
 class ValidateEntityRequestSerializer(serializers.Serializer):

@@ -17,6 +17,7 @@ urlpatterns = [
     path("entities/by-refs", views.EntitiesByRefsView.as_view(), name="entities_by_refs"),
     path("entity-facets", views.EntityFacetsView.as_view(), name="entity_facets"),
     path("refresh", views.RefreshView.as_view(), name="refresh"),
+    path("refresh-requests/<int:pk>", views.RefreshRequestDetailView.as_view(), name="refresh_request_detail"),
     path("validate-entity", views.ValidateEntityView.as_view(), name="validate_entity"),
     path("locations", views.LocationListView.as_view(), name="location_list"),
     path("locations/<int:pk>", views.LocationDetailView.as_view(), name="location_detail"),

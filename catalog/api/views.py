@@ -43,6 +43,7 @@ ERRORS = {code: OpenApiResponse(s.ErrorSerializer, description=text) for code, t
     403: "NotAllowedError",
     404: "NotFoundError",
     409: "ConflictError",
+    429: "TooManyRequestsError: try again after `Retry-After` seconds.",
 }.items()}  # fmt: skip
 
 
@@ -247,17 +248,34 @@ class EntityFacetsView(CatalogAPIView):
 class RefreshView(CatalogAPIView):
     @extend_schema(
         operation_id="catalog_refresh",
-        description="Re-read, at once, the location that emitted the entity.",
+        description="Re-read the location that emitted the entity. A location on this machine (a file, a Git "
+        "repository on this disk) is read at once and the answer says what changed (`status: done|failed`); a remote "
+        "one is queued for the worker and answered at once (`status: queued`: follow `refresh-requests/{id}`). "
+        "200 in both cases, as Backstage answers and its client requires. People without staff rights are "
+        "rate-limited per person and per location (429 with `Retry-After`).",
         request=s.RefreshRequestSerializer,
-        responses={200: s.RefreshResponseSerializer, **errors(400, 404)},
+        responses={200: s.RefreshResponseSerializer, **errors(400, 404, 429)},
     )
     def post(self, request: Request) -> Response:
         body = s.RefreshRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         ref = body.validated_data["entityRef"]
         entity = _entity_or_404(selectors.entity_get_by_ref(ref), f"with ref {ref[:200]}")
-        counts = services.entity_refresh(entity=entity, actor=request.user)
-        return Response(counts.as_dict())
+        refresh = services.entity_refresh(entity=entity, actor=request.user)
+        return Response(s.refresh_json(refresh))
+
+
+class RefreshRequestDetailView(CatalogAPIView):
+    @extend_schema(
+        operation_id="catalog_refresh_request",
+        description="Meshforge: the state and outcome of a manual refresh (`queued`, `running`, `done`, `failed`).",
+        responses={200: s.RefreshResponseSerializer, **errors(404)},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        refresh = selectors.refresh_request_get(pk=pk)
+        if refresh is None:
+            raise NotFound(f"No refresh request with id {pk}")
+        return Response(s.refresh_json(refresh))
 
 
 def _source_name(location_ref: str) -> str:

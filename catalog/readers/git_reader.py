@@ -5,27 +5,34 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import git
 from django.conf import settings
 
 from catalog.readers.base import ReadError, ReadResult, TargetNotFound, redact, size_error
+from catalog.readers.budget import budget_message, time_left
 from catalog.readers.targets import GitTarget, parse_git_target
 
 __all__ = ["GitMirror", "GitReader", "fetch_mirror", "mirror_lock", "mirror_path"]
 
-GIT_TIMEOUT_SECONDS = 300
-# A fetch holds the lock for at most GIT_TIMEOUT_SECONDS (twice when the default branch is asked too).
-LOCK_TIMEOUT_SECONDS = 2 * GIT_TIMEOUT_SECONDS + 30
 FETCHED_STAMP = "meshforge-fetched"
+
+
+def lock_timeout() -> float:
+    """A fetch holds a mirror's lock for at most two git commands (fetch, then the default branch)."""
+    return 2 * settings.CATALOG_GIT_TIMEOUT_SECONDS + 30
+
+
 _SLUG_RE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -37,10 +44,12 @@ def mirror_path(repository: str) -> Path:
 
 
 @contextmanager
-def mirror_lock(path: Path, timeout: float = LOCK_TIMEOUT_SECONDS) -> Iterator[None]:
+def mirror_lock(path: Path, timeout: float | None = None) -> Iterator[None]:
     """Hold the exclusive lock of the mirror at ``path`` (a file next to it), so that two processes never fetch
-    into one mirror at once and collide on Git's own ref locks."""
+    into one mirror at once and collide on Git's own ref locks. The wait ends by the request's deadline."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    what = f"waiting for the lock of mirror {path.name}"
+    timeout = time_left(lock_timeout() if timeout is None else timeout, what=what)
     with open(path.with_name(path.name + ".lock"), "a") as handle:
         deadline = time.monotonic() + timeout
         while True:
@@ -49,8 +58,9 @@ def mirror_lock(path: Path, timeout: float = LOCK_TIMEOUT_SECONDS) -> Iterator[N
                 break
             except BlockingIOError:
                 if time.monotonic() > deadline:
-                    message = f"another process has held the lock of mirror {path.name} for over {timeout:.0f} s"
-                    raise ReadError(message) from None
+                    raise ReadError(
+                        budget_message(f"another process holds the lock of mirror {path.name}", timeout)
+                    ) from None
                 time.sleep(0.05)
         try:
             yield
@@ -69,23 +79,54 @@ def fetch_mirror(path: Path, repository: str, *, max_age: float = 0.0, default_b
     """Create (``git init --bare``) and fetch the mirror of ``repository`` under its lock; return False when a
     fetch younger than ``max_age`` seconds made this one unnecessary. The remote's default branch becomes the
     mirror's HEAD when the mirror is created or ``default_branch`` is asked."""
+    waiting_since = time.time()
     with mirror_lock(path):
         if max_age > 0 and fetched_within(path, max_age):
             return False
+        failure = _failure_while_waiting(path, waiting_since)
+        if failure:  # the remote failed (stalled, refused) for another process a moment ago: not again at once
+            raise ReadError(failure)
         created = not (path / "HEAD").exists()
         if created:
             _init_mirror(path, repository)
+        started = time.time()
         try:
             _remove_stale_git_locks(path)
             _git(path, "fetch", "--prune", "--no-tags", "--quiet", "origin", failure=f"cannot fetch {repository}")
             if created or default_branch:
                 record_default_branch(path, repository)
             (path / FETCHED_STAMP).touch()
-        except BaseException:
-            if created:  # a mistyped repository leaves no folder behind
-                shutil.rmtree(path, ignore_errors=True)
+        except ReadError as exc:
+            _outcome_record(path, started=started, error=str(exc))
             raise
+        finally:
+            if created and not (path / FETCHED_STAMP).exists():  # a mistyped repository leaves no folder behind
+                shutil.rmtree(path, ignore_errors=True)
+        _outcome_record(path, started=started, error=None)
     return True
+
+
+def _outcome_path(path: Path) -> Path:
+    """Next to the mirror (and its lock), not in it: a mirror that was never fetched is removed again."""
+    return path.with_name(path.name + ".outcome")
+
+
+def _outcome_record(path: Path, *, started: float, error: str | None) -> None:
+    """What this fetch ended with, for the processes queued on the lock (written under it)."""
+    with suppress(OSError):  # only an optimisation for the processes that wait
+        _outcome_path(path).write_text(json.dumps({"started": started, "finished": time.time(), "error": error}))
+
+
+def _failure_while_waiting(path: Path, waiting_since: float) -> str | None:
+    """The error of a fetch that failed after this process began to wait for the lock. A success is never reused
+    (it may have started before the commit this process wants to see); a failure says the remote is unwell now."""
+    try:
+        outcome = json.loads(_outcome_path(path).read_text())
+    except (OSError, ValueError):
+        return None
+    if isinstance(outcome, dict) and outcome.get("error") and float(outcome.get("finished", 0)) >= waiting_since:
+        return str(outcome["error"])
+    return None
 
 
 def record_default_branch(path: Path, repository: str) -> None:
@@ -260,32 +301,62 @@ def _remove_stale_git_locks(path: Path) -> None:
 
 
 def _git(path: Path | None, *args: str, failure: str) -> subprocess.CompletedProcess[bytes]:
-    # never follow an HTTP redirect: it could lead a fetch off the allowed hosts
+    timeout = time_left(settings.CATALOG_GIT_TIMEOUT_SECONDS, what=failure)
     executable = git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git"
     command = [
         executable,
-        "-c",
-        "http.followRedirects=false",
+        # never follow an HTTP redirect: it could lead a fetch off the allowed hosts
+        *("-c", "http.followRedirects=false"),
+        # a remote that accepts the connection and then trickles is cut off, not waited for
+        *("-c", f"http.lowSpeedLimit={settings.CATALOG_GIT_LOW_SPEED_BYTES}"),
+        *("-c", f"http.lowSpeedTime={settings.CATALOG_GIT_LOW_SPEED_SECONDS}"),
         *([f"--git-dir={path}"] if path is not None else []),
         *args,
     ]
     environment = {
         **os.environ,
         "GIT_TERMINAL_PROMPT": "0",  # never wait for a password on a worker
-        "GIT_SSH_COMMAND": os.environ.get("GIT_SSH_COMMAND", "ssh -o BatchMode=yes"),
+        "GIT_SSH_COMMAND": os.environ.get(
+            "GIT_SSH_COMMAND",
+            f"ssh -o BatchMode=yes -o ConnectTimeout={settings.CATALOG_GIT_LOW_SPEED_SECONDS}"
+            f" -o ServerAliveInterval={settings.CATALOG_GIT_LOW_SPEED_SECONDS} -o ServerAliveCountMax=1",
+        ),
         "LC_ALL": "C",
     }
     try:
-        completed = subprocess.run(  # noqa: S603 - fixed git command, arguments never reach a shell
-            command, capture_output=True, timeout=GIT_TIMEOUT_SECONDS, env=environment, check=False
-        )
+        completed = _run(command, environment, timeout)
     except subprocess.TimeoutExpired:
-        raise ReadError(f"{failure}: git took longer than {GIT_TIMEOUT_SECONDS} s") from None
+        raise ReadError(redact(budget_message(failure, timeout))) from None
     except OSError as exc:
         raise ReadError(f"{failure}: cannot run git ({exc.strerror or exc})") from exc
     if completed.returncode != 0:
         raise ReadError(f"{failure}: {_git_message(completed.stderr)}")
     return completed
+
+
+def _run(command: list[str], environment: dict[str, str], timeout: float) -> subprocess.CompletedProcess[bytes]:
+    """Run git in a process group of its own, and kill the whole group when it overruns (or we are interrupted):
+    ``git fetch`` works through helpers (git-remote-https, ssh) that would outlive a kill of git alone."""
+    process = subprocess.Popen(  # noqa: S603 - fixed git command, arguments never reach a shell
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=environment,
+        start_new_session=True,
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except BaseException:
+        _kill_group(process)
+        raise
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.communicate()  # reap it and close the pipes: the group is gone, so they are at their end
 
 
 def _git_message(stderr: bytes) -> str:

@@ -29,6 +29,7 @@ from catalog.readers.base import (
     result,
     size_error,
 )
+from catalog.readers.budget import time_left
 from catalog.readers.targets import host_allowed, validate_target
 
 __all__ = ["MAX_REDIRECTS", "http_session", "read_url"]
@@ -137,7 +138,7 @@ def read_url(session: requests.Session, target: str, *, previous: str | None = N
     """GET ``target`` through a session from http_session(). The registered host itself is trusted (registering
     checked it); a redirect may only lead back to it or to an allowed host, even for a staff location."""
     url = validate_target("url", target)
-    with Deadline(settings.CATALOG_URL_TIMEOUT_SECONDS) as deadline:
+    with Deadline(time_left(settings.CATALOG_URL_TIMEOUT_SECONDS, what=f"cannot read {url}")) as deadline:
         token = _current_deadline.set(deadline)
         try:
             return _read(session, url, target, previous, deadline)
@@ -222,7 +223,8 @@ def _read_body(response: requests.Response, url: str, deadline: Deadline) -> byt
 
 
 def _timed_out(url: str, deadline: Deadline) -> ReadError:
-    return ReadError(f"{url}: no complete answer within {deadline.seconds} s (CATALOG_URL_TIMEOUT_SECONDS)")
+    limit = "CATALOG_URL_TIMEOUT_SECONDS" if deadline.seconds >= settings.CATALOG_URL_TIMEOUT_SECONDS else "a request's"
+    return ReadError(f"{url}: no complete answer within {deadline.seconds:.0f} s ({limit} time limit)")
 
 
 def _reason(exc: Exception) -> str:

@@ -349,7 +349,13 @@ CHILD_READER = textwrap.dedent(
     from django.conf import settings
 
     mirrors, go, target, rounds = sys.argv[1:5]
-    settings.configure(CATALOG_MIRROR_DIR=Path(mirrors), CATALOG_URL_MAX_BYTES=65536)
+    settings.configure(
+        CATALOG_MIRROR_DIR=Path(mirrors),
+        CATALOG_URL_MAX_BYTES=65536,
+        CATALOG_GIT_TIMEOUT_SECONDS=120,
+        CATALOG_GIT_LOW_SPEED_BYTES=1000,
+        CATALOG_GIT_LOW_SPEED_SECONDS=20,
+    )
     from catalog.readers import ReadSession
 
     while not Path(go).exists():

@@ -226,8 +226,24 @@ CATALOG_MIRROR_DIR = MESHFORGE_DATA_DIR / "catalog" / "mirrors"
 # A beat tick every CATALOG_TICK_SECONDS claims due locations in batches of CATALOG_BATCH_SIZE.
 CATALOG_TICK_SECONDS = env_int("CATALOG_TICK_SECONDS", 10, minimum=1, maximum=3600)
 CATALOG_BATCH_SIZE = 200
-# Registration and manual refreshes process in the request, for at most this long; the loop does the rest.
+# Registration and the Builder's writes process in the request: the location at once, then its child locations
+# for up to CATALOG_REQUEST_BUDGET_SECONDS (the loop does the rest); every read, lock wait included, ends by
+# CATALOG_REQUEST_DEADLINE_SECONDS, well inside gunicorn's 60 s timeout.
 CATALOG_REQUEST_BUDGET_SECONDS = 10
+CATALOG_REQUEST_DEADLINE_SECONDS = env_int("CATALOG_REQUEST_DEADLINE_SECONDS", 20, minimum=1, maximum=50)
+# A Git command of the loop or the worker ends after CATALOG_GIT_TIMEOUT_SECONDS; an HTTP(S) remote sending less than
+# CATALOG_GIT_LOW_SPEED_BYTES per second for CATALOG_GIT_LOW_SPEED_SECONDS is cut off sooner (a tarpit).
+CATALOG_GIT_TIMEOUT_SECONDS = env_int("CATALOG_GIT_TIMEOUT_SECONDS", 120, minimum=1, maximum=3600)
+CATALOG_GIT_LOW_SPEED_BYTES = env_int("CATALOG_GIT_LOW_SPEED_BYTES", 1000, minimum=1)
+CATALOG_GIT_LOW_SPEED_SECONDS = env_int("CATALOG_GIT_LOW_SPEED_SECONDS", 20, minimum=1, maximum=600)
+# Manual refreshes of remote locations are queued for the worker (PRODUCT §3.2). People without staff rights may ask
+# for at most CATALOG_REFRESH_RATE_PER_USER refreshes, and a location may be asked for at most
+# CATALOG_REFRESH_RATE_PER_LOCATION times, per CATALOG_REFRESH_RATE_WINDOW_SECONDS (counted in the database).
+CATALOG_REFRESH_RATE_PER_USER = env_int("CATALOG_REFRESH_RATE_PER_USER", 20, minimum=1)
+CATALOG_REFRESH_RATE_PER_LOCATION = env_int("CATALOG_REFRESH_RATE_PER_LOCATION", 6, minimum=1)
+CATALOG_REFRESH_RATE_WINDOW_SECONDS = env_int("CATALOG_REFRESH_RATE_WINDOW_SECONDS", 60, minimum=1, maximum=86_400)
+# A queued refresh that no worker has started after this long is taken for lost: asking again queues a new one.
+CATALOG_REFRESH_QUEUED_STALE_SECONDS = 300
 
 # --- Celery: a real worker; kombu's filesystem transport under the data dir unless told otherwise -------
 BROKER_DIR = MESHFORGE_DATA_DIR / "broker"
@@ -265,6 +281,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "catalog.tasks.refresh_due_locations",
         "schedule": CATALOG_TICK_SECONDS,
         "options": {"expires": CATALOG_TICK_SECONDS},  # a tick nobody took in time is dropped, not queued up
+    },
+    "catalog-purge-refresh-requests": {
+        "task": "catalog.tasks.purge_refresh_requests",
+        "schedule": crontab(minute=23),
     },
     "catalog-delete-expired-orphans": {
         "task": "catalog.tasks.delete_expired_orphans",
