@@ -24,7 +24,7 @@ from django.utils.module_loading import import_string
 from gitdb.exc import ODBError
 
 DEFAULT_BRANCH = "main"
-_LOCK_TIMEOUT_SECONDS = 30
+REPOSITORY_LOCK_TIMEOUT_SECONDS = 30
 
 
 class GitProviderError(Exception):
@@ -144,7 +144,7 @@ class LocalGitProvider:
         # one writer per repository at a time (web processes and workers alike): pushes never race. Writes run in
         # requests, so the wait has an end: a writer that hangs costs the next one a clear error, not the site.
         with open(path / "meshforge.lock", "a+") as handle:
-            deadline = time.monotonic() + _LOCK_TIMEOUT_SECONDS
+            deadline = time.monotonic() + REPOSITORY_LOCK_TIMEOUT_SECONDS
             while True:
                 try:
                     fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -152,8 +152,8 @@ class LocalGitProvider:
                 except BlockingIOError:
                     if time.monotonic() > deadline:
                         raise GitProviderError(
-                            f"another change to this repository has been in progress for over {_LOCK_TIMEOUT_SECONDS}"
-                            " s; try again later"
+                            "another change to this repository has been in progress for over"
+                            f" {REPOSITORY_LOCK_TIMEOUT_SECONDS} s; try again later"
                         ) from None
                     time.sleep(0.05)
             try:

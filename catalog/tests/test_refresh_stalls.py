@@ -5,6 +5,7 @@ stalled mirror get its failure instead of stalling again; registration ends by t
 
 from __future__ import annotations
 
+import fcntl
 import threading
 import time
 from pathlib import Path
@@ -13,8 +14,10 @@ import pytest
 
 from catalog.readers import ReadError, ReadSession
 from catalog.readers.budget import BudgetSpent, read_deadline, time_left
-from catalog.services import location_register
+from catalog.readers.git_reader import mirror_lock, mirror_path
+from catalog.services import location_refresh, location_register
 from core.testing.tarpit import Tarpit
+from dataproducts import git_provider
 
 pytestmark = pytest.mark.django_db
 
@@ -130,3 +133,33 @@ def test_registering_a_stalled_remote_ends_by_the_request_deadline_with_the_erro
     assert time.monotonic() - started < 6
     assert len(result.errors) == 1 and "time limit of a request" in result.errors[0]
     assert result.location.errors == result.errors
+
+
+def test_an_in_request_refresh_waiting_for_a_held_mirror_lock_ends_by_the_deadline(make_repo, platform_user, settings):
+    repo = make_repo("own")
+    repo.put({"catalog-info.yaml": "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: own}\n"})
+    location = location_register(type="git", target=repo.target(), actor=platform_user).location
+    settings.CATALOG_REQUEST_DEADLINE_SECONDS = 1
+    started = time.monotonic()
+
+    with mirror_lock(mirror_path(repo.url)):  # another writer holds the mirror (a new open file: flock blocks us)
+        location_refresh(location=location, actor=platform_user)
+
+    assert time.monotonic() - started < 4
+    location.refresh_from_db()
+    assert "holds the lock of mirror" in location.errors[0] and "time limit of a request" in location.errors[0]
+
+
+def test_a_builder_commit_waiting_for_a_held_repository_lock_gives_up_with_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(git_provider, "REPOSITORY_LOCK_TIMEOUT_SECONDS", 0.5)
+    provider = git_provider.LocalGitProvider(root=tmp_path)
+    url = provider.repository_create(domain="finance", name="locked")
+    path = Path(url.removeprefix("file://"))
+
+    with open(path / "meshforge.lock", "a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        started = time.monotonic()
+        with pytest.raises(git_provider.GitProviderError, match=r"in progress for over 0\.5 s"):
+            provider.commit(url=url, files={"a.txt": "a\n"}, message="m", author=git_provider.author_of(None))
+
+    assert time.monotonic() - started < 3
