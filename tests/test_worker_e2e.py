@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,10 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog.models import Entity, Location
+from catalog.choices import RefreshStatus
+from catalog.models import Entity, Location, RefreshRequest
 from catalog.readers import validate_target
+from catalog.services import location_refresh_request
 from catalog.tasks import refresh_due_locations
 from core.choices import ProcessRole
 from core.models import ProcessHeartbeat
@@ -21,6 +24,7 @@ from core.tasks import purge_stale_heartbeats
 from core.testing.database import subprocess_database_url
 from core.testing.factories import ProcessHeartbeatFactory
 from core.testing.git import GitRepo
+from core.testing.tarpit import Tarpit
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 WAIT_SECONDS = 30
@@ -146,3 +150,30 @@ def test_a_real_worker_runs_the_catalog_loop_on_a_due_location(worker, tmp_path)
     location.refresh_from_db()
     assert location.next_refresh_at > timezone.now(), "claimed and rescheduled"
     assert location.last_success_at is not None and location.errors == []
+
+
+@pytest.fixture
+def quick_stall_cutoff(monkeypatch):
+    """The worker started after this cuts a trickling remote off after one second (set before ``worker``)."""
+    monkeypatch.setenv("CATALOG_GIT_LOW_SPEED_SECONDS", "1")
+
+
+@pytest.mark.slow
+def test_a_real_worker_runs_a_queued_refresh_of_a_stalled_remote_and_reports_why_it_failed(
+    quick_stall_cutoff, worker, carol
+):
+    with Tarpit(mode="trickle", interval=0.5) as tarpit:
+        location = Location.objects.create(
+            type="git",
+            target=validate_target("git", f"{tarpit.url()}#main:catalog-info.yaml"),
+            next_refresh_at=timezone.now() + timedelta(hours=1),
+        )
+
+        queued = location_refresh_request(location=location, actor=carol)
+
+        assert queued.status == RefreshStatus.QUEUED
+        finished = RefreshRequest.objects.filter(pk=queued.pk, status=RefreshStatus.FAILED)
+        worker.wait_for(finished.exists, "the refresh to fail")
+    location.refresh_from_db()
+    assert "Operation too slow" in location.errors[0]
+    assert "Operation too slow" in finished.get().errors[0]
