@@ -295,9 +295,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=17),
     },
 }
-# How often the worker and beat record that they are alive, and how old a heartbeat may be.
+# How often the worker and beat record that they are alive, and how old a heartbeat may be: a few missed
+# beats are tolerated, so a slow interval does not make health flap between two beats.
 HEARTBEAT_INTERVAL_SECONDS = env_int("MESHFORGE_HEARTBEAT_SECONDS", 10, minimum=1, maximum=60)
-HEARTBEAT_MAX_AGE_SECONDS = 60
+HEARTBEAT_MAX_AGE_SECONDS = max(60, 3 * HEARTBEAT_INTERVAL_SECONDS)
 
 # --- Logging: structured lines to stdout, with request id and user ----------------------------------------
 LOG_LEVEL = env_str("MESHFORGE_LOG_LEVEL", "INFO").upper()
