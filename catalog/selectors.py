@@ -21,6 +21,7 @@ from catalog.choices import RefreshStatus
 from catalog.models import Entity, EntitySearch, Location, RefreshRequest, Relation
 from catalog.processing import location_subtree_ids, location_subtree_root_id
 from catalog.readers import InvalidTarget, ReadError, parse_git_target, read_git_folder, validate_target
+from catalog.readers.budget import read_deadline
 from catalog.refs import RefError, parse_ref
 
 DEFAULT_LIMIT = 20
@@ -335,11 +336,13 @@ def entity_source_files(*, entity: Entity, folder: str, revision: str | None = N
     if ".." in parts:
         raise ReadError(f"{folder!r}: '..' is not allowed")
     base = posixpath.dirname(parsed.path)
-    return read_git_folder(
-        parsed.repository,
-        revision=revision or entity.source_revision,
-        folder=posixpath.join(base, *parts) if parts else base,
-    )
+    # pages read these (the wizard, the descriptor): a remote that stalls costs the request its deadline only
+    with read_deadline(settings.CATALOG_REQUEST_DEADLINE_SECONDS):
+        return read_git_folder(
+            parsed.repository,
+            revision=revision or entity.source_revision,
+            folder=posixpath.join(base, *parts) if parts else base,
+        )
 
 
 # --- Manual refreshes ----------------------------------------------------------------------------------------

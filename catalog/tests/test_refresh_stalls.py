@@ -11,10 +11,13 @@ import time
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
-from catalog.readers import ReadError, ReadSession
+from catalog.models import Entity, Location
+from catalog.readers import ReadError, ReadSession, validate_target
 from catalog.readers.budget import BudgetSpent, read_deadline, time_left
 from catalog.readers.git_reader import mirror_lock, mirror_path
+from catalog.selectors import entity_source_files
 from catalog.services import location_refresh, location_register
 from core.testing.tarpit import Tarpit
 from dataproducts import git_provider
@@ -163,3 +166,17 @@ def test_a_builder_commit_waiting_for_a_held_repository_lock_gives_up_with_a_cle
             provider.commit(url=url, files={"a.txt": "a\n"}, message="m", author=git_provider.author_of(None))
 
     assert time.monotonic() - started < 3
+
+
+def test_pages_reading_a_folder_of_a_stalled_template_repository_end_by_the_deadline(silent, settings, make_repo):
+    settings.CATALOG_GIT_LOW_SPEED_SECONDS = 600
+    settings.CATALOG_REQUEST_DEADLINE_SECONDS = 1
+    target = validate_target("git", f"{silent.url()}#main:template.yaml")
+    location = Location.objects.create(type="git", target=target, next_refresh_at=timezone.now())
+    template = Entity(ref="template:default/t", location=location, source_target=target, source_revision="a" * 40)
+    started = time.monotonic()
+
+    with pytest.raises(ReadError, match="time limit of a request"):
+        entity_source_files(entity=template, folder="skeleton")
+
+    assert time.monotonic() - started < 4
