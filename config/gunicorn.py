@@ -11,7 +11,8 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-i
 
 
 def when_ready(server):
-    """Say where Meshforge runs (and, after `seed_demo`, how to sign in) once the server listens."""
+    """Say where Meshforge runs (and, under the dev settings after `seed_demo`, how to sign in) once the server
+    listens."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
     import django
 

@@ -33,9 +33,10 @@ def demo_passwords() -> dict[str, str]:
 
 
 def banner(url: str) -> str:
-    """The line `make run` prints once the web server is ready."""
+    """The line gunicorn prints once the web server is ready; the demo login's password only where the settings
+    allow it (``make run``'s dev settings), never in a deployment's log."""
     path = credentials_path()
-    if not path.exists():
+    if not settings.DEMO_PASSWORD_IN_BANNER or not path.exists():
         return f"Meshforge is running at {url}"
     password = json.loads(path.read_text()).get(DEMO_LOGIN)
     return f"Meshforge is running at {url} — sign in as {DEMO_LOGIN} / {password}"

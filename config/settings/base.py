@@ -115,6 +115,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Whether the startup banner prints the demo login's password: only the workstation settings (dev.py) turn it
+# on, so a deployment's log never carries a password, even of a seeded demo.
+DEMO_PASSWORD_IN_BANNER = False
 
 # --- Internationalisation -----------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
