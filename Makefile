@@ -34,8 +34,8 @@ run: $(VENV)/.installed-runtime
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	@echo "Starting web, worker and beat (Ctrl-C stops them; the database keeps running: 'make stop')"
-	PATH="$(BIN):$$PATH" PYTHONUNBUFFERED=1 exec $(BIN)/honcho start --procfile Procfile --port $(PORT)
+	@echo "Starting web, worker and beat (one that dies is restarted; Ctrl-C stops them; the database keeps running: 'make stop')"
+	PATH="$(BIN):$$PATH" PYTHONUNBUFFERED=1 exec $(BIN)/python manage.py supervise --procfile Procfile --port $(PORT)
 
 stop: $(VENV)/.installed-runtime
 	$(BIN)/python manage.py embedded_db stop
