@@ -644,17 +644,29 @@ def _schema_errors(step: Step, values: dict) -> Iterator[tuple[str, str]]:
             yield _path_text(parts), _message(error)
 
 
-def _nul_paths(value: object, parts: list) -> Iterator[str]:
-    # PostgreSQL text cannot hold NUL, and no YAML a person writes does; refuse it as a value problem.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _text_problems(value: object, parts: list) -> Iterator[tuple[str, str]]:
+    # PostgreSQL text cannot hold NUL, and no YAML a person writes does; a lone surrogate (JSON "\ud800") is not
+    # Unicode text at all and cannot be stored or written to Git. Both are value problems of their field.
     if isinstance(value, str):
         if "\x00" in value:
-            yield _path_text(parts)
+            yield _path_text(parts), "must not contain NUL characters"
+        if surrogate := _SURROGATE.search(value):
+            code = ord(surrogate.group())
+            yield _path_text(parts), f"must not contain surrogate characters (U+{code:04X} is not valid Unicode text)"
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield from _nul_paths(item, [*parts, str(key)])
+            yield from _text_problems(item, [*parts, str(key)])
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _nul_paths(item, [*parts, index])
+            yield from _text_problems(item, [*parts, index])
+
+
+def _printable(path: str) -> str:
+    """A field path as text that can be shown and encoded, even when a key holds a lone surrogate."""
+    return path.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _lookup(values: dict, path: str) -> object:
@@ -703,7 +715,7 @@ def _picker_refusal(param: Param, value: str, context: PickerContext) -> str:
 def _step_errors(step: Step, values: dict, context: PickerContext) -> dict[str, list[str]]:
     own = {name: values[name] for name in step.names if name in values}
     found: list[tuple[str, str]] = list(_schema_errors(step, own))
-    found += [(path, "must not contain NUL characters") for path in _nul_paths(own, [])]
+    found += list(_text_problems(own, []))
     failed = {path for path, _ in found}
     found += list(_picker_errors(step, own, context, failed))
     order = {name: index for index, name in enumerate(step.names)}
@@ -743,7 +755,7 @@ def values_validate(
             errors[str(key)] = ["is not a parameter of this template"]
     for step in all_steps[steps] if steps is not None else all_steps:
         errors |= _step_errors(step, values, context)
-    return errors
+    return {_printable(path): messages for path, messages in errors.items()}
 
 
 def errors_first_step(*, parameters: list, errors: dict[str, list[str]]) -> int:
