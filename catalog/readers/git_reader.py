@@ -174,7 +174,9 @@ class GitMirror:
         """(path → blob sha of every regular file, paths of symbolic links) at ``commit``: one ``git ls-tree``."""
         listing = self._trees.get(commit)
         if listing is None:
-            output = _git(self.path, "ls-tree", "-r", "-z", "--full-tree", commit, failure="cannot list files").stdout
+            output = _git(
+                self.path, "ls-tree", "-r", "-z", "--full-tree", "--end-of-options", commit, failure="cannot list files"
+            ).stdout
             blobs: dict[str, str] = {}
             links: set[str] = set()
             for entry in output.split(b"\0"):
@@ -285,8 +287,9 @@ def _init_mirror(path: Path, repository: str) -> None:
     """``git init --bare`` in a scratch folder renamed into place, so that a half-made mirror is never seen."""
     scratch = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     shutil.rmtree(scratch, ignore_errors=True)
-    _git(None, "init", "--bare", "--quiet", str(scratch), failure="cannot create the mirror")
-    _git(scratch, "config", "remote.origin.url", repository, failure="cannot configure the mirror")
+    # The remote's URL reaches Git as a configuration value, never as an argument it could take for an option.
+    _git(None, "init", "--bare", "--quiet", "--", str(scratch), failure="cannot create the mirror")
+    _git(scratch, "config", "--", "remote.origin.url", repository, failure="cannot configure the mirror")
     _git(scratch, "config", "remote.origin.fetch", "+refs/heads/*:refs/heads/*", failure="cannot configure the mirror")
     # gc in the foreground, under our lock: a detached gc would still hold Git's locks after we release ours.
     _git(scratch, "config", "gc.autoDetach", "false", failure="cannot configure the mirror")
@@ -376,7 +379,7 @@ def read_git_folder(
     prefix = f"{folder.strip('/')}/" if folder.strip("/") else ""
     mirror = GitMirror(repository)
     try:
-        if not path.exists() or not _git_ok(path, "cat-file", "-e", f"{revision}^{{commit}}"):
+        if not path.exists() or not _git_ok(path, "cat-file", "-e", "--end-of-options", f"{revision}^{{commit}}"):
             fetch_mirror(path, repository)
         blobs, links = mirror.tree(revision)
         bad = sorted(link for link in links if link.startswith(prefix))

@@ -28,7 +28,7 @@ import posixpath
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 from django.conf import settings
 
@@ -40,9 +40,9 @@ __all__ = [
     "check_target_allowed",
     "format_git_target",
     "host_allowed",
+    "origin_refusal",
     "parse_git_target",
     "resolve_target",
-    "target_host",
     "validate_target",
 ]
 
@@ -132,11 +132,10 @@ def check_target_allowed(type: str, target: str, *, is_staff: bool) -> None:
         return
     if type == "git" and normalized.startswith("file://"):
         raise TargetNotAllowed("only staff may register git locations with file:// URLs")
-    host = target_host(type, normalized)
-    if not host_allowed(host):
-        raise TargetNotAllowed(
-            f"host {host!r} is not in CATALOG_URL_ALLOWED_HOSTS; only staff may register locations on other hosts"
-        )
+    url = parse_git_target(normalized).repository if type == "git" else normalized
+    refusal = origin_refusal(url)
+    if refusal:
+        raise TargetNotAllowed(f"{refusal}; only staff may register locations elsewhere")
 
 
 def resolve_target(type: str, base_target: str, relative: str) -> str:
@@ -169,26 +168,95 @@ def resolve_target(type: str, base_target: str, relative: str) -> str:
     return validate_target(type, relative)  # raises for the unknown type
 
 
-def target_host(type: str, normalized: str) -> str:
-    """The host a normalized ``url`` or ``git`` target points at ("" for file:// repositories)."""
-    url = parse_git_target(normalized).repository if type == "git" else normalized
-    try:
-        return urlsplit(url).hostname or ""
-    except ValueError:
-        raise InvalidTarget(f"{url[:200]!r} has no valid host") from None
-
-
 def host_allowed(host: str, allowed_hosts: list[str] | None = None) -> bool:
-    """Whether ``host`` is on CATALOG_URL_ALLOWED_HOSTS: exact names, or ".example.com" for it and subdomains."""
+    """Whether an entry of CATALOG_URL_ALLOWED_HOSTS names ``host`` (on any port): see origin_refusal."""
     host = host.lower().rstrip(".")
-    for entry in settings.CATALOG_URL_ALLOWED_HOSTS if allowed_hosts is None else allowed_hosts:
-        entry = entry.strip().lower().rstrip(".")
-        if entry.startswith(".") and len(entry) > 1:
-            if host == entry[1:] or host.endswith(entry):
-                return True
-        elif entry and host == entry:
-            return True
-    return False
+    return any(entry.names(host) for entry in _allowed_entries(allowed_hosts))
+
+
+def origin_refusal(url: str, allowed_hosts: list[str] | None = None) -> str | None:
+    """Why CATALOG_URL_ALLOWED_HOSTS does not cover the scheme, host and port of ``url`` (a normalized ``url``
+    target or Git repository URL), or None when an entry does.
+
+    An entry is ``[scheme://]host[:port]``: ``host`` is an exact name or ``.example.com`` for the domain and its
+    subdomains (an IPv6 address in brackets); without a port it allows only the scheme's default port (80 for
+    http, 443 for https, 22 for ssh, 9418 for git), with ``:8443`` only that port, with ``:*`` any; with a scheme,
+    only that scheme. A bare host must not open the other services of an allowed machine (``http://host:6379``).
+    """
+    try:
+        parts = urlsplit(url)
+        host, port = (parts.hostname or "").rstrip("."), parts.port
+    except ValueError:
+        return f"{url[:200]!r} has no valid host or port"
+    scheme = parts.scheme.lower()
+    port = port or _DEFAULT_PORTS.get(scheme)
+    entries = [entry for entry in _allowed_entries(allowed_hosts) if entry.names(host)]
+    if not entries:
+        return f"host {host!r} is not in CATALOG_URL_ALLOWED_HOSTS"
+    if any(entry.allows(scheme, port) for entry in entries):
+        return None
+    origin = f"{scheme}://{f'[{host}]' if ':' in host else host}:{port}"
+    return (
+        f"{origin} is not allowed by CATALOG_URL_ALLOWED_HOSTS (it allows {', '.join(e.text for e in entries)};"
+        " a host without a port allows only the scheme's default port)"
+    )
+
+
+@dataclass(frozen=True)
+class _AllowedEntry:
+    text: str
+    scheme: str | None
+    host: str  # lower case, without brackets; a leading "." for a domain and its subdomains
+    port: int | None  # None: the scheme's default port
+    any_port: bool
+
+    def names(self, host: str) -> bool:
+        if self.host.startswith("."):
+            return host == self.host[1:] or host.endswith(self.host)
+        return host == self.host
+
+    def allows(self, scheme: str, port: int | None) -> bool:
+        if self.scheme is not None and scheme != self.scheme:
+            return False
+        expected = self.port or _DEFAULT_PORTS.get(scheme)
+        return self.any_port or (expected is not None and port == expected)
+
+
+# as config/settings/base.py checks the setting at start-up
+_ALLOWED_ENTRY_RE = re.compile(
+    r"(?:(?P<scheme>https|http|ssh|git)://)?"
+    r"(?P<host>\.?[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?|\[[0-9a-f:.]+\])"
+    r"(?::(?P<port>[0-9]{1,5}|\*))?",
+    re.IGNORECASE,
+)
+
+
+def _allowed_entries(allowed_hosts: list[str] | None) -> tuple[_AllowedEntry, ...]:
+    return _parse_allowed_entries(tuple(settings.CATALOG_URL_ALLOWED_HOSTS if allowed_hosts is None else allowed_hosts))
+
+
+@functools.lru_cache(maxsize=16)
+def _parse_allowed_entries(entries: tuple[str, ...]) -> tuple[_AllowedEntry, ...]:
+    """The entries of an allow-list; one that is not ``[scheme://]host[:port]`` allows nothing (the settings
+    refuse such a value at start-up)."""
+    parsed = []
+    for text in entries:
+        match = _ALLOWED_ENTRY_RE.fullmatch(text.strip().lower())
+        if match is None:
+            continue
+        port = match["port"]
+        if port not in (None, "*") and not 0 < int(port) < 65536:
+            continue
+        parsed.append(
+            _AllowedEntry(
+                text=text.strip(),
+                scheme=match["scheme"],
+                host=match["host"].rstrip(".").strip("[]"),
+                port=int(port) if port not in (None, "*") else None,
+                any_port=port == "*",
+            )
+        )
+    return tuple(parsed)
 
 
 def check_under_file_roots(path: Path) -> Path:
@@ -225,7 +293,11 @@ def _split_repository_and_path(text: str) -> tuple[str, str]:
 def _normalize_repository(repository: str) -> str:
     scheme = _SCHEME_RE.match(repository)
     if scheme is None:
-        if _SCP_LIKE_RE.match(repository):
+        scp_like = _SCP_LIKE_RE.match(repository)
+        if scp_like:
+            user, _, host = scp_like[0].rstrip(":").rpartition("@")
+            _check_no_option("user", user, repository)
+            _check_no_option("host", host, repository)
             raise InvalidTarget(
                 f"git repository {repository!r}: write the URL form, e.g. ssh://git@github.com/org/repo.git"
             )
@@ -254,6 +326,8 @@ def _normalize_repository(repository: str) -> str:
             raise InvalidTarget(f"git repository {repository!r} names no repository")
         return f"file://{path}"
     netloc = _netloc(parts, repository)
+    _check_no_option("user", parts.username or "", repository)
+    _check_no_option("host", parts.hostname or "", repository)
     path = parts.path.rstrip("/")
     if not path:
         raise InvalidTarget(f"git repository {repository!r} names no repository (the URL has no path)")
@@ -280,6 +354,17 @@ def _netloc(parts, original: str) -> str:
     if parts.username:
         netloc = f"{parts.username}@{netloc}"
     return netloc
+
+
+def _check_no_option(part: str, value: str, original: str) -> None:
+    """Git hands the user and host of a remote to ssh on its command line, where a leading "-" is an option
+    (``ssh://-oProxyCommand=…@host/x.git`` runs a command); percent-encoding is no way around it."""
+    decoded = unquote(value)
+    if decoded.startswith("-"):
+        raise InvalidTarget(
+            f"git repository {original[:200]!r}: the {part} {decoded[:100]!r} begins with '-', which Git could take"
+            " for an option"
+        )
 
 
 def _without_password(url: str) -> str:

@@ -1,5 +1,6 @@
-"""URL locations: an HTTP GET that follows at most five redirects itself, each hop's host checked against
-CATALOG_URL_ALLOWED_HOSTS, with a size limit and one deadline for the whole read, headers and body (PRODUCT §11)."""
+"""URL locations: an HTTP GET that follows at most five redirects itself, each hop's scheme, host and port
+checked against CATALOG_URL_ALLOWED_HOSTS, with a size limit and one deadline for the whole read, headers and body
+(PRODUCT §11)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from catalog.readers.base import (
     size_error,
 )
 from catalog.readers.budget import time_left
-from catalog.readers.targets import host_allowed, validate_target
+from catalog.readers.targets import origin_refusal, validate_target
 
 __all__ = ["MAX_REDIRECTS", "http_session", "read_url"]
 
@@ -135,8 +136,9 @@ def http_session() -> requests.Session:
 
 
 def read_url(session: requests.Session, target: str, *, previous: str | None = None) -> ReadResult:
-    """GET ``target`` through a session from http_session(). The registered host itself is trusted (registering
-    checked it); a redirect may only lead back to it or to an allowed host, even for a staff location."""
+    """GET ``target`` through a session from http_session(). The registered scheme, host and port are trusted
+    (registering checked them); a redirect may only lead back to them or to an allowed one, even for a staff
+    location, and never from https to http."""
     url = validate_target("url", target)
     with Deadline(time_left(settings.CATALOG_URL_TIMEOUT_SECONDS, what=f"cannot read {url}")) as deadline:
         token = _current_deadline.set(deadline)
@@ -151,7 +153,7 @@ def _read(session: requests.Session, url: str, target: str, previous: str | None
     etag = previous.removeprefix("etag:") if previous and previous.startswith("etag:") else None
     if etag:
         headers["If-None-Match"] = etag
-    original_host = urlsplit(url).hostname
+    registered = _origin(url)
     for hop in range(MAX_REDIRECTS + 1):
         response = _get(session, url, headers, deadline)
         if not response.is_redirect:
@@ -161,16 +163,15 @@ def _read(session: requests.Session, url: str, target: str, previous: str | None
             raise ReadError(f"{target}: more than {MAX_REDIRECTS} redirects")
         location = urljoin(url, response.headers["Location"])
         try:
-            url = validate_target("url", location)
+            next_url = validate_target("url", location)
         except InvalidTarget:
             raise TargetNotAllowed(
                 f"{target}: redirect to {location!r} refused; only http(s) URLs are followed"
             ) from None
-        host = urlsplit(url).hostname or ""
-        if host != original_host and not host_allowed(host):
-            raise TargetNotAllowed(
-                f"{target}: redirect to host {host!r} refused; it is not in CATALOG_URL_ALLOWED_HOSTS"
-            )
+        refusal = _redirect_refusal(url, next_url, registered)
+        if refusal:
+            raise TargetNotAllowed(f"{target}: redirect to {next_url} refused; {refusal}")
+        url = next_url
     with response:
         status = response.status_code
         if status == 304 and etag:
@@ -183,6 +184,26 @@ def _read(session: requests.Session, url: str, target: str, previous: str | None
         answered_etag = response.headers.get("ETag")
     fingerprint = f"etag:{answered_etag}" if answered_etag else f"sha256:{hashlib.sha256(content).hexdigest()}"
     return result(content, fingerprint, previous)
+
+
+def _origin(url: str) -> tuple[str, str, int]:
+    """(scheme, host, port) of a normalized URL, the default port filled in."""
+    parts = urlsplit(url)
+    return parts.scheme, parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def _redirect_refusal(current: str, next_url: str, registered: tuple[str, str, int]) -> str | None:
+    """Why a hop from ``current`` to ``next_url`` is not followed, or None. The registered scheme, host and
+    port are trusted (registering checked them), as is their upgrade to https on its default port; anything else
+    must be on the allow-list, the port included: an allowed host's other services are not files to read."""
+    scheme, host, port = _origin(next_url)
+    if urlsplit(current).scheme == "https" and scheme == "http":
+        return "a redirect from https to http is not followed (the file would travel unencrypted)"
+    if (scheme, host, port) == registered or (
+        registered[0] == "http" and registered[1:] == (host, 80) and (scheme, port) == ("https", 443)
+    ):
+        return None
+    return origin_refusal(next_url)
 
 
 def _get(session: requests.Session, url: str, headers: dict[str, str], deadline: Deadline) -> requests.Response:

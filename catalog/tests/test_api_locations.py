@@ -44,7 +44,7 @@ def http_files(tmp_path, settings):
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=str(root)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    settings.CATALOG_URL_ALLOWED_HOSTS = ["127.0.0.1"]
+    settings.CATALOG_URL_ALLOWED_HOSTS = [f"127.0.0.1:{server.server_address[1]}"]  # a bare host: ports 80/443
     (root / "catalog-info.yaml").write_text(LEDGER)
     yield f"http://127.0.0.1:{server.server_address[1]}/catalog-info.yaml"
     server.shutdown()

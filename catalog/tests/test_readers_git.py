@@ -10,7 +10,7 @@ from pathlib import Path
 import git
 import pytest
 
-from catalog.readers import ReadError, ReadSession, TargetNotFound, git_reader
+from catalog.readers import InvalidTarget, ReadError, ReadSession, TargetNotFound, git_reader
 from catalog.readers.base import redact
 from catalog.readers.git_reader import FETCHED_STAMP, GitMirror, mirror_lock, mirror_path
 
@@ -101,6 +101,16 @@ def blob_reads(monkeypatch):
 def read(target, **options):
     with ReadSession() as session:
         return session.read("git", target, **options)
+
+
+@pytest.mark.parametrize(
+    "target", ["ssh://-oProxyCommand=x@host/repo.git", "ssh://git@-oProxyCommand=x/repo.git#main:a.yaml"]
+)
+def test_a_stored_target_whose_user_or_host_begins_with_a_dash_never_reaches_git(mirrors, target):
+    # a location row written before the syntax refused it: read, it fails before any git command
+    with pytest.raises(InvalidTarget, match="begins with '-'"):
+        read(target)
+    assert not mirrors.exists()
 
 
 def test_a_target_without_branch_or_path_reads_catalog_info_yaml_of_the_default_branch(tmp_path):

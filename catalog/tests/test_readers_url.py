@@ -9,6 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from catalog.readers import ReadError, ReadSession, TargetNotAllowed, TargetNotFound, check_target_allowed
+from catalog.readers.url_reader import read_url
+from catalog.services import location_register
 
 Route = Callable[[BaseHTTPRequestHandler], None]
 
@@ -150,7 +152,11 @@ def test_a_host_off_the_allow_list_is_refused_before_any_request(server, setting
         check_target_allowed("url", server.url("/a.yaml"), is_staff=False)
     assert server.requests == []
 
-    settings.CATALOG_URL_ALLOWED_HOSTS = ["127.0.0.1"]
+    settings.CATALOG_URL_ALLOWED_HOSTS = ["127.0.0.1"]  # http and https on their default ports only
+    with pytest.raises(TargetNotAllowed, match=rf"http://127\.0\.0\.1:{server.port} is not allowed"):
+        check_target_allowed("url", server.url("/a.yaml"), is_staff=False)
+
+    settings.CATALOG_URL_ALLOWED_HOSTS = [f"127.0.0.1:{server.port}"]
     check_target_allowed("url", server.url("/a.yaml"), is_staff=False)
     assert read(server.url("/a.yaml")).content == b"kind: System\n"
 
@@ -160,13 +166,13 @@ def test_a_redirect_to_another_host_is_refused_even_for_a_staff_location(server)
     server.routes["/b.yaml"] = lambda handler: answer(handler, 200, b"kind: System\n")
     check_target_allowed("url", server.url("/a.yaml"), is_staff=True)
 
-    with pytest.raises(TargetNotAllowed, match="redirect to host 'localhost' refused"):
+    with pytest.raises(TargetNotAllowed, match=r"refused; host 'localhost' is not in CATALOG_URL_ALLOWED_HOSTS"):
         read(server.url("/a.yaml"))
     assert server.paths() == ["/a.yaml"]
 
 
 def test_a_redirect_to_an_allowed_host_or_back_to_the_registered_one_is_followed(server, settings):
-    settings.CATALOG_URL_ALLOWED_HOSTS = [".localhost"]
+    settings.CATALOG_URL_ALLOWED_HOSTS = [f".localhost:{server.port}"]
     server.routes["/a.yaml"] = redirect(server.url("/b.yaml", host="localhost"))
     server.routes["/b.yaml"] = redirect(server.url("/c.yaml"))
     server.routes["/c.yaml"] = redirect("/d.yaml")
@@ -273,3 +279,97 @@ def test_a_refused_connection_is_a_read_error(server):
     with pytest.raises(ReadError, match="cannot read") as raised:
         read(f"http://127.0.0.1:{port}/a.yaml")
     assert "Connection refused" in str(raised.value)
+
+
+# --- redirects: scheme, host and port ----------------------------------------------------------------------
+
+
+class FakeResponse:
+    """A redirect or a small answer, for hops a local server cannot make (https)."""
+
+    def __init__(self, status: int, location: str | None = None) -> None:
+        self.status_code = status
+        self.is_redirect = location is not None
+        self.headers = {"Location": location} if location else {}
+
+    def close(self) -> None:
+        pass
+
+
+class FakeSession:
+    """Answers each URL from ``answers``; ``requested`` lists what was asked for."""
+
+    def __init__(self, answers: dict[str, FakeResponse]) -> None:
+        self.answers = answers
+        self.requested: list[str] = []
+
+    def get(self, url, **options):
+        self.requested.append(url)
+        return self.answers[url]
+
+
+def test_a_redirect_to_another_port_of_an_allowed_host_is_refused(server, settings):
+    other = Server()
+    try:
+        other.routes["/b.yaml"] = lambda handler: answer(handler, 200, b"kind: System\n")
+        settings.CATALOG_URL_ALLOWED_HOSTS = [f"127.0.0.1:{server.port}"]
+        server.routes["/a.yaml"] = redirect(other.url("/b.yaml"))
+
+        with pytest.raises(TargetNotAllowed, match=f"redirect to http://127.0.0.1:{other.port}/b.yaml refused"):
+            read(server.url("/a.yaml"))
+        assert other.requests == []
+    finally:
+        other.close()
+
+
+def test_a_redirect_to_a_port_named_on_the_allow_list_is_followed(server, settings):
+    other = Server()
+    try:
+        other.routes["/b.yaml"] = lambda handler: answer(handler, 200, b"kind: System\n")
+        settings.CATALOG_URL_ALLOWED_HOSTS = [f"127.0.0.1:{other.port}"]
+        server.routes["/a.yaml"] = redirect(other.url("/b.yaml"))
+
+        assert read(server.url("/a.yaml")).content == b"kind: System\n"
+    finally:
+        other.close()
+
+
+@pytest.mark.parametrize(
+    ("location", "refusal"),
+    [
+        ("http://allowed-host:6379/", r"from https to http is not followed"),
+        ("https://allowed-host:6379/", r"https://allowed-host:6379 is not allowed by CATALOG_URL_ALLOWED_HOSTS"),
+        ("http://allowed-host/b.yaml", r"from https to http is not followed"),
+        ("gopher://allowed-host:70/", r"only http\(s\) URLs are followed"),
+    ],
+)
+def test_a_redirect_from_an_allowed_https_url_must_keep_scheme_and_port(settings, location, refusal):
+    settings.CATALOG_URL_ALLOWED_HOSTS = ["allowed-host"]
+    session = FakeSession({"https://allowed-host/a.yaml": FakeResponse(302, location)})
+
+    with pytest.raises(TargetNotAllowed, match=refusal):
+        read_url(session, "https://allowed-host/a.yaml")
+    assert session.requested == ["https://allowed-host/a.yaml"]
+
+
+def test_a_redirect_may_upgrade_the_registered_url_to_https_but_not_change_its_port(settings):
+    session = FakeSession(
+        {
+            "http://docs.internal/a.yaml": FakeResponse(301, "https://docs.internal/a.yaml"),
+            "https://docs.internal/a.yaml": FakeResponse(302, "https://docs.internal:8443/a.yaml"),
+        }
+    )
+
+    with pytest.raises(TargetNotAllowed, match=r"host 'docs\.internal' is not in CATALOG_URL_ALLOWED_HOSTS"):
+        read_url(session, "http://docs.internal/a.yaml")
+    assert session.requested == ["http://docs.internal/a.yaml", "https://docs.internal/a.yaml"]
+
+
+@pytest.mark.django_db
+def test_a_refused_redirect_is_the_error_of_the_location(server, platform_user):
+    server.routes["/a.yaml"] = redirect("http://127.0.0.1:6379/")
+
+    location = location_register(type="url", target=server.url("/a.yaml"), actor=platform_user).location
+
+    location.refresh_from_db()
+    assert any("redirect to http://127.0.0.1:6379/ refused" in error for error in location.errors)

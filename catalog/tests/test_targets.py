@@ -241,6 +241,9 @@ def test_relative_targets_that_break_a_rule_are_invalid(type, base, relative, pr
         ("example.com", [], False),
         ("example.com", [".", ""], False),
         ("127.0.0.1", ["localhost"], False),
+        ("github.com", ["github.com:8443"], True),
+        ("github.com", ["https://github.com:*"], True),
+        ("::1", ["[::1]:8080"], True),
     ],
 )
 def test_allowed_hosts_match_exact_names_and_dot_domains(host, allowed_hosts, allowed):
@@ -257,7 +260,8 @@ def test_allowed_hosts_match_exact_names_and_dot_domains(host, allowed_hosts, al
         ("url", "https://internal/catalog-info.yaml", False, "host 'internal'"),
         ("url", "https://evil.net/catalog-info.yaml", True, None),
         ("git", "https://git.internal/org/repo.git", False, None),
-        ("git", "ssh://git@docs.example.com:2222/org/repo.git", False, None),
+        ("git", "ssh://git@docs.example.com/org/repo.git", False, None),
+        ("git", "ssh://git@docs.example.com:2222/org/repo.git", False, "ssh://docs.example.com:2222 is not allowed"),
         ("git", "ssh://git@evil.net/org/repo.git", False, "host 'evil.net'"),
         ("git", "git://evil.net/org/repo.git", False, "host 'evil.net'"),
         ("git", "ssh://git@evil.net/org/repo.git", True, None),
@@ -274,6 +278,79 @@ def test_who_may_register_which_target(settings, type, target, is_staff, refusal
         with pytest.raises(TargetNotAllowed) as raised:
             check_target_allowed(type, target, is_staff=is_staff)
         assert refusal in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("type", "target", "allowed_hosts", "allowed"),
+    [
+        # a bare host: the scheme's default port only
+        ("url", "https://docs.internal/a.yaml", ["docs.internal"], True),
+        ("url", "http://docs.internal/a.yaml", ["docs.internal"], True),
+        ("url", "http://docs.internal:6379/a.yaml", ["docs.internal"], False),
+        ("url", "http://docs.internal:443/a.yaml", ["docs.internal"], False),
+        ("url", "https://a.docs.internal:8443/a.yaml", [".docs.internal"], False),
+        # host:port names one port, host:* any; IPv6 in brackets
+        ("url", "http://docs.internal:8080/a.yaml", ["docs.internal:8080"], True),
+        ("url", "https://docs.internal:8080/a.yaml", ["docs.internal:8080"], True),
+        ("url", "https://docs.internal/a.yaml", ["docs.internal:8080"], False),
+        ("url", "https://a.docs.internal:8443/a.yaml", [".docs.internal:8443"], True),
+        ("url", "http://docs.internal:6379/a.yaml", ["docs.internal:*"], True),
+        ("url", "http://[::1]:8080/a.yaml", ["[::1]:8080"], True),
+        ("url", "http://[::1]/a.yaml", ["[::1]:8080"], False),
+        # scheme://host[:port] names the scheme too
+        ("url", "https://docs.internal/a.yaml", ["https://docs.internal"], True),
+        ("url", "http://docs.internal/a.yaml", ["https://docs.internal"], False),
+        ("url", "http://docs.internal:443/a.yaml", ["https://docs.internal:443"], False),
+        # Git remotes follow the same rule with ssh's 22 and git's 9418
+        ("git", "ssh://git@git.internal/org/repo.git", ["git.internal"], True),
+        ("git", "git://git.internal/org/repo.git", ["git.internal"], True),
+        ("git", "ssh://git@git.internal:2222/org/repo.git", ["git.internal"], False),
+        ("git", "ssh://git@git.internal:2222/org/repo.git", ["git.internal:2222"], True),
+        ("git", "https://git.internal/org/repo.git", ["ssh://git.internal"], False),
+        # a malformed entry allows nothing
+        ("url", "https://docs.internal/a.yaml", ["https://docs.internal/path"], False),
+        ("url", "https://docs.internal/a.yaml", ["docs.internal:99999"], False),
+    ],
+)
+def test_the_allow_list_covers_scheme_host_and_port(settings, type, target, allowed_hosts, allowed):
+    settings.CATALOG_URL_ALLOWED_HOSTS = allowed_hosts
+    if allowed:
+        check_target_allowed(type, target, is_staff=False)
+    else:
+        with pytest.raises(TargetNotAllowed, match="CATALOG_URL_ALLOWED_HOSTS"):
+            check_target_allowed(type, target, is_staff=False)
+
+
+def test_a_port_off_the_allow_list_is_named_with_the_entries_that_would_allow_the_host(settings):
+    settings.CATALOG_URL_ALLOWED_HOSTS = ["docs.internal", "other.internal"]
+    with pytest.raises(TargetNotAllowed) as raised:
+        check_target_allowed("url", "http://docs.internal:6379/", is_staff=False)
+    assert str(raised.value) == (
+        "http://docs.internal:6379 is not allowed by CATALOG_URL_ALLOWED_HOSTS (it allows docs.internal; a host"
+        " without a port allows only the scheme's default port); only staff may register locations elsewhere"
+    )
+
+
+@pytest.mark.parametrize(
+    ("target", "part"),
+    [
+        ("ssh://-oProxyCommand=x@host/repo.git", "the user '-oProxyCommand=x'"),
+        ("ssh://%2DoProxyCommand=x@host/repo.git", "the user '-oProxyCommand=x'"),
+        ("ssh://git@-oProxyCommand=x/repo.git", "the host '-oproxycommand=x'"),
+        ("ssh://-host/repo.git", "the host '-host'"),
+        ("https://-host/repo.git", "the host '-host'"),
+        ("git://-host/repo.git", "the host '-host'"),
+        ("-host:repo", "the host '-host'"),
+        ("git@-x:repo", "the host '-x'"),
+        ("-u@host:repo", "the user '-u'"),
+    ],
+)
+def test_git_urls_whose_user_or_host_begins_with_a_dash_are_refused_naming_the_part(target, part):
+    # ssh would take them for options (ProxyCommand runs a command): refused before Git sees them
+    with pytest.raises(InvalidTarget, match=f"{part} begins with '-'"):
+        validate_target("git", target)
+    with pytest.raises(InvalidTarget, match=f"{part} begins with '-'"):
+        validate_target("git", f"{target}#main:catalog-info.yaml")
 
 
 def test_staff_may_register_file_locations_only_under_the_file_roots(settings, tmp_path):

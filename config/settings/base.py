@@ -217,9 +217,21 @@ if CATALOG_REFRESH_MAX_SECONDS < CATALOG_REFRESH_MIN_SECONDS:
         f" got {CATALOG_REFRESH_MAX_SECONDS}"
     )
 CATALOG_ORPHAN_GRACE_SECONDS = env_int("CATALOG_ORPHAN_GRACE_SECONDS", 3600, minimum=0)
-# Hosts that url locations and Git remotes may name without staff rights (exact names, or ".example.com" for
-# a domain and its subdomains).
+# Where url locations and Git remotes may point without staff rights, each entry "[scheme://]host[:port]": an
+# exact host or ".example.com" for a domain and its subdomains; without a port only the scheme's default port
+# (80, 443, ssh 22, git 9418), "host:*" any port (catalog.readers.targets.origin_refusal reads them).
 CATALOG_URL_ALLOWED_HOSTS = env_list("CATALOG_URL_ALLOWED_HOSTS", [])
+for _entry in CATALOG_URL_ALLOWED_HOSTS:
+    _allowed = re.fullmatch(
+        r"(?:(?:https|http|ssh|git)://)?(?:\.?[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?|\[[0-9a-f:.]+\])(?::([0-9]{1,5}|\*))?",
+        _entry,
+        re.IGNORECASE,
+    )
+    if not _allowed or (_allowed[1] not in (None, "*") and not 0 < int(_allowed[1]) < 65536):
+        raise ImproperlyConfigured(
+            f"CATALOG_URL_ALLOWED_HOSTS: {_entry!r} is not [scheme://]host[:port], e.g. git.example.com,"
+            " .example.com, docs.example.com:8443, https://docs.example.com"
+        )
 # Folders under which staff may register file locations.
 CATALOG_FILE_ROOTS = [Path(root).expanduser().resolve() for root in env_list("CATALOG_FILE_ROOTS", [])]
 CATALOG_URL_MAX_BYTES = env_int("CATALOG_URL_MAX_BYTES", 1024 * 1024, minimum=1024)

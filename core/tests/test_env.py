@@ -144,6 +144,8 @@ def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
         ("PORT", "eighty"),
         ("MESHFORGE_HTTPS", "sometimes"),
         ("CELERY_BROKER_URL", "carrier-pigeon://coop"),
+        ("CATALOG_URL_ALLOWED_HOSTS", "https://git.example.com/org"),
+        ("CATALOG_URL_ALLOWED_HOSTS", "git.example.com:99999"),
     ],
 )
 def test_bad_settings_stop_start_up_with_one_line_naming_the_variable(variable, value):
