@@ -17,6 +17,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from catalog.selectors import QueryError
 from catalog.services import CatalogConflict, RefreshThrottled
+from core.api.exceptions import request_limit_error
 
 # Backstage's error names (@backstage/errors) by status code.
 ERROR_NAMES = {
@@ -84,7 +85,7 @@ def _translate(exc: Exception) -> Exception:
 
 
 def backstage_exception_handler(exc, context):
-    exc = _translate(exc)
+    exc = request_limit_error(exc, context.get("request")) or _translate(exc)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # a bug, not bad input: let it surface as a 500

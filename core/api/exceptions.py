@@ -4,7 +4,8 @@ Django ``ValidationError`` raised by models and services (``full_clean()``) beco
 service never needs to know it was called from the API.
 """
 
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -32,7 +33,28 @@ def _as_lists(errors) -> dict[str, list[str]]:
     return flat
 
 
+def request_limit_error(exc: Exception, request) -> exceptions.ParseError | None:
+    """Django's refusal of a request body over its limits (raised when the body is read, DRF reads it whole for
+    JSON) as a 400 naming the body and the limit; left alone it would reach Django's handler and an HTML page."""
+    if isinstance(exc, RequestDataTooBig):
+        length = str(request.META.get("CONTENT_LENGTH") or "") if request is not None else ""
+        size = f"{length} bytes, " if length.isdigit() else ""  # a chunked body has no length
+        return exceptions.ParseError(
+            f"Request body too large: {size}the limit is {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."
+        )
+    if isinstance(exc, TooManyFieldsSent):
+        return exceptions.ParseError(
+            f"Request body has too many fields: the limit is {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS}."
+        )
+    if isinstance(exc, TooManyFilesSent):
+        return exceptions.ParseError(
+            f"Request body has too many files: the limit is {settings.DATA_UPLOAD_MAX_NUMBER_FILES}."
+        )
+    return None
+
+
 def exception_handler(exc, context):
+    exc = request_limit_error(exc, context.get("request")) or exc
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.messages}
         detail = {
