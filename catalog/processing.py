@@ -102,6 +102,7 @@ class _Plan:
     children: dict[tuple[str, str], str] = field(default_factory=dict)  # (type, target) -> presence
     errors: list[str] = field(default_factory=list)
     keep_children: bool = False  # a Location document in it is invalid: keep the child locations it had
+    children_refused: str = ""  # why its targets went over a limit: its Location entities stay as they were
     failed_whole: bool = False  # unreadable or not YAML: every entity of the location keeps its last good version
     keep_entities: bool = False  # a document without a usable name: orphan nothing this time
 
@@ -366,6 +367,17 @@ def _plan_document(location: Location, document: object, source: str, plan: _Pla
 
 def _plan_children(location: Location, spec: dict, source: str, plan: _Plan) -> None:
     targets = [spec["target"]] if isinstance(spec.get("target"), str) else list(spec.get("targets") or [])
+    limit = settings.CATALOG_MAX_TARGETS_PER_LOCATION
+    named = len(plan.children) + len(targets)  # the file's earlier Location documents count too
+    if not plan.children_refused and named > limit:
+        plan.children_refused = (
+            f"{source}: spec.targets names {named} targets; a location file may name at most {limit}"
+            " (CATALOG_MAX_TARGETS_PER_LOCATION), so none of them was added"
+        )
+        plan.errors.append(plan.children_refused)
+    if plan.children_refused:  # refused before any target is resolved: 20,000 of them cost no more than one
+        _children_refuse(plan)
+        return
     child_type = spec.get("type") or location.type
     presence = spec.get("presence") or LocationPresence.REQUIRED
     for index, target in enumerate(targets):
@@ -389,6 +401,16 @@ def _plan_children(location: Location, spec: dict, source: str, plan: _Plan) -> 
             plan.errors.append(f"{source}: spec.targets[{index}] names this same location")
             continue
         plan.children[(child_type, resolved)] = presence
+
+
+def _children_refuse(plan: _Plan) -> None:
+    """A limit refused the file's targets: its child locations stay as they were, and so do its Location
+    entities (their last good version, with the error), so that the catalog never holds half of the change."""
+    plan.keep_children = True
+    for key, emitted in list(plan.valid.items()):
+        if emitted.ref.kind.lower() == "location":
+            del plan.valid[key]
+            plan.invalid[key] = [plan.children_refused]
 
 
 def _canonical_json(document: dict) -> str:
@@ -421,6 +443,7 @@ def _apply(outcomes: list[_Outcome], *, now: datetime) -> ProcessCounts:
     children: dict[int, dict[tuple[str, str], Location]] = defaultdict(dict)
     for child in Location.objects.filter(parent_id__in=location_ids):
         children[child.parent_id][(child.type, child.target)] = child
+    _children_limit(outcomes, children)
 
     claimed: dict[str, Location] = {}
     touched_docs: list[dict] = []
@@ -534,6 +557,82 @@ def _changed_send(documents: list[dict], system_keys: set[str]) -> None:
         except (RefError, TypeError, AttributeError):
             continue
     entities_changed.send(sender=Entity, refs=frozenset(refs), system_keys=frozenset(system_keys))
+
+
+def _children_limit(outcomes: list[_Outcome], children: dict[int, dict[tuple[str, str], Location]]) -> None:
+    """Refuse the targets of a location file that would make its tree deeper or larger than allowed, before
+    anything is written. Trees are measured only when a location gains child locations, which a steady catalog
+    seldom does. Locations of one tree written at the same time by two processes may overshoot the size a little:
+    the limit stops runaway fan-out, it is not an exact count."""
+    growing: list[tuple[_Outcome, int]] = []
+    for outcome in outcomes:
+        plan = outcome.plan
+        if plan.failed_whole or plan.keep_children:
+            continue
+        current = children[outcome.location.pk]
+        added = sum(1 for key in plan.children if key not in current)
+        if added:  # a dropped child counts as one location less, whatever hangs below it
+            growing.append((outcome, added - sum(1 for key in current if key not in plan.children)))
+    if not growing:
+        return
+    places = _location_places([outcome.location.pk for outcome, _ in growing])
+    sizes = _tree_sizes({root for root, _ in places.values()})
+    max_depth, max_size = settings.CATALOG_MAX_LOCATION_DEPTH, settings.CATALOG_MAX_LOCATIONS_PER_TREE
+    for outcome, growth in growing:
+        root, depth = places[outcome.location.pk]
+        source = source_name(outcome.location)
+        if depth + 1 > max_depth:
+            message = (
+                f"{source}: spec.targets would add locations {depth + 1} levels below the registered location;"
+                f" a location tree may be at most {max_depth} levels deep (CATALOG_MAX_LOCATION_DEPTH),"
+                " so none of them was added"
+            )
+        elif sizes[root] + growth > max_size:
+            message = (
+                f"{source}: spec.targets would make this location tree {sizes[root] + growth} locations;"
+                f" a tree may hold at most {max_size} (CATALOG_MAX_LOCATIONS_PER_TREE), so none of them was added"
+            )
+        else:
+            sizes[root] += growth
+            continue
+        outcome.plan.children_refused = message
+        outcome.plan.errors.append(message)
+        _children_refuse(outcome.plan)
+
+
+def _location_places(location_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Each location's registered (root) location and how many levels below it the location is."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH RECURSIVE up(start, id, parent_id, depth) AS (
+                SELECT id, id, parent_id, 0 FROM catalog_location WHERE id = ANY(%s)
+                UNION ALL
+                SELECT up.start, parent.id, parent.parent_id, up.depth + 1
+                FROM catalog_location parent JOIN up ON parent.id = up.parent_id
+            )
+            SELECT start, id, depth FROM up WHERE parent_id IS NULL
+            """,
+            [location_ids],
+        )
+        return {start: (root, depth) for start, root, depth in cursor.fetchall()}
+
+
+def _tree_sizes(root_ids: set[int]) -> dict[int, int]:
+    """How many locations each tree holds, its registered location included."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH RECURSIVE tree(root, id) AS (
+                SELECT id, id FROM catalog_location WHERE id = ANY(%s)
+                UNION ALL
+                SELECT tree.root, child.id FROM catalog_location child JOIN tree ON child.parent_id = tree.id
+            )
+            SELECT root, count(*) FROM tree GROUP BY root
+            """,
+            [sorted(root_ids)],
+        )
+        return dict(cursor.fetchall())
 
 
 def _children_create(new_children: list[tuple[Location, _Plan, str, str, str]], *, now: datetime) -> None:

@@ -311,8 +311,11 @@ def location_get_by_target(*, type: str, target: str) -> Location | None:
     return Location.objects.filter(type=type, target=target).first()
 
 
-def location_list() -> QuerySet[Location]:
-    return Location.objects.select_related("registered_by", "parent").order_by("pk")
+def location_list(*, registered_only: bool = False) -> QuerySet[Location]:
+    """Locations by id; ``registered_only`` keeps the ones people registered (the roots), as Backstage lists
+    them: the child locations their targets produce may number thousands per tree."""
+    locations = Location.objects.select_related("registered_by", "parent").order_by("pk")
+    return locations.filter(parent__isnull=True) if registered_only else locations
 
 
 def catalog_error_list() -> list[tuple[str, str]]:

@@ -234,7 +234,10 @@ def location_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def location_list(request: HttpRequest) -> HttpResponse:
-    filterset = LocationFilterSet(request.GET, queryset=selectors.location_list())
+    data = request.GET.copy()
+    # registered locations unless asked otherwise ("Any" sends root=): a tree's children would bury them
+    data.setdefault("root", "true")
+    filterset = LocationFilterSet(data, queryset=selectors.location_list())
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     pending = selectors.refresh_requests_pending(location_ids=[location.pk for location in page])
     for location in page:

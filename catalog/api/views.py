@@ -322,7 +322,9 @@ def _dry_run(request: Request) -> bool:
 
 
 class LocationListView(BackstageErrorsMixin, GenericAPIView):
-    """Registered locations (and the ones their targets produced), and registering a new one."""
+    """Registered locations, and registering a new one. As in Backstage, the child locations that Location files'
+    targets produce are not listed (a tree may hold thousands): they show as Location entities, and
+    ``GET locations/{id}`` still reads one."""
 
     parser_classes = [JSONParser]  # JSON bodies only, as Backstage takes them
     serializer_class = s.LocationCreateRequestSerializer  # the body of POST (OPTIONS and the browsable API)
@@ -331,11 +333,13 @@ class LocationListView(BackstageErrorsMixin, GenericAPIView):
     pagination_class = None  # Backstage answers the whole list
 
     def get_queryset(self):
-        return selectors.location_list()
+        return selectors.location_list(registered_only=True)
 
     @extend_schema(
         operation_id="catalog_locations_list",
-        description="Every location, each wrapped in `data` as Backstage lists them, with Meshforge's state.",
+        description="Every registered (root) location, each wrapped in `data` as Backstage lists them, with"
+        " Meshforge's state. Child locations, produced by the targets of Location files, are not listed (so"
+        " `root=false` matches none): their Location entities are in the catalog, and `GET locations/{id}` reads one.",
         responses={200: s.LocationItemSerializer(many=True), **errors(400)},
     )
     def get(self, request: Request) -> Response:

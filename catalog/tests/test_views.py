@@ -476,7 +476,7 @@ def test_the_location_list_costs_the_same_number_of_queries_for_3_and_30_locatio
             Location.objects.create(type="url", target=f"https://x.example.com/{index}.yaml", parent=parent,
                                     next_refresh_at=timezone.now(), errors=["e"])  # fmt: skip
         with CaptureQueriesContext(connection) as queries:
-            response = signed_in.get(reverse("catalog:location_list"))
+            response = signed_in.get(reverse("catalog:location_list"), {"root": ""})  # registered or child
         assert len(response.context["page"].object_list) == count
         return len(queries)
 

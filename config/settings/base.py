@@ -236,6 +236,14 @@ for _entry in CATALOG_URL_ALLOWED_HOSTS:
 CATALOG_FILE_ROOTS = [Path(root).expanduser().resolve() for root in env_list("CATALOG_FILE_ROOTS", [])]
 CATALOG_URL_MAX_BYTES = env_int("CATALOG_URL_MAX_BYTES", 1024 * 1024, minimum=1024)
 CATALOG_URL_TIMEOUT_SECONDS = env_int("CATALOG_URL_TIMEOUT_SECONDS", 10, minimum=1, maximum=300)
+# How far one registration may fan out through Location files' targets. Real index files list tens of targets
+# (a whole monorepo's, hundreds) and trees go two or three levels deep (root → team index → component file);
+# one hostile 300 KB file listed 20,000 targets, and files that name files multiply that, so the depth and the
+# size of a tree (its registered location included) are capped too. Over a limit the location whose file names
+# the targets gets an error and keeps the child locations it had.
+CATALOG_MAX_TARGETS_PER_LOCATION = env_int("CATALOG_MAX_TARGETS_PER_LOCATION", 1000, minimum=1)
+CATALOG_MAX_LOCATION_DEPTH = env_int("CATALOG_MAX_LOCATION_DEPTH", 10, minimum=1)
+CATALOG_MAX_LOCATIONS_PER_TREE = env_int("CATALOG_MAX_LOCATIONS_PER_TREE", 10_000, minimum=1)
 # Fetched mirrors of the Git repositories that locations point into, one per repository URL.
 CATALOG_MIRROR_DIR = MESHFORGE_DATA_DIR / "catalog" / "mirrors"
 # A beat tick every CATALOG_TICK_SECONDS claims due locations in batches of CATALOG_BATCH_SIZE.
