@@ -24,10 +24,14 @@ class AuditEventAdmin(admin.ModelAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ["name", "user", "key_prefix", "created_at", "last_used_at"]
+    list_display = ["name", "user", "key_prefix", "created_at", "last_used_at", "expires_at", "expired"]
     search_fields = ["name", "user__username", "key_prefix"]
-    readonly_fields = ["user", "name", "key_prefix", "created_at", "last_used_at"]
+    readonly_fields = ["user", "name", "key_prefix", "created_at", "last_used_at", "expires_at"]
     exclude = ["key_digest"]
+
+    @admin.display(boolean=True)
+    def expired(self, obj):
+        return obj.expired
 
     def has_add_permission(self, request):
         return False  # tokens are created by their owners on the profile page, which shows the key once

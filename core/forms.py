@@ -1,9 +1,22 @@
+from datetime import datetime, timedelta
+
 from django import forms
+from django.utils import timezone
 
 from core.models import ApiToken
 
+NEVER = "never"
+EXPIRY_CHOICES = [("30", "30 days"), ("90", "90 days"), ("365", "1 year"), (NEVER, "Never")]
+
 
 class ApiTokenForm(forms.ModelForm):
+    expires_in = forms.ChoiceField(
+        label="Expires in",
+        choices=EXPIRY_CHOICES,
+        initial="90",
+        help_text="After that the API refuses the token; create a new one then.",
+    )
+
     class Meta:
         model = ApiToken
         fields = ["name"]
@@ -15,3 +28,8 @@ class ApiTokenForm(forms.ModelForm):
         # Unique checks need the digest; a placeholder never collides with a real sha256 digest.
         self.instance.key_digest = "pending"
         self.instance.key_prefix = "pending"
+
+    def expires_at(self) -> datetime | None:
+        """When the token created from this valid form expires (None: never)."""
+        choice = self.cleaned_data["expires_in"]
+        return None if choice == NEVER else timezone.now() + timedelta(days=int(choice))

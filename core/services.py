@@ -57,15 +57,35 @@ def audit_record(
     )
 
 
+class ApiTokenExpired(Exception):
+    """The key names a token whose expiry has passed: refused, with a reason the caller can show."""
+
+    def __init__(self, token: ApiToken) -> None:
+        super().__init__(
+            f"This token expired on {token.expires_at:%Y-%m-%d %H:%M} UTC; create a new one on your profile page."
+        )
+        self.token = token
+
+
 def _token_snapshot(token: ApiToken) -> dict:
-    return {"name": token.name, "key_prefix": token.key_prefix, "user": token.user.get_username()}
+    return {
+        "name": token.name,
+        "key_prefix": token.key_prefix,
+        "user": token.user.get_username(),
+        "expires_at": token.expires_at.isoformat() if token.expires_at else None,
+    }
 
 
 @transaction.atomic
-def api_token_create(*, user, name: str, actor) -> tuple[ApiToken, str]:
-    """Create a token for ``user``; returns the row and the clear-text key, which is never stored."""
+def api_token_create(*, user, name: str, actor, expires_at: datetime | None = None) -> tuple[ApiToken, str]:
+    """Create a token for ``user``, valid until ``expires_at`` (None: until revoked); returns the row and the
+    clear-text key, which is never stored."""
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": ["The expiry must be in the future."]})
     key = ApiToken.PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user=user, name=name.strip(), key_prefix=key[:10], key_digest=ApiToken.digest(key))
+    token = ApiToken(
+        user=user, name=name.strip(), key_prefix=key[:10], key_digest=ApiToken.digest(key), expires_at=expires_at
+    )
     token.full_clean()
     token.save()
     audit_record(actor=actor, action="apitoken.create", obj=token, after=_token_snapshot(token))
@@ -81,12 +101,15 @@ def api_token_revoke(*, token: ApiToken, actor) -> None:
 
 
 def api_token_authenticate(key: str) -> ApiToken | None:
-    """The active token for ``key`` (with its user), or None. Marks it used at most once a minute."""
+    """The active token for ``key`` (with its user), or None; raises ``ApiTokenExpired`` for a token past its
+    expiry, so that the caller can say why. Marks it used at most once a minute."""
     if not key.startswith(ApiToken.PREFIX):
         return None
     token = ApiToken.objects.select_related("user").filter(key_digest=ApiToken.digest(key)).first()
     if token is None or not token.user.is_active:
         return None
+    if token.expired:
+        raise ApiTokenExpired(token)
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

@@ -27,9 +27,11 @@ def profile(request: HttpRequest) -> HttpResponse:
     new_key = None
     if request.method == "POST" and form.is_valid():
         try:
-            token, new_key = api_token_create(user=request.user, name=form.cleaned_data["name"], actor=request.user)
+            token, new_key = api_token_create(
+                user=request.user, name=form.cleaned_data["name"], actor=request.user, expires_at=form.expires_at()
+            )
         except ValidationError as exc:
-            # the only user-supplied field is the name: every rule the model enforces is about it
+            # the expiry comes from a fixed choice, so every rule the model enforces is about the name
             for message in exc.messages:
                 form.add_error("name", message)
         else:

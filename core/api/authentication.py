@@ -6,7 +6,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
-from core.services import api_token_authenticate
+from core.services import ApiTokenExpired, api_token_authenticate
 
 KEYWORDS = {b"bearer", b"token"}
 
@@ -22,7 +22,10 @@ class BearerTokenAuthentication(BaseAuthentication):
             key = parts[1].decode()
         except UnicodeError:
             raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
-        token = api_token_authenticate(key)
+        try:
+            token = api_token_authenticate(key)
+        except ApiTokenExpired as exc:
+            raise exceptions.AuthenticationFailed(str(exc)) from None
         if token is None:
             raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
         return token.user, token

@@ -15,7 +15,7 @@ def test_the_profile_shows_the_user_and_teams(client, alice):
 
 def test_a_new_token_is_shown_once_and_stored_only_as_a_digest(client, alice):
     client.force_login(alice)
-    response = client.post(reverse("profile"), {"name": "CI pipeline"})
+    response = client.post(reverse("profile"), {"name": "CI pipeline", "expires_in": "90"})
     assert response.status_code == 200
     key = response.context["new_key"]
     assert key.startswith("mf_")
@@ -27,17 +27,22 @@ def test_a_new_token_is_shown_once_and_stored_only_as_a_digest(client, alice):
 
 def test_token_creation_is_audited_in_the_same_transaction(client, alice):
     client.force_login(alice)
-    client.post(reverse("profile"), {"name": "CI pipeline"})
+    client.post(reverse("profile"), {"name": "CI pipeline", "expires_in": "never"})
     event = AuditEvent.objects.get(action="apitoken.create")
     assert event.actor == alice
-    assert event.after == {"name": "CI pipeline", "key_prefix": ApiToken.objects.get().key_prefix, "user": "alice"}
+    assert event.after == {
+        "name": "CI pipeline",
+        "key_prefix": ApiToken.objects.get().key_prefix,
+        "user": "alice",
+        "expires_at": None,
+    }
     assert event.request_id
 
 
 def test_a_duplicate_token_name_is_refused_next_to_the_field(client, alice):
     api_token_create(user=alice, name="CI pipeline", actor=alice)
     client.force_login(alice)
-    response = client.post(reverse("profile"), {"name": "ci PIPELINE"})
+    response = client.post(reverse("profile"), {"name": "ci PIPELINE", "expires_in": "30"})
     assert response.status_code == 400
     assert response.context["form"].errors == {"name": ["You already have a token with this name."]}
     assert ApiToken.objects.filter(user=alice).count() == 1
