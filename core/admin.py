@@ -1,7 +1,23 @@
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
 from django.utils import timezone
 
-from core.models import ApiToken, AuditEvent, ProcessHeartbeat
+from core.forms import AdminSignInForm
+from core.models import ApiToken, AuditEvent, ProcessHeartbeat, SignInFailure
+from core.views import throttled
+
+# The admin's own sign-in page goes through the same throttle (core.signin) and says so the same way.
+admin.site.login_form = AdminSignInForm
+_admin_login = admin.site.login
+
+
+@login_not_required
+def _throttled_admin_login(request, extra_context=None):
+    response = _admin_login(request, extra_context)
+    return throttled(response, (getattr(response, "context_data", None) or {}).get("form"))
+
+
+admin.site.login = _throttled_admin_login
 
 
 @admin.register(AuditEvent)
@@ -50,4 +66,20 @@ class ProcessHeartbeatAdmin(admin.ModelAdmin):
         return (timezone.now() - obj.last_beat_at).total_seconds() < settings.HEARTBEAT_MAX_AGE_SECONDS
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(SignInFailure)
+class SignInFailureAdmin(admin.ModelAdmin):
+    """Failed sign-ins of the last window, to see who is being guessed at; delete rows to forgive them."""
+
+    list_display = ["time", "username", "address"]
+    search_fields = ["username", "address"]
+    date_hierarchy = "time"
+    readonly_fields = ["time", "username", "address"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

@@ -1,6 +1,9 @@
 from datetime import datetime, timedelta
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from core.models import ApiToken
@@ -33,3 +36,26 @@ class ApiTokenForm(forms.ModelForm):
         """When the token created from this valid form expires (None: never)."""
         choice = self.cleaned_data["expires_in"]
         return None if choice == NEVER else timezone.now() + timedelta(days=int(choice))
+
+
+class ThrottledSignInMixin:
+    """Shows why the throttle (core.signin) refused a sign-in instead of "wrong password"; ``refusal`` holds it."""
+
+    refusal = None
+
+    def clean(self):
+        try:
+            return super().clean()
+        except ValidationError:
+            self.refusal = getattr(self.request, "signin_refusal", None)
+            if self.refusal is None:
+                raise
+            raise ValidationError(self.refusal.message, code="throttled") from None
+
+
+class SignInForm(ThrottledSignInMixin, AuthenticationForm):
+    pass
+
+
+class AdminSignInForm(ThrottledSignInMixin, AdminAuthenticationForm):
+    pass

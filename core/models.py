@@ -74,6 +74,27 @@ class ApiToken(models.Model):
         return self.expires_at is not None and self.expires_at <= timezone.now()
 
 
+class SignInFailure(models.Model):
+    """A failed password sign-in, counted per account and per client address to slow guessing down (core.signin).
+    An attempt is recorded before its password is checked and deleted when it succeeds, so that concurrent guesses
+    count too."""
+
+    username = models.CharField(max_length=150, help_text="The user name as typed, case-folded.")
+    address = models.CharField(max_length=64, help_text="The client's address; for IPv6 its /64 network.")
+    time = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-time", "-pk"]
+        indexes = [
+            models.Index(fields=["username", "time"], name="signinfailure_username_idx"),
+            models.Index(fields=["address", "time"], name="signinfailure_address_idx"),
+            models.Index(fields=["time"], name="signinfailure_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.time:%Y-%m-%d %H:%M:%S} {self.username} from {self.address}"
+
+
 class ProcessHeartbeat(models.Model):
     """The last sign of life of a Celery worker or beat, recorded by the process itself on its own timer."""
 

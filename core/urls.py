@@ -5,11 +5,7 @@ from core import views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(template_name="core/login.html", redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("accounts/login/", views.SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/profile/", views.profile, name="profile"),
     path("accounts/tokens/<int:pk>/revoke/", views.api_token_revoke_view, name="apitoken_revoke"),

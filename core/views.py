@@ -1,12 +1,13 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import LoginView
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.forms import ApiTokenForm
+from core.forms import ApiTokenForm, SignInForm
 from core.htmx import render_page
 from core.selectors import OK, api_token_list, system_health
 from core.services import api_token_create, api_token_revoke
@@ -19,6 +20,24 @@ def healthz(request: HttpRequest) -> JsonResponse:
     parts = system_health()
     healthy = all(value == OK for value in parts.values())
     return JsonResponse(parts, status=200 if healthy else 503)
+
+
+def throttled(response: HttpResponse, form) -> HttpResponse:
+    """A sign-in refused by the throttle answers 429 with Retry-After; the page shows the form and the message."""
+    refusal = getattr(form, "refusal", None)
+    if refusal is not None:
+        response.status_code = 429
+        response["Retry-After"] = str(refusal.retry_after)
+    return response
+
+
+class SignInView(LoginView):
+    template_name = "core/login.html"
+    form_class = SignInForm
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        return throttled(super().form_invalid(form), form)
 
 
 @require_http_methods(["GET", "POST"])

@@ -106,6 +106,18 @@ TEMPLATES = [
 ]
 
 # --- Authentication -----------------------------------------------------------------------------------
+# Every password check is throttled (core.signin), counted in the database: an account with LOGIN_ACCOUNT_FAILURES
+# failures in LOGIN_FAILURE_WINDOW_SECONDS is slowed down (an address that failed on it waits 1, 2, 4… s, at most
+# LOGIN_DELAY_MAX_SECONDS, after each of its failures; other addresses are not slowed), and an address with
+# LOGIN_ADDRESS_FAILURES failures in the window is refused until they age out.
+AUTHENTICATION_BACKENDS = ["core.signin.ThrottledModelBackend"]
+LOGIN_ACCOUNT_FAILURES = env_int("MESHFORGE_LOGIN_ACCOUNT_FAILURES", 5, minimum=1)
+LOGIN_ADDRESS_FAILURES = env_int("MESHFORGE_LOGIN_ADDRESS_FAILURES", 20, minimum=1)
+LOGIN_FAILURE_WINDOW_SECONDS = env_int("MESHFORGE_LOGIN_FAILURE_WINDOW_SECONDS", 900, minimum=1, maximum=86_400)
+LOGIN_DELAY_MAX_SECONDS = env_int("MESHFORGE_LOGIN_DELAY_MAX_SECONDS", 300, minimum=1, maximum=86_400)
+# How many reverse proxies stand in front of Meshforge, each appending to X-Forwarded-For. 0: the client's address
+# is REMOTE_ADDR and X-Forwarded-For, which anyone can send, is ignored.
+MESHFORGE_TRUSTED_PROXY_COUNT = env_int("MESHFORGE_TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=10)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "marketplace:home"
 LOGOUT_REDIRECT_URL = "login"
@@ -312,6 +324,10 @@ CELERY_BEAT_SCHEDULE = {
     "catalog-delete-expired-orphans": {
         "task": "catalog.tasks.delete_expired_orphans",
         "schedule": crontab(minute="*/5"),
+    },
+    "purge-signin-failures": {
+        "task": "core.tasks.purge_signin_failures",
+        "schedule": crontab(minute=41),
     },
     "purge-stale-heartbeats": {
         "task": "core.tasks.purge_stale_heartbeats",
