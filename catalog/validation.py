@@ -22,6 +22,7 @@ from catalog.refs import (
     parse_urn,
     ref_of,
 )
+from core.text import invisible_character, invisible_problem, reveal_invisible
 
 __all__ = [
     "DATA_PRODUCT_TYPE",
@@ -129,6 +130,8 @@ _REQUIRED_STRINGS: dict[str, tuple[str, ...]] = {
 }
 _REQUIRED_LISTS: dict[str, tuple[str, ...]] = {"group": ("children",), "user": ("memberOf",)}
 _OPTIONAL_STRINGS: dict[str, tuple[str, ...]] = {"system": ("type",), "domain": ("type",), "location": ("type",)}
+# Free strings of the spec that work as identifiers (facets, filters): no invisible characters, whatever the kind.
+_IDENTIFIER_STRINGS = ("type", "lifecycle")
 _OPTIONAL_OBJECTS: dict[str, tuple[str, ...]] = {"group": ("profile",), "user": ("profile",)}
 _LOCATION_PRESENCE = ("required", "optional")
 
@@ -202,7 +205,7 @@ def _check_kind(problems: _Problems, kind: object) -> str | None:
         problems.add("kind", f"must be a string, not {_type_name(kind)}")
         return None
     if len(kind) > _MAX_NAME_LENGTH or not _KIND_RE.fullmatch(kind):
-        problems.add("kind", f"{_show(kind)} is not valid; {_KIND_RULE}")
+        problems.add("kind", _invalid(kind, _KIND_RULE))
         return None
     return kind
 
@@ -223,7 +226,7 @@ def _check_metadata(problems: _Problems, document: dict) -> str | None:
     elif not isinstance(name, str):
         problems.add("metadata.name", f"must be a string, not {_type_name(name)}")
     elif not _is_name(name):
-        problems.add("metadata.name", f"{_show(name)} is not valid; {_NAME_RULE}")
+        problems.add("metadata.name", _invalid(name, _NAME_RULE))
 
     namespace: str | None = DEFAULT_NAMESPACE
     if "namespace" in metadata:
@@ -232,7 +235,7 @@ def _check_metadata(problems: _Problems, document: dict) -> str | None:
             problems.add("metadata.namespace", f"must be a string, not {_type_name(namespace)}")
             namespace = None
         elif len(namespace) > _MAX_NAME_LENGTH or not _NAMESPACE_RE.fullmatch(namespace):
-            problems.add("metadata.namespace", f"{_show(namespace)} is not valid; {_NAMESPACE_RULE}")
+            problems.add("metadata.namespace", _invalid(namespace, _NAMESPACE_RULE))
             namespace = None
 
     for field in ("title", "description"):
@@ -242,7 +245,7 @@ def _check_metadata(problems: _Problems, document: dict) -> str | None:
     if "tags" in metadata:
         for path, tag in _string_items(problems, "metadata.tags", metadata["tags"]):
             if len(tag) > _MAX_NAME_LENGTH or not _TAG_RE.fullmatch(tag):
-                problems.add(path, f"{_show(tag)} is not valid; {_TAG_RULE}")
+                problems.add(path, _invalid(tag, _TAG_RULE))
 
     for field in ("labels", "annotations"):
         if field in metadata:
@@ -259,13 +262,13 @@ def _check_key_values(problems: _Problems, path: str, mapping: object, *, labels
         return
     for key, value in mapping.items():
         if not isinstance(key, str) or not _is_label_key(key):
-            problems.add(path, f"key {_show(key)} is not valid; {_KEY_RULE}")
+            problems.add(path, f"key {_invalid(key, _KEY_RULE)}")
             continue
         value_path = _join(path, key)
         if not isinstance(value, str):
             problems.add(value_path, f"must be a string, not {_type_name(value)}")
         elif labels and value and not _is_name(value):
-            problems.add(value_path, f"{_show(value)} is not valid; expected an empty string, or {_NAME_SHAPE}")
+            problems.add(value_path, _invalid(value, f"expected an empty string, or {_NAME_SHAPE}"))
 
 
 def _check_links(problems: _Problems, links: object) -> None:
@@ -315,6 +318,11 @@ def _check_spec(problems: _Problems, kind_key: str, spec: dict, namespace: str) 
     for field in _OPTIONAL_STRINGS.get(kind_key, ()):
         if field in spec and (problem := _non_empty_string_problem(spec[field])):
             problems.add(f"spec.{field}", problem)
+            already_reported.add(field)
+    for field in _IDENTIFIER_STRINGS:
+        value = spec.get(field)
+        if field not in already_reported and isinstance(value, str) and (problem := invisible_problem(value)):
+            problems.add(f"spec.{field}", f"{_show(value)} {problem}")
     for field in _OPTIONAL_OBJECTS.get(kind_key, ()):
         if field in spec and not isinstance(spec[field], dict):
             problems.add(f"spec.{field}", f"must be an object, not {_type_name(spec[field])}")
@@ -341,6 +349,9 @@ def _check_refs(problems: _Problems, path: str, value: object, ref_field: _RefFi
     for item_path, item in items:
         if problem := _non_empty_string_problem(item):
             problems.add(item_path, problem)
+            continue
+        if problem := invisible_problem(item):  # a ref that looks like another team's, or reorders the page
+            problems.add(item_path, f"{_show(item)} {problem}")
             continue
         try:
             parse_ref(item, default_kind=ref_field.default_kind, default_namespace=namespace)
@@ -490,8 +501,8 @@ def _check_mesh_version(problems: _Problems, mesh: dict, identity: DataProductUr
         problems.add("spec.mesh.version", "is required")
     elif not isinstance(version, str):
         problems.add("spec.mesh.version", f"must be a string, not {_type_name(version)}")
-    elif not (_VERSION_RE.fullmatch(version) or _DRAFT_VERSION_RE.fullmatch(version)):
-        problems.add("spec.mesh.version", f"{_show(version)} is not valid; {_VERSION_RULE}")
+    elif invisible_character(version) or not (_VERSION_RE.fullmatch(version) or _DRAFT_VERSION_RE.fullmatch(version)):
+        problems.add("spec.mesh.version", _invalid(version, _VERSION_RULE))
     elif identity is not None:
         major = _major_of(version)
         if major != identity.major:
@@ -702,6 +713,12 @@ def normalize_entity(document: dict) -> dict:
 # --- helpers ---------------------------------------------------------------------------------------------------
 
 
+def _invalid(value: object, rule: str) -> str:
+    """``"value" is not valid; <rule>``, or which invisible character makes it so."""
+    problem = invisible_problem(value) if isinstance(value, str) else None
+    return f"{_show(value)} {problem}" if problem else f"{_show(value)} is not valid; {rule}"
+
+
 def _is_name(value: str) -> bool:
     return len(value) <= _MAX_NAME_LENGTH and _NAME_RE.fullmatch(value) is not None
 
@@ -726,7 +743,7 @@ _LINK_SCHEMES = frozenset({"http", "https", "mailto", "ftp", "ftps", "ssh", "git
 
 def _is_url(value: str) -> bool:
     """An absolute URL with a scheme and a host, or a ``mailto:`` address."""
-    if any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in value):
+    if any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in value) or invisible_character(value):
         return False
     try:
         parts = urlsplit(value)
@@ -811,8 +828,8 @@ def _join(base: str, key: object) -> str:
 
 def _show(value: object) -> str:
     """A value as it appears in messages: JSON, so quotes and newlines are visible; long values shortened."""
-    if isinstance(value, str):
-        return json.dumps(value if len(value) <= 100 else value[:100] + "…", ensure_ascii=False)
+    if isinstance(value, str):  # bidi overrides and zero-width characters as escapes: a message shows what it says
+        return reveal_invisible(json.dumps(value if len(value) <= 100 else value[:100] + "…", ensure_ascii=False))
     try:
         shown = json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError):

@@ -28,6 +28,7 @@ from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import SchemaError
 from jsonschema.exceptions import ValidationError as SchemaValidationError
 
+from core.text import invisible_problem, reveal_invisible
 from core.yaml import YamlError, load
 from dataproducts import pickers
 from dataproducts.exceptions import TemplateError
@@ -201,7 +202,8 @@ class _Problems(list):
 
 
 def _shown(value: object) -> str:
-    return f'"{value}"' if isinstance(value, str) else repr(value)
+    # a bidi override quoted as typed would reorder the rest of the message: shown as an escape
+    return f'"{reveal_invisible(value)}"' if isinstance(value, str) else repr(value)
 
 
 def _is_number(value: object) -> bool:
@@ -597,6 +599,10 @@ def _message(error) -> str:
         case "type":
             return f"must be {_TYPE_WORDS.get(value, value)}"
         case "pattern":
+            # a pattern makes the field an identifier (a name, a tag, a column): an invisible character in it is
+            # what to name, since the value looks right in the form
+            if isinstance(error.instance, str) and (problem := invisible_problem(error.instance)):
+                return problem
             return f"does not match {value}"
         case "minLength":
             return f"must be at least {value} character{'s' if value != 1 else ''} long"
@@ -695,6 +701,9 @@ def _picker_errors(step: Step, values: dict, context: PickerContext, failed: set
                 if isinstance(item, str) and item not in allowed:
                     yield f"{param.path}[{index}]", f"{_shown(item)} is not a component of {where}"
         elif isinstance(value, str):
+            if problem := invisible_problem(value):  # a ref that looks like another team's or domain
+                yield param.path, problem
+                continue
             options = param.schema.get("ui:options") or {}
             if not pickers.picker_contains(picker=param.kind, value=value, options=options, context=context):
                 yield param.path, _picker_refusal(param, value, context)

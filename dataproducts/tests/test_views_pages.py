@@ -315,7 +315,7 @@ def test_the_overview_shows_the_data_product_its_repository_and_recent_commits(c
 
     content = response.content.decode()
     assert response.status_code == 200
-    assert '<h1 id="dp-title">Vaccinations' in content
+    assert '<h1 id="dp-title"><bdi>Vaccinations</bdi>' in content
     for text in ["urn:dmb:dp:healthcare:vaccinations:0", "0.1.0", "group:default/finance", "Tactical",
                  "experimental", "user:name.surname_agilelab.it", "DP about vaccinations"]:  # fmt: skip
         assert text in content, text
@@ -379,11 +379,11 @@ def test_the_components_tab_lists_each_component_and_draws_their_dependencies(cl
 
     content = response.content.decode()
     assert response.status_code == 200
-    assert f'<a href="{component_url(PORT)}">Snowflake Output Port</a>' in content
-    assert f'<a href="{component_url(STORAGE)}">Snowflake Storage</a>' in content
+    assert f'<a href="{component_url(PORT)}"><bdi>Snowflake Output Port</bdi></a>' in content
+    assert f'<a href="{component_url(STORAGE)}"><bdi>Snowflake Storage</bdi></a>' in content
     assert "outputport" in content and "storage" in content
     # the output port depends on the storage: a link in the table, an arrow in the graph
-    assert content.count(f'<a href="{component_url(STORAGE)}">Snowflake Storage</a>') == 2
+    assert content.count(f'<a href="{component_url(STORAGE)}"><bdi>Snowflake Storage</bdi></a>') == 2
     assert '<svg class="dependency-graph"' in content
     assert f'<a class="graph-node" href="{component_url(PORT)}">' in content
     assert content.count('class="graph-edge"') == 1
@@ -453,7 +453,7 @@ def test_the_component_page_shows_its_fields_contract_and_dependencies(client, a
 
     content = response.content.decode()
     assert response.status_code == 200
-    assert '<h1 id="component-title">Snowflake Output Port' in content
+    assert '<h1 id="component-title"><bdi>Snowflake Output Port</bdi>' in content
     for text in [f"urn:dmb:cmp:healthcare:vaccinations:0:{PORT}", "urn:dmb:itm:snowflake-outputport-provisioner:0",
                  "urn:dmb:utm:snowflake-outputport-template:0.0.0", "Snowflake"]:  # fmt: skip
         assert text in content, text
@@ -462,13 +462,13 @@ def test_the_component_page_shows_its_fields_contract_and_dependencies(client, a
     assert '<td class="mono">NUMBER(38, 0)</td>' in content
     assert '<span class="tag">PII</span>' in content
     assert "Can be used for production purposes test." in content
-    assert f'<a href="{component_url(STORAGE)}">Snowflake Storage</a>' in content
+    assert f'<a href="{component_url(STORAGE)}"><bdi>Snowflake Storage</bdi></a>' in content
     assert 'href="/catalog/entity/component/default/' in content
 
 
 def test_the_storage_page_shows_which_components_use_it(client, alice, vaccinations):
     content = signed_in(client, alice).get(component_url(STORAGE)).content.decode()
-    assert f'<a href="{component_url(PORT)}">Snowflake Output Port</a>' in content
+    assert f'<a href="{component_url(PORT)}"><bdi>Snowflake Output Port</bdi></a>' in content
 
 
 def test_the_component_page_shows_its_catalog_errors(client, alice, vaccinations):
@@ -533,7 +533,7 @@ def test_removing_a_component_asks_first_then_commits_and_returns_to_the_compone
     confirm = client.get(component_url(PORT, action="remove"))
 
     assert confirm.status_code == 200
-    assert "Remove the component Snowflake Output Port?" in confirm.content.decode()
+    assert "Remove the component <bdi>Snowflake Output Port</bdi>?" in confirm.content.decode()
     assert Component.objects.filter(slug=PORT).exists()
 
     response = client.post(component_url(PORT, action="remove"))
