@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.choices import RefreshStatus
@@ -136,8 +137,15 @@ class EntitiesByRefsRequestSerializer(serializers.Serializer):
     )
 
 
+@extend_schema_field({"type": "array", "items": {"allOf": [{"$ref": "#/components/schemas/Entity"}], "nullable": True}})
+class EntityOrNullListField(serializers.ListField):
+    """Entities or nulls: the generator reads no null items from ``child=EntitySerializer(allow_null=True)``."""
+
+    child = EntitySerializer(allow_null=True)
+
+
 class EntitiesByRefsResponseSerializer(serializers.Serializer):
-    items = EntitySerializer(many=True, allow_null=True, help_text="In the order of `entityRefs`; null when none.")
+    items = EntityOrNullListField(help_text="In the order of `entityRefs`; null where none is found.")
 
 
 class FacetSerializer(serializers.Serializer):

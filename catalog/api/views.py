@@ -10,10 +10,11 @@ from urllib.parse import urlsplit
 from django.core import signing
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -294,7 +295,11 @@ class ValidateEntityView(CatalogAPIView):
         responses={
             200: OpenApiResponse(OpenApiTypes.OBJECT, description="Valid: an empty object."),
             400: OpenApiResponse(
-                s.ValidateEntityErrorsSerializer,
+                PolymorphicProxySerializer(
+                    component_name="ValidateEntityFailure",
+                    serializers=[s.ValidateEntityErrorsSerializer, s.ErrorSerializer],
+                    resource_type_field_name=None,
+                ),
                 description="Invalid entity: one InputError per broken rule. A malformed request gets the error body.",
             ),
             401: ERRORS[401],
@@ -416,7 +421,14 @@ class LocationDetailView(CatalogAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class StaffOnly(IsAdminUser):
+    message = "only staff may do this"
+
+
 class LocationTrustView(CatalogAPIView):
+    # staff only: the rest are refused before their body is read, as the other mutations refuse them
+    permission_classes = [StaffOnly]
+
     @extend_schema(
         operation_id="catalog_location_trust",
         description="Meshforge: mark a registered location trusted (templates and team membership are honoured "

@@ -7,6 +7,7 @@ run never touch those of a running `make run`. ``conftest.py`` stops that server
 
 import os
 import tempfile
+from pathlib import Path
 
 if not os.environ.get("MESHFORGE_DATA_DIR"):
     os.environ["MESHFORGE_DATA_DIR"] = tempfile.mkdtemp(prefix="meshforge-test-")
@@ -23,3 +24,10 @@ STORAGES = {
 HEARTBEAT_INTERVAL_SECONDS = 1
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 - WhiteNoise warns when the folder is missing
+
+# Every allow-list of places the server reads from names only this machine, so that no test, and no request the API
+# fuzzing generates, reaches another one: URL locations and Git remotes on 127.0.0.1 only (tests that need none set
+# []), file locations only under the temporary folder (a root exported in the developer's shell is ignored).
+# Governance remotes and tech adapters get the same treatment when they arrive.
+CATALOG_URL_ALLOWED_HOSTS = ["127.0.0.1"]
+CATALOG_FILE_ROOTS = [root for root in CATALOG_FILE_ROOTS if root.is_relative_to(Path(tempfile.gettempdir()).resolve())]  # noqa: F405

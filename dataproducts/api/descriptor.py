@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.parsers import JSONParser
+from core.api.schema import error_responses
 from core.yaml import YamlError, load
 from dataproducts.descriptor import component_descriptor_validate
 
@@ -51,11 +52,6 @@ class DescriptorValidationSerializer(serializers.Serializer):
     errors = serializers.ListField(child=serializers.CharField(), help_text="`path: message`, one per problem.")
 
 
-class DescriptorValidateErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
-
-
 class DescriptorValidateView(APIView):
     """Validate a descriptor: 200 with ``valid`` and the problems, whether it is valid or not."""
 
@@ -71,11 +67,7 @@ class DescriptorValidateView(APIView):
             "not parse, is a 400 naming the field."
         ),
         request=DescriptorValidateSerializer,
-        responses={
-            200: DescriptorValidationSerializer,
-            400: OpenApiResponse(DescriptorValidateErrorSerializer, description="The request itself is malformed."),
-            401: OpenApiResponse(description="Not signed in."),
-        },
+        responses={200: DescriptorValidationSerializer, **error_responses(400)},
     )
     def post(self, request: Request) -> Response:
         body = DescriptorValidateSerializer(data=request.data)

@@ -11,12 +11,14 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.api.schema import error_responses
 from dataproducts import selectors, services
 from dataproducts.api.serializers import (
     ComponentSerializer,
@@ -79,6 +81,17 @@ def _template(ref: str, *, kind: str = "template"):
     return template
 
 
+def _writer_required(data_product, user) -> None:
+    """403 before the body is read for whoever the service would refuse anyway (another team's member)."""
+    if data_product is not None and not selectors.dataproduct_may_write(data_product=data_product, user=user):
+        team = data_product.owner_team or data_product.owner_ref or "its owner team"
+        raise exceptions.PermissionDenied(f"only members of {team} may change {data_product.name}")
+
+
+class StaffOnly(IsAdminUser):
+    message = "only the platform team (staff) may create or change domains"
+
+
 def _unified(old: str, new: str) -> str:
     return "".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True), "before", "after"))
 
@@ -89,8 +102,16 @@ class EditMixin:
     def _entity(self):
         raise NotImplementedError
 
-    @extend_schema(methods=["get"], responses=EditableSerializer)
-    @extend_schema(methods=["post"], request=EditSerializer, responses=EditResultSerializer)
+    def _owner_product(self):
+        """The data product whose owners may edit here (None: the service decides)."""
+        raise NotImplementedError
+
+    @extend_schema(methods=["get"], responses={200: EditableSerializer, **error_responses(400, 404, 409, 503)})
+    @extend_schema(
+        methods=["post"],
+        request=EditSerializer,
+        responses={200: EditResultSerializer, **error_responses(400, 403, 404, 409, 503)},
+    )
     @action(detail=True, methods=["get", "post"])
     def edit(self, request: Request, name: str) -> Response:
         if request.method == "GET":
@@ -113,6 +134,7 @@ class EditMixin:
 
     def edit_apply(self, request: Request, name: str) -> Response:
         entity = self._entity()
+        _writer_required(self._owner_product(), request.user)
         template = self._edit_template(entity)
         serializer = EditSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -148,6 +170,10 @@ class NameLookupMixin:
         return super().get_object()
 
 
+@extend_schema_view(
+    list=extend_schema(responses={200: DataProductListSerializer(many=True), **error_responses(400, 404)}),
+    retrieve=extend_schema(responses={200: DataProductSerializer, **error_responses(404)}),
+)
 class DataProductViewSet(
     NameLookupMixin, EditMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
@@ -175,9 +201,12 @@ class DataProductViewSet(
     def _entity(self):
         return self._data_product().entity
 
+    def _owner_product(self):
+        return self._data_product()
+
     @extend_schema(
         request=CreateFromTemplateSerializer,
-        responses={201: DataProductSerializer, 200: CreationPlanSerializer},
+        responses={201: DataProductSerializer, 200: CreationPlanSerializer, **error_responses(400, 403, 409, 503)},
     )
     def create(self, request: Request) -> Response:
         serializer = CreateFromTemplateSerializer(data=request.data)
@@ -194,7 +223,7 @@ class DataProductViewSet(
 
     @extend_schema(
         parameters=[OpenApiParameter("environment", str, enum=list(settings.MESHFORGE_ENVIRONMENTS))],
-        responses=DescriptorSerializer,
+        responses={200: DescriptorSerializer, **error_responses(400, 404)},
     )
     @action(detail=True, methods=["get"])
     def descriptor(self, request: Request, name: str) -> Response:
@@ -210,11 +239,12 @@ class DataProductViewSet(
 
     @extend_schema(
         request=CreateFromTemplateSerializer,
-        responses={201: ComponentSerializer, 200: CreationPlanSerializer},
+        responses={201: ComponentSerializer, 200: CreationPlanSerializer, **error_responses(400, 403, 404, 409, 503)},
     )
     @action(detail=True, methods=["post"])
     def components(self, request: Request, name: str) -> Response:
         data_product = self._data_product()
+        _writer_required(data_product, request.user)
         serializer = CreateFromTemplateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -227,6 +257,10 @@ class DataProductViewSet(
         return Response(ComponentSerializer(component).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(
+    retrieve=extend_schema(responses={200: ComponentSerializer, **error_responses(404)}),
+    destroy=extend_schema(responses={204: None, **error_responses(403, 404, 409, 503)}),
+)
 class ComponentViewSet(
     NameLookupMixin, EditMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
 ):
@@ -242,11 +276,18 @@ class ComponentViewSet(
     def _entity(self):
         return self.get_object().entity
 
+    def _owner_product(self):
+        return self.get_object().data_product
+
     def perform_destroy(self, instance) -> None:
         with builder_errors():
             services.component_remove(component=instance, actor=self.request.user)
 
 
+@extend_schema_view(
+    list=extend_schema(responses={200: DomainSerializer(many=True), **error_responses(404)}),
+    retrieve=extend_schema(responses={200: DomainSerializer, **error_responses(404)}),
+)
 class DomainViewSet(NameLookupMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Domains. Staff create them (``POST``) and edit them (``PATCH``); each lives in Git as a Domain entity."""
 
@@ -256,7 +297,15 @@ class DomainViewSet(NameLookupMixin, mixins.ListModelMixin, mixins.RetrieveModel
     def get_queryset(self):
         return selectors.domain_list()
 
-    @extend_schema(request=DomainWriteSerializer, responses={201: DomainSerializer})
+    def get_permissions(self):
+        # staff only: the rest are refused before their body is read
+        if self.action in ("create", "partial_update"):
+            return [StaffOnly()]
+        return super().get_permissions()
+
+    @extend_schema(
+        request=DomainWriteSerializer, responses={201: DomainSerializer, **error_responses(400, 403, 409, 503)}
+    )
     def create(self, request: Request) -> Response:
         serializer = DomainWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -272,7 +321,9 @@ class DomainViewSet(NameLookupMixin, mixins.ListModelMixin, mixins.RetrieveModel
             )
         return Response(DomainSerializer(domain).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=DomainWriteSerializer, responses=DomainSerializer)
+    @extend_schema(
+        request=DomainWriteSerializer, responses={200: DomainSerializer, **error_responses(400, 403, 404, 409, 503)}
+    )
     def partial_update(self, request: Request, name: str) -> Response:
         domain = self.get_object()
         if not isinstance(request.data, dict):
@@ -297,7 +348,7 @@ class TemplateViewSet(viewsets.ViewSet):
 
     @extend_schema(
         parameters=[OpenApiParameter("type", str), OpenApiParameter("search", str)],
-        responses=TemplateSerializer(many=True),
+        responses={200: TemplateSerializer(many=True), **error_responses()},
     )
     def list(self, request: Request) -> Response:
         templates = selectors.template_list(
