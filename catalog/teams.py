@@ -1,6 +1,7 @@
 """Teams from the catalog (PRODUCT §8): Group and User entities of trusted locations become Django groups and
 memberships. ``group:default/finance`` is the Django group ``finance``; other namespaces keep
-``namespace/name``. The sync adds and removes members of the groups it manages and leaves other groups alone."""
+``namespace/name``; refs are case-insensitive, so a group's name is in lower case (team_name). The sync adds and
+removes members of the groups it manages and leaves other groups alone."""
 
 from __future__ import annotations
 
@@ -16,7 +17,14 @@ from core.services import audit_record
 
 
 def django_name(namespace: str, name: str) -> str:
+    """The Django username of a User entity: ``name``, or ``namespace/name`` outside the default namespace."""
     return name if namespace.lower() == "default" else f"{namespace}/{name}"
+
+
+def team_name(namespace: str, name: str) -> str:
+    """The Django group of ``group:<namespace>/<name>``, the one rule for the sync and for every permission check:
+    refs are case-insensitive, so ``group:default/Finance-Team`` and ``group:finance-team`` are ``finance-team``."""
+    return django_name(namespace.lower(), name.lower())
 
 
 def _refs(values: object, *, default_kind: str, namespace: str) -> list[str]:
@@ -66,11 +74,37 @@ def teams_sync() -> None:
         team.delete()
     for ref, entity in groups.items():
         team = managed.get(ref)
+        group = _team_group(team_name(entity.namespace, entity.name), team, ref)
         if team is None:
-            group, _ = Group.objects.get_or_create(name=django_name(entity.namespace, entity.name))
             team = CatalogTeam.objects.create(group=group, entity_ref=ref)
+        elif team.group_id != group.pk:  # the group of the old case, and one of the new case exists too
+            _set_members(team.group, set(), ref)
+            team.group = group
+            team.save(update_fields=["group"])
         wanted = {existing_users[usernames[user_ref]] for user_ref in members.get(ref, ())}
         _set_members(team.group, wanted, ref)
+
+
+def _team_group(name: str, team: CatalogTeam | None, ref: str) -> Group:
+    """The Django group called ``name``. Before there was one rule, the sync named a group as its entity was
+    written (``Finance-Team``), and people may have made one by hand in other case: that group is renamed, so
+    that its permissions and members stay with the team, unless a group called ``name`` exists already."""
+    group = Group.objects.filter(name=name).first()
+    if group is not None:
+        return group
+    if team is not None and team.group.name.lower() == name:
+        group = team.group
+    else:
+        group = Group.objects.filter(name__iexact=name, catalog_team__isnull=True).order_by("pk").first()
+    if group is None:
+        return Group.objects.create(name=name)
+    before = group.name
+    group.name = name
+    group.save(update_fields=["name"])
+    audit_record(
+        actor=None, action="team.rename", obj=group, before={"name": before}, after={"name": name, "entity": ref}
+    )
+    return group
 
 
 def _set_members(group: Group, wanted: set, ref: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 from dataproducts.models import DataProduct
 
@@ -59,5 +60,5 @@ class DataProductFilterSet(django_filters.FilterSet):
         user = self.user
         if user is None or not user.is_authenticated:
             return queryset.none() if value else queryset
-        teams = user.groups.values("name")
+        teams = user.groups.annotate(team=Lower("name")).values("team")  # owner_team is lower case (team_name)
         return queryset.filter(owner_team__in=teams) if value else queryset.exclude(owner_team__in=teams)

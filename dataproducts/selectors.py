@@ -6,14 +6,14 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass, field
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from catalog.models import Entity
 from catalog.readers import InvalidTarget, ReadError, parse_git_target
 from catalog.refs import RefError, parse_ref
 from catalog.selectors import entity_source_files
-from catalog.teams import django_name
+from catalog.teams import team_name
 from core.yaml import YamlError, dump, load
 from dataproducts.descriptor import descriptor_build, descriptor_validate
 from dataproducts.git_provider import Commit, GitProviderError, git_provider
@@ -84,14 +84,15 @@ def user_teams(user) -> set[str]:
 
 
 def team_of_ref(owner_ref: str) -> str:
-    """The Django group name a ``group:`` ref maps to (PRODUCT §8), ``""`` for anything else."""
+    """The Django group name a ``group:`` ref maps to (PRODUCT §8, catalog.teams.team_name), ``""`` for anything
+    else."""
     try:
         parsed = parse_ref(owner_ref, default_kind="group")
     except (RefError, TypeError):
         return ""
     if parsed.kind.lower() != "group":
         return ""
-    return django_name(parsed.namespace, parsed.name.lower())
+    return team_name(parsed.namespace, parsed.name)
 
 
 def team_may_write(*, owner_ref: str, user) -> bool:
@@ -101,7 +102,8 @@ def team_may_write(*, owner_ref: str, user) -> bool:
     if user.is_staff:
         return True
     team = team_of_ref(owner_ref)
-    return bool(team) and user.groups.filter(name=team).exists()
+    # iexact: a group made by hand in other case (the sync renames the ones it manages) is the same team
+    return bool(team) and user.groups.filter(name__iexact=team).exists()
 
 
 def dataproduct_may_write(*, data_product: DataProduct, user) -> bool:
@@ -111,18 +113,25 @@ def dataproduct_may_write(*, data_product: DataProduct, user) -> bool:
     if user.is_staff:
         return True
     teams = {team_of_ref(data_product.owner_ref), team_of_ref(data_product.dev_group_ref)} - {""}
-    return bool(teams) and user.groups.filter(name__in=teams).exists()
+    return bool(teams) and user.groups.filter(_named_any(teams)).exists()
+
+
+def _named_any(teams: set[str]) -> Q:
+    condition = Q()
+    for team in teams:
+        condition |= Q(name__iexact=team)
+    return condition
 
 
 def user_team_refs(*, user) -> list[str]:
     """The owner refs a user may create under: their teams (staff: every Group entity and Django group)."""
     if user is None or not user.is_authenticated:
         return []
-    names = set(user.groups.values_list("name", flat=True))
+    names = {name.lower() for name in user.groups.values_list("name", flat=True)}  # refs are case-insensitive
     if user.is_staff:
         from django.contrib.auth.models import Group
 
-        names |= set(Group.objects.values_list("name", flat=True))
+        names |= {name.lower() for name in Group.objects.values_list("name", flat=True)}
         refs = {f"group:{name}" for name in names if "/" not in name}
         refs |= {
             f"group:{name}" if namespace == "default" else f"group:{namespace}/{name}"
