@@ -2,8 +2,9 @@ from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required, login_required
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
+from core.api.docs import ApiDocsView, ApiRedocView
 from dataproducts import urls as dataproducts_urls
 
 api_patterns = [
@@ -15,8 +16,8 @@ api_patterns = [
     path("marketplace/", include("marketplace.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The docs are pages for people: send anonymous visitors to the login page rather than a 401.
-    path("docs/", login_required(SpectacularSwaggerView.as_view(url_name="schema")), name="api_docs"),
-    path("redoc/", login_required(SpectacularRedocView.as_view(url_name="schema")), name="api_redoc"),
+    path("docs/", login_required(ApiDocsView.as_view(url_name="schema")), name="api_docs"),
+    path("redoc/", login_required(ApiRedocView.as_view(url_name="schema")), name="api_redoc"),
 ]
 
 urlpatterns = [

@@ -1,7 +1,9 @@
 import re
 import uuid
 
+from django.conf import settings
 from django.core.signals import request_finished
+from rest_framework.renderers import BrowsableAPIRenderer
 
 from core.context import current_request, current_request_id
 
@@ -25,6 +27,39 @@ class RequestIdMiddleware:
         current_request.set(request)
         response = self.get_response(request)
         response["X-Request-ID"] = request.id
+        return response
+
+
+def csp_extend(policy: str, directive: str, *sources: str) -> str:
+    """``policy`` with ``sources`` added to ``directive`` (which starts from default-src's sources when absent)."""
+    directives: dict[str, list[str]] = {}
+    for part in policy.split(";"):
+        if words := part.split():
+            directives.setdefault(words[0].lower(), words[1:])
+    base = directives.get(directive, directives.get("default-src", []))
+    directives[directive] = [*base, *(source for source in sources if source not in base)]
+    return "; ".join(" ".join([name, *values]) for name, values in directives.items())
+
+
+class ContentSecurityPolicyMiddleware:
+    """Send ``settings.MESHFORGE_CSP`` as the Content-Security-Policy of every response that has none of its own.
+
+    Pages, htmx and the API docs run without inline scripts, inline styles or ``on*`` handlers (see the policy in
+    the settings), so an injected ``<script>`` or handler never runs even if some text escapes escaping. A view that
+    needs something else sets the header itself (ReDoc's page, core.api.docs), and this middleware leaves it alone.
+    DRF's browsable API, whose templates are not ours, may use inline styles; its scripts stay as strict as anywhere.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        policy = settings.MESHFORGE_CSP
+        if policy and "Content-Security-Policy" not in response:
+            if isinstance(getattr(response, "accepted_renderer", None), BrowsableAPIRenderer):
+                policy = csp_extend(policy, "style-src", "'unsafe-inline'")
+            response["Content-Security-Policy"] = policy
         return response
 
 

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -160,6 +161,18 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# The Content-Security-Policy of every page (core.middleware): scripts, styles and images only from Meshforge itself,
+# no inline scripts, styles or handlers (htmx's indicator styles are off and live in meshforge.css; the Swagger UI
+# loads its start script from a URL), ReDoc's search worker from a blob: URL. MESHFORGE_CSP replaces it; "off" sends
+# none.
+MESHFORGE_CSP = env_str(
+    "MESHFORGE_CSP",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self';"
+    " connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none';"
+    " worker-src 'self' blob:",
+)
+if MESHFORGE_CSP.lower() == "off":
+    MESHFORGE_CSP = ""
 CSRF_TRUSTED_ORIGINS = env_list(
     "MESHFORGE_CSRF_TRUSTED_ORIGINS",
     [f"{'https' if MESHFORGE_HTTPS else 'http'}://{host}:{PORT}" for host in ALLOWED_HOSTS if host != "*"],
