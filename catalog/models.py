@@ -8,6 +8,7 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
@@ -32,6 +33,13 @@ class Location(models.Model):
     trusted = models.BooleanField(
         default=False,
         help_text="Set by staff. Only trusted locations may carry templates and drive team membership.",
+    )
+    home_of = ArrayField(
+        models.CharField(max_length=200),
+        default=list,
+        blank=True,
+        help_text="The data products (System refs) whose own repository this is: set when Meshforge registers a "
+        "repository it created for them, or when staff adopt one. Any location reading that Git repository counts.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     next_refresh_at = models.DateTimeField()

@@ -28,7 +28,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from catalog.choices import LocationPresence, LocationType
-from catalog.membership import component_belongs
+from catalog.membership import component_belongs, data_product_problem, location_vouches_for
 from catalog.models import Entity, EntitySearch, Location, Relation
 from catalog.readers import (
     ReadError,
@@ -43,7 +43,13 @@ from catalog.readers.budget import read_deadline
 from catalog.refs import EntityRef, RefError, parse_ref, ref_of
 from catalog.signals import entities_changed
 from catalog.teams import teams_sync
-from catalog.validation import entity_relations, normalize_entity, validate_data_product, validate_entity
+from catalog.validation import (
+    entity_relations,
+    is_data_product,
+    normalize_entity,
+    validate_data_product,
+    validate_entity,
+)
 from core.bulk import copy_rows, update_rows
 from core.yaml import YamlError, load_all
 
@@ -451,6 +457,7 @@ def _apply(outcomes: list[_Outcome], *, now: datetime) -> ProcessCounts:
     to_update: dict[int, Entity] = {}
     gone_children: list[Location] = []
     new_children: list[tuple[Location, _Plan, str, str, str]] = []
+    plans = {outcome.location.pk: outcome.plan for outcome in outcomes}
     for outcome in outcomes:
         location, plan = outcome.location, outcome.plan
         touched_before = len(touched_docs)
@@ -465,12 +472,19 @@ def _apply(outcomes: list[_Outcome], *, now: datetime) -> ProcessCounts:
             if first is None and entity is not None and entity.location_id != location.pk and not entity.orphan:
                 first = entity.location
             if first is not None and first.pk != location.pk:
-                plan.errors.append(
-                    f"{source_name(location)}: {key} conflicts with the same entity from location {first};"
-                    " the first one is kept"
-                )
+                if not _conflict_won(location, first, key):
+                    _conflict_error(plan.errors, loser=location, winner=first, key=key)
+                    counts.failed += 1
+                    continue
+                # a trusted location or the product's own repository takes the entity over from an untrusted one
+                loser_plan = plans.get(first.pk)
+                if loser_plan is not None:
+                    _conflict_error(loser_plan.errors, loser=first, winner=location, key=key)
+                else:
+                    Location.objects.filter(pk=first.pk).update(
+                        errors=_conflict_error(list(first.errors), loser=first, winner=location, key=key)
+                    )
                 counts.failed += 1
-                continue
             claimed[key] = location
             if entity is None:
                 entity = _new_entity(emitted, location, outcome.revision)
@@ -496,6 +510,8 @@ def _apply(outcomes: list[_Outcome], *, now: datetime) -> ProcessCounts:
                 to_update[id(entity)] = entity
         emitted_refs = set(plan.valid) | set(plan.invalid)
         for entity in own:
+            if entity.location_id != location.pk:
+                continue  # taken over in this batch by a location that wins the conflict
             if entity.ref not in emitted_refs and not plan.keep_entities:
                 entity.orphan, entity.orphaned_at = True, now
                 to_update[id(entity)] = entity
@@ -532,6 +548,24 @@ def _apply(outcomes: list[_Outcome], *, now: datetime) -> ProcessCounts:
     return counts
 
 
+def _conflict_won(challenger: Location, holder: Location, key: str) -> bool:
+    """Whether ``challenger`` takes entity ``key`` from ``holder``, which emitted it first: only a location that
+    vouches for it (trusted, or the data product's own repository) wins over one that does not."""
+    return location_vouches_for(challenger, key) and not location_vouches_for(holder, key)
+
+
+def _conflict_error(errors: list[str], *, loser: Location, winner: Location, key: str) -> list[str]:
+    """Add the conflict error (naming both locations) to the loser's ``errors`` once, and return them."""
+    if location_vouches_for(winner, key) and not location_vouches_for(loser, key):
+        why = "a trusted location or the data product's own repository wins over an untrusted location"
+    else:
+        why = "the first one is kept"
+    message = f"{source_name(loser)}: {key} conflicts with the same entity from location {winner}; {why}"
+    if message not in errors:
+        errors.append(message)
+    return errors
+
+
 def _entities_follow_up(documents: list[dict]) -> None:
     """What follows entities being written, orphaned or deleted: the rules of the data products they are or
     belong to, then the listeners of ``entities_changed``."""
@@ -544,9 +578,13 @@ def _entities_follow_up(documents: list[dict]) -> None:
 
 def entities_changed_send(documents: list[dict]) -> None:
     """Tell the listeners of ``entities_changed`` that these entities changed although their documents did not
-    (their location's trust did), so that what they derive from trust follows."""
+    (their location's trust did, or whose own repository it is), so that what derives from that follows: the
+    data product rules, which say why a product from elsewhere is not taken, and the projections."""
     if documents:
-        _changed_send(documents, _data_product_keys(documents))
+        dp_keys = _data_product_keys(documents)
+        if dp_keys:
+            data_products_check(dp_keys)
+        _changed_send(documents, dp_keys)
 
 
 def _changed_send(documents: list[dict], system_keys: set[str]) -> None:
@@ -825,6 +863,10 @@ def data_products_check(system_keys: Iterable[str]) -> None:
             [entity.document for entity in components],
             sources={entity.ref: posixpath.basename(entity.source_target) or entity.ref for entity in members},
         )
+        problem = data_product_problem(system) if system is not None and is_data_product(system.document) else None
+        if problem is not None:  # it stays a plain entity: say why it is not on the Builder's pages
+            source = posixpath.basename(system.source_target) or system.ref
+            found[system.ref] = [f"{source}: {problem}", *found.get(system.ref, [])]
         changed = []
         for entity in candidates:  # outsiders keep no errors from a product they are not part of
             errors = found.get(entity.ref, [])

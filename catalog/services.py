@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from catalog.choices import LocationType, RefreshStatus
@@ -24,6 +26,7 @@ from catalog.processing import (
     locations_delete,
 )
 from catalog.readers import InvalidTarget, TargetNotAllowed, check_target_allowed, parse_git_target, validate_target
+from catalog.refs import RefError, parse_ref
 from catalog.selectors import entity_may_delete, location_entities, location_may_change, refresh_request_pending
 from catalog.teams import teams_sync
 from core.services import audit_record
@@ -58,15 +61,27 @@ class _DryRun(Exception):
 
 
 def _snapshot(location: Location) -> dict:
-    return {"type": location.type, "target": location.target, "trusted": location.trusted}
+    snapshot = {"type": location.type, "target": location.target, "trusted": location.trusted}
+    if location.home_of:
+        snapshot["home_of"] = location.home_of
+    return snapshot
 
 
 def location_register(
-    *, type: str, target: str, actor, trusted: bool = False, dry_run: bool = False, owner=None
+    *,
+    type: str,
+    target: str,
+    actor,
+    trusted: bool = False,
+    dry_run: bool = False,
+    owner=None,
+    home: Iterable[str] = (),
 ) -> RegistrationResult:
     """Register a location and process it (and the child locations it names) at once. With ``dry_run`` the
     same work happens and is rolled back, so the preview shows exactly what registering would do. ``owner`` is
     recorded as the person who registered it when the actor registers on someone's behalf (the Builder).
+    ``home`` names the data products (System refs) whose own repository this is: the Builder registers the
+    repositories it creates so; only staff may say it (see ``catalog.membership``).
 
     Raises ``ValueError`` (bad type/target, naming the field), ``PermissionDenied`` (trust rules) and
     :class:`CatalogConflict` (already registered)."""
@@ -83,8 +98,16 @@ def location_register(
     if trusted and not (actor and actor.is_staff):
         raise PermissionDenied("only staff may mark a location trusted")
     try:
+        home = sorted({parse_ref(ref, default_kind="system").key for ref in home})
+    except RefError as exc:
+        raise ValueError(f"home: {exc}") from exc
+    if home and not (actor and actor.is_staff):
+        raise PermissionDenied("only staff may record a location as a data product's own repository")
+    if home and type != LocationType.GIT:
+        raise ValueError("home: only a Git repository can be a data product's own repository")
+    try:
         with transaction.atomic():
-            result = _register(type=type, target=target, actor=actor, trusted=trusted, owner=owner)
+            result = _register(type=type, target=target, actor=actor, trusted=trusted, owner=owner, home=home)
             if dry_run:
                 result.dry_run = True
                 raise _DryRun(result)
@@ -93,7 +116,9 @@ def location_register(
     return result
 
 
-def _register(*, type: str, target: str, actor, trusted: bool, owner=None) -> RegistrationResult:
+def _register(
+    *, type: str, target: str, actor, trusted: bool, owner=None, home: Iterable[str] = ()
+) -> RegistrationResult:
     if Location.objects.filter(type=type, target=target).exists():
         raise CatalogConflict(f"location {type}:{target} is already registered")
     now = timezone.now()
@@ -102,6 +127,7 @@ def _register(*, type: str, target: str, actor, trusted: bool, owner=None) -> Re
         target=target,
         registered_by=next((who for who in (owner, actor) if who is not None and who.is_authenticated), None),
         trusted=trusted,
+        home_of=list(home),
         next_refresh_at=now,
     )
     generated_entity_create(location)
@@ -157,6 +183,57 @@ def location_trust_set(*, location: Location, trusted: bool, actor) -> ProcessCo
                 Entity.objects.filter(location__in=location_subtree_ids([location.pk])).values_list(
                     "document", flat=True
                 )
+            )
+        )
+    return counts
+
+
+def _repository_of(target: str) -> str | None:
+    try:
+        return parse_git_target(target).repository
+    except InvalidTarget:
+        return None
+
+
+def location_adopt(*, location: Location, actor, adopted: bool = True) -> ProcessCounts:
+    """Staff record the Git repository a location reads as the own repository of the data products it holds, as
+    if Meshforge had created it for them (or, with ``adopted=False``, no longer), then re-process it: from now on
+    those products count, and win their refs over untrusted locations (PRODUCT §3.2)."""
+    if not (actor and actor.is_staff):
+        raise PermissionDenied("only staff may adopt a repository as the own repository of its data products")
+    if location.type != LocationType.GIT:
+        raise CatalogConflict("only a Git repository can be a data product's own repository")
+    with transaction.atomic():
+        location = Location.objects.select_for_update().get(pk=location.pk)
+        before = _snapshot(location)
+        home = []
+        if adopted:
+            repository = parse_git_target(location.target).repository
+            held = Entity.objects.filter(
+                location__in=location_subtree_ids([location.pk]),
+                kind__iexact="system",
+                document__spec__type="dataproduct",
+                orphan=False,
+            ).values_list("ref", "source_target")
+            home = sorted(ref for ref, source in held if _repository_of(source) == repository)
+            if not home:
+                raise CatalogConflict(f"{location} holds no data product of its repository to adopt")
+        location.home_of = home
+        location.source_fingerprint = ""  # the same files now mean something else
+        location.save(update_fields=["home_of", "source_fingerprint"])
+        audit_record(actor=actor, action="location.adopt", obj=location, before=before, after=_snapshot(location))
+    counts = location_process_tree(
+        location,
+        budget_seconds=settings.CATALOG_REQUEST_BUDGET_SECONDS,
+        deadline_seconds=settings.CATALOG_REQUEST_DEADLINE_SECONDS,
+    )
+    with transaction.atomic():  # the products it holds count now, or no longer do
+        refs = set(before.get("home_of", [])) | set(home)
+        entities_changed_send(
+            list(
+                Entity.objects.filter(
+                    Q(location__in=location_subtree_ids([location.pk])) | Q(ref__in=refs)
+                ).values_list("document", flat=True)
             )
         )
     return counts

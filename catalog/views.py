@@ -288,6 +288,24 @@ def location_trust(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("catalog:location_list")
 
 
+@require_POST
+def location_adopt(request: HttpRequest, pk: int) -> HttpResponse:
+    """Staff record a location's repository as the own repository of the data products it holds (``adopted=true``)
+    or no longer (``adopted=false``); the service says who may."""
+    location = get_object_or_404(selectors.location_list(), pk=pk)
+    adopted = request.POST.get("adopted", "true") == "true"
+    try:
+        services.location_adopt(location=location, adopted=adopted, actor=request.user)
+    except services.CatalogConflict as exc:
+        messages.error(request, str(exc))
+    else:
+        what = "is now the own repository of the data products it holds" if adopted else "is no longer adopted"
+        messages.success(request, f"{location} {what}.")
+    if wants_fragment(request):
+        return _location_row(request, pk)
+    return redirect("catalog:location_list")
+
+
 @require_http_methods(["GET", "POST"])
 def location_unregister(request: HttpRequest, pk: int) -> HttpResponse:
     """A confirmation page (GET), then the unregistering (POST) of a registered location and what it emitted."""

@@ -44,7 +44,7 @@ class DataProductReservationAdmin(admin.ModelAdmin):
     list_display = ["dp_id", "state", "created_by", "created_at", "repository_url"]
     list_filter = ["state"]
     search_fields = ["dp_id", "entity_name"]
-    readonly_fields = ["dp_id", "entity_name", "state", "repository_url", "created_by", "created_at"]
+    readonly_fields = ["dp_id", "entity_name", "state", "repository_url", "mark", "created_by", "created_at"]
 
     def has_add_permission(self, request):
         return False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataproducts.git_provider import redact_paths
+
 
 class ValuesInvalid(Exception):
     """The form values do not satisfy the template (HTTP 400). ``errors`` maps a field path (``name``,
@@ -17,16 +19,20 @@ class DataProductConflict(Exception):
 
 
 class TemplateError(Exception):
-    """The template itself is unusable: it renders invalid YAML, declares ``_extensions``… (HTTP 400)."""
+    """The template itself is unusable: it renders invalid YAML, declares ``_extensions``… (HTTP 400). People read
+    the message: the server's paths (of a template read from a folder of the server) are left out."""
+
+    def __init__(self, message: str):
+        super().__init__(redact_paths(message))
 
 
 class CreationFailed(Exception):
     """A step after validation failed (repository, commit, location, processing); everything made so far
-    was undone (HTTP 503). ``step`` names the step."""
+    was undone (HTTP 503). ``step`` names the step. People read the message: the server's paths are left out."""
 
     def __init__(self, step: str, message: str):
         self.step = step
-        super().__init__(f"{step}: {message}")
+        super().__init__(f"{step}: {redact_paths(message)}")
 
 
 class StaleEdit(Exception):

@@ -6,33 +6,46 @@ that service's API (create the repository, push over HTTPS with a token, delete 
 
 from __future__ import annotations
 
+import configparser
 import fcntl
+import logging
+import os
+import re
 import shutil
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Protocol
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import git
 from django.conf import settings
 from django.utils.module_loading import import_string
 from gitdb.exc import ODBError
 
+logger = logging.getLogger(__name__)
+
 DEFAULT_BRANCH = "main"
 REPOSITORY_LOCK_TIMEOUT_SECONDS = 30
 
 
 class GitProviderError(Exception):
-    """A repository could not be created, written or read; the message says which and why."""
+    """A repository could not be created, written or read; the message says which and why, naming repositories
+    by :func:`repository_label` (people see it: never a path on the server)."""
 
 
 class RepositoryExists(GitProviderError):
     pass
+
+
+class RepositoryNotWritable(GitProviderError):
+    """The repository is not one this provider manages (someone else's, or not Git at all): Meshforge can read
+    it through the catalog, but not change it. A state of the data product, not a failure (HTTP 409)."""
 
 
 class HeadMoved(GitProviderError):
@@ -52,11 +65,18 @@ class Commit:
 
 
 class GitProvider(Protocol):
-    def repository_create(self, *, domain: str, name: str) -> str:
-        """Create an empty repository for a data product and return its clone URL (``RepositoryExists``)."""
+    def repository_url(self, *, domain: str, name: str) -> str:
+        """The clone URL ``repository_create`` gives the repository of a data product (known before it exists)."""
 
-    def repository_delete(self, *, url: str) -> None:
-        """Remove a repository this provider created (the undo of ``repository_create``)."""
+    def repository_create(self, *, domain: str, name: str, mark: str = "") -> str:
+        """Create an empty repository for a data product and return its clone URL (``RepositoryExists``). The
+        repository carries ``mark`` from the moment it exists (a config key, a topic…), so that an undo after a
+        crash can tell it from a repository somebody else made at the same place."""
+
+    def repository_delete(self, *, url: str, mark: str = "") -> bool:
+        """Remove a repository this provider created (the undo of ``repository_create``). With ``mark``, only a
+        repository created with that mark goes (and what a creation killed half way left of it); another is left
+        alone. Returns whether the repository is gone (False: another one is there)."""
 
     def writable(self, url: str) -> bool:
         """Whether this provider can commit to the repository at ``url``."""
@@ -103,12 +123,17 @@ class LocalGitProvider:
 
     def _path_of(self, url: str) -> Path:
         parts = urlsplit(url)
-        if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
-            raise GitProviderError(f"{url}: not a local repository")
         path = Path(unquote(parts.path)).resolve()
-        if not path.is_relative_to(self.root.resolve()):
-            raise GitProviderError(f"{url}: not under the Meshforge Git root {self.root}")
+        local = parts.scheme == "file" and parts.netloc in ("", "localhost")
+        if not local or not path.is_relative_to(self.root.resolve()):
+            raise RepositoryNotWritable(f"its repository ({repository_label(url)}) is not one Meshforge manages")
         return path
+
+    def _label(self, path: Path) -> str:
+        return repository_label(path.as_uri(), root=self.root)
+
+    def repository_url(self, *, domain: str, name: str) -> str:
+        return (self.root / domain / f"{name}.git").as_uri()
 
     def writable(self, url: str) -> bool:
         try:
@@ -118,24 +143,41 @@ class LocalGitProvider:
 
     # --- repositories ------------------------------------------------------------------------------------
 
-    def repository_create(self, *, domain: str, name: str) -> str:
+    def repository_create(self, *, domain: str, name: str, mark: str = "") -> str:
         path = self.root / domain / f"{name}.git"
         if path.exists():
-            raise RepositoryExists(f"repository {path} already exists")
+            raise RepositoryExists(f"repository {self._label(path)} already exists")
         path.parent.mkdir(parents=True, exist_ok=True)
+        # made next to its place, marked, then renamed into it: the repository never exists unmarked, and a
+        # process killed before the rename leaves only the hidden folder that the undo with the mark removes
+        staging = _staging_path(path, mark)
         try:
-            git.Repo.init(path, bare=True, initial_branch=DEFAULT_BRANCH).close()
+            repo = git.Repo.init(staging, bare=True, initial_branch=DEFAULT_BRANCH)
+            with repo.config_writer() as config:
+                config.set_value(_MARK_SECTION, _MARK_KEY, mark)
+            repo.close()
+            os.rename(staging, path)  # refused when a repository appeared there meanwhile
         except (git.GitError, OSError) as exc:
-            shutil.rmtree(path, ignore_errors=True)
-            raise GitProviderError(f"cannot create repository {path}: {exc}") from exc
+            shutil.rmtree(staging, ignore_errors=True)
+            if path.exists():
+                raise RepositoryExists(f"repository {self._label(path)} already exists") from exc
+            logger.warning("cannot create repository %s", path, exc_info=True)
+            raise GitProviderError(
+                f"cannot create repository {self._label(path)} ({exc.__class__.__name__}; the server log says more)"
+            ) from exc
         return path.as_uri()
 
-    def repository_delete(self, *, url: str) -> None:
+    def repository_delete(self, *, url: str, mark: str = "") -> bool:
         path = self._path_of(url)
+        if mark:
+            shutil.rmtree(_staging_path(path, mark), ignore_errors=True)
+            if path.exists() and _mark_of(path) != mark:
+                return False  # somebody else's repository at this place: never ours to remove
         shutil.rmtree(path, ignore_errors=True)
         parent = path.parent
         if parent != self.root and parent.is_dir() and not any(parent.iterdir()):
             parent.rmdir()
+        return not path.exists()
 
     # --- writing -----------------------------------------------------------------------------------------
 
@@ -207,26 +249,32 @@ class LocalGitProvider:
             except HeadMoved:
                 raise
             except (git.GitError, OSError, ValueError) as exc:
-                raise GitProviderError(f"cannot commit to {url}: {exc}") from exc
+                logger.warning("cannot commit to %s", url, exc_info=True)
+                raise GitProviderError(f"cannot commit to {self._label(path)}: {_failure(exc)}") from exc
 
     # --- reading -----------------------------------------------------------------------------------------
 
     def file_read(self, *, url: str, path: str, branch: str = DEFAULT_BRANCH) -> tuple[str, str]:
         _check_relative(path)
+        location = self._path_of(url)
         try:
-            repo = git.Repo(self._path_of(url))
+            repo = git.Repo(location)
             try:
                 blob = repo.commit(branch).tree / path
                 text = blob.data_stream.read().decode("utf-8")
                 return text, _last_change(repo, path, rev=branch)
             finally:
                 repo.close()
-        except (git.GitError, ODBError, KeyError, ValueError, OSError) as exc:
-            raise GitProviderError(f"cannot read {path} from {url}: {exc}") from exc
+        except KeyError as exc:
+            raise GitProviderError(f"{path} is not on branch {branch} of {self._label(location)}") from exc
+        except (git.GitError, ODBError, ValueError, OSError) as exc:
+            logger.warning("cannot read %s from %s", path, url, exc_info=True)
+            raise GitProviderError(f"cannot read {path} from {self._label(location)}: {_failure(exc)}") from exc
 
     def commits(self, *, url: str, branch: str = DEFAULT_BRANCH, limit: int = 10) -> list[Commit]:
+        location = self._path_of(url)
         try:
-            repo = git.Repo(self._path_of(url))
+            repo = git.Repo(location)
             try:
                 return [
                     Commit(
@@ -240,7 +288,72 @@ class LocalGitProvider:
             finally:
                 repo.close()
         except (git.GitError, ODBError, ValueError, OSError) as exc:
-            raise GitProviderError(f"cannot list the commits of {url}: {exc}") from exc
+            logger.warning("cannot list the commits of %s", url, exc_info=True)
+            raise GitProviderError(f"cannot list the commits of {self._label(location)}: {_failure(exc)}") from exc
+
+
+_MARK_SECTION, _MARK_KEY = "meshforge", "reservation"
+
+
+def _staging_path(path: Path, mark: str) -> Path:
+    return path.with_name(f".{path.name}.{mark or uuid.uuid4().hex}.tmp")
+
+
+def _mark_of(path: Path) -> str:
+    """The mark a repository was created with (``""``: none, or not a repository Meshforge made)."""
+    try:
+        repo = git.Repo(path)
+    except (git.GitError, OSError):
+        return ""
+    try:
+        return str(repo.config_reader("repository").get_value(_MARK_SECTION, _MARK_KEY, default=""))
+    except (configparser.Error, OSError, ValueError):
+        return ""
+    finally:
+        repo.close()
+
+
+def repository_label(url: str, *, root: Path | None = None) -> str:
+    """How messages people see name a repository: its path under the Git root for Meshforge's own
+    (``finance/cashflow.git``), the URL without credentials for a remote, and no path for another folder of the
+    server (which is nobody's business outside it)."""
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        base = Path(root or settings.MESHFORGE_GIT_ROOT).resolve()
+        path = Path(unquote(parts.path)).resolve()
+        if path.is_relative_to(base):
+            return path.relative_to(base).as_posix()
+        return "a folder outside Meshforge's Git root"
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", "")) if parts.scheme else "a repository"
+
+
+_FILE_URL_RE = re.compile(r"file://(?:localhost)?/[^\s'\"<>]*")
+_ABSOLUTE_PATH_RE = re.compile(r"(?<![\w.:/~-])/(?:[^\s/'\"<>:;,()]+/)+[^\s/'\"<>:;,()]*")
+
+
+def redact_paths(text: str) -> str:
+    """``text`` with the server's paths replaced: a ``file://`` URL or path under the Git root by the path
+    below it, any other absolute path by ``…`` (error messages that reach people go through this)."""
+    root = Path(settings.MESHFORGE_GIT_ROOT).resolve()
+
+    def path(match: re.Match) -> str:
+        found = Path(match.group(0)).resolve()
+        return found.relative_to(root).as_posix() if found.is_relative_to(root) else "…"
+
+    text = _FILE_URL_RE.sub(lambda match: repository_label(match.group(0).rstrip(".,;:)"), root=root), text)
+    return _ABSOLUTE_PATH_RE.sub(path, text)
+
+
+def _failure(exc: Exception) -> str:
+    """What went wrong, for a person: git's own complaint or the OS error, without paths of the server."""
+    if isinstance(exc, git.GitCommandError):
+        said = (exc.stderr or "").strip().removeprefix("stderr:").strip().strip("'").splitlines()
+        return redact_paths(said[-1] if said else f"git {exc.command[1] if len(exc.command) > 1 else ''} failed")
+    if isinstance(exc, OSError):
+        return exc.strerror or exc.__class__.__name__
+    return redact_paths(str(exc)) or exc.__class__.__name__
 
 
 def _last_change(repo: git.Repo, path: str, rev: str = "HEAD") -> str:

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.dispatch import receiver
 
-from catalog.membership import component_belongs
+from catalog.membership import component_belongs, data_product_problem
 from catalog.models import Entity, Relation
 from catalog.readers import InvalidTarget, parse_git_target
 from catalog.refs import DEFAULT_NAMESPACE, RefError, parse_dp_entity_name, parse_ref
@@ -82,7 +82,8 @@ def _data_products_project(system_keys: list[str]) -> None:
         if entity is None:
             continue
         fields = _data_product_fields(entity)
-        if fields is None:
+        if fields is None or data_product_problem(entity) is not None:
+            # a product read from someone else's repository stays a plain catalog entity (its error says why)
             DataProduct.objects.filter(entity=entity).delete()
             continue
         DataProduct.objects.filter(Q(name=fields["name"]) | Q(dp_id=fields["dp_id"])).exclude(entity=entity).delete()

@@ -16,7 +16,7 @@ from catalog.selectors import entity_source_files
 from catalog.teams import team_name
 from core.yaml import YamlError, dump, load
 from dataproducts.descriptor import descriptor_build, descriptor_validate
-from dataproducts.git_provider import Commit, GitProviderError, git_provider
+from dataproducts.git_provider import Commit, GitProviderError, RepositoryNotWritable, git_provider
 from dataproducts.models import Component, DataProduct, Domain
 
 ENVIRONMENTS_FOLDER = "environments"
@@ -274,9 +274,15 @@ def entity_file(*, entity: Entity) -> EntityFile:
     try:
         parsed = parse_git_target(entity.source_target)
     except InvalidTarget as exc:
-        raise GitProviderError(f"{entity.ref} was not read from a Git repository") from exc
+        raise RepositoryNotWritable(
+            f"{entity.name} cannot be changed through Meshforge: it was not read from Git; change it where it lives"
+        ) from exc
     branch = parsed.branch or "main"
-    text, revision = git_provider().file_read(url=parsed.repository, path=parsed.path, branch=branch)
+    try:
+        text, revision = git_provider().file_read(url=parsed.repository, path=parsed.path, branch=branch)
+    except RepositoryNotWritable as exc:
+        message = f"{entity.name} cannot be changed through Meshforge: {exc}; change it in Git"
+        raise RepositoryNotWritable(message) from exc
     return EntityFile(url=parsed.repository, branch=branch, path=parsed.path, text=text, revision=revision)
 
 

@@ -10,24 +10,26 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import hashlib
 import io
 import itertools
 import logging
 import posixpath
 import re
+import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError as RuamelError
 
 from catalog.choices import LocationType
+from catalog.membership import location_vouches_for
 from catalog.models import Entity, Location
 from catalog.readers import InvalidTarget, ReadError, parse_git_target, validate_target
 from catalog.refs import RefError, component_urn, dp_urn, parse_ref
@@ -38,7 +40,15 @@ from core.services import OPERATOR, audit_record
 from core.yaml import YamlError, dump, load, load_all
 from dataproducts.choices import COMPONENT_TYPES, ReservationState, TemplateType
 from dataproducts.exceptions import CreationFailed, DataProductConflict, StaleEdit, TemplateError, ValuesInvalid
-from dataproducts.git_provider import GitProviderError, HeadMoved, RepositoryExists, author_of, git_provider
+from dataproducts.git_provider import (
+    GitProviderError,
+    HeadMoved,
+    RepositoryExists,
+    RepositoryNotWritable,
+    author_of,
+    git_provider,
+    repository_label,
+)
 from dataproducts.models import Component, DataProduct, DataProductReservation, Domain
 from dataproducts.rendering import IDENTITY_PATHS, TemplateRenderError, skeleton_render, template_problems
 from dataproducts.schema_forms import PickerContext, values_validate
@@ -163,9 +173,11 @@ class _DataProductDraft:
     id: str
     files: dict[str, str]
     url: str = ""
+    mark: str = ""
     reservation: DataProductReservation | None = None
     location: Location | None = None
     steps_done: list[str] = field(default_factory=list)
+    abandoned: bool = False  # the lock was lost mid-way: another attempt owns the clean-up
 
 
 def _dataproduct_draft(*, template: Entity, values: object, actor) -> _DataProductDraft:
@@ -222,31 +234,100 @@ def _components_location(entity_name: str) -> str:
     )
 
 
+def _system_ref(entity_name: str) -> str:
+    return f"system:default/{entity_name}"
+
+
 def _conflict_check(entity_name: str, identifier: str) -> None:
-    if (
-        DataProduct.objects.filter(dp_id=identifier).exists()
-        or Entity.objects.filter(ref=f"system:default/{entity_name}").exists()
+    """A data product that exists, or an entity of its name that the new repository would not take over, is a
+    conflict. An entity from someone else's untrusted location is not: the product's own repository wins it
+    (PRODUCT §3.2), so nobody can block a name by registering it first."""
+    ref = _system_ref(entity_name)
+    reservation = DataProductReservation.objects.filter(dp_id=identifier).first()
+    unfinished = reservation is not None and reservation.state != ReservationState.CREATED
+    if unfinished and _creation_running(identifier):
+        raise DataProductConflict(f"data product {identifier} is being created")
+    # otherwise a creation that died or gave up half way: what it left (up to a registered, processed location)
+    # is removed by the next attempt, so it blocks nothing
+    left = _location_left(reservation) if unfinished else None
+    holder = Entity.objects.select_related("location").filter(ref=ref, orphan=False).first()
+    if holder is not None and left is not None and holder.location_id == left.pk:
+        holder = None
+    exists = DataProduct.objects.filter(dp_id=identifier)
+    if left is not None:
+        exists = exists.exclude(entity__location=left)
+    if exists.exists() or (
+        holder is not None and holder.location is not None and location_vouches_for(holder.location, ref)
     ):
         raise DataProductConflict(f"data product {identifier} already exists")
-    reservation = DataProductReservation.objects.filter(dp_id=identifier).first()
-    if reservation is not None and not _reservation_abandoned(reservation):
-        if reservation.state == ReservationState.CREATED:
-            raise DataProductConflict(
-                f"data product {identifier} was created before (repository {reservation.repository_url}) and is no "
-                "longer in the catalog; staff can remove its reservation in the admin to create it again"
-            )
-        raise DataProductConflict(f"data product {identifier} is being created")
+    if reservation is not None and reservation.state == ReservationState.CREATED:
+        raise DataProductConflict(_created_before(reservation))
 
 
-def _reservation_abandoned(reservation: DataProductReservation) -> bool:
-    """A creation that failed to clean up after itself, or whose process died half way (PRODUCT §4.2: retrying
-    works): its leftovers are removed by the next attempt."""
-    if reservation.state == ReservationState.FAILED:
-        return True
-    age = timezone.now() - reservation.created_at
-    return reservation.state == ReservationState.CREATING and age > timedelta(
-        seconds=settings.BUILDER_CREATION_TIMEOUT_SECONDS
+def _created_before(reservation: DataProductReservation) -> str:
+    return (
+        f"data product {reservation.dp_id} was created before (repository "
+        f"{repository_label(reservation.repository_url)}) and is no longer in the catalog; staff can remove its "
+        "reservation in the admin to create it again"
     )
+
+
+# --- the creation lock: who is creating a data product right now ----------------------------------------------
+#
+# A creating process holds a session-level PostgreSQL advisory lock keyed on the data product id from before its
+# reservation exists until it has finished or undone everything. The database drops the lock with the connection,
+# so a process that dies (killed, crashed, its machine gone) frees it at once: a retry that gets the lock while a
+# reservation still says "creating" knows its creator is dead and cleans up after it, instead of waiting for a
+# timeout. (Requires a session-pooled connection: a PgBouncer in transaction mode would hand the lock around.)
+
+_LOCK_WAIT_SECONDS = 1.0  # how long a retry waits for the lock of a creator that has just died to be dropped
+
+
+def creation_lock_key(identifier: str) -> int:
+    """The advisory lock key of a data product's creation (a positive 63-bit number; ``pg_locks`` shows it as
+    ``classid`` = the high and ``objid`` = the low 32 bits)."""
+    digest = hashlib.sha256(f"dataproducts.create:{identifier}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
+
+
+def _creation_lock_take(identifier: str, *, wait: float = 0.0) -> bool:
+    deadline = time.monotonic() + wait
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [creation_lock_key(identifier)])
+            if cursor.fetchone()[0]:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+
+
+def _creation_lock_release(identifier: str) -> None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [creation_lock_key(identifier)])
+    except DatabaseError:  # the connection is gone, and the lock with it
+        logger.warning("data product %s: could not release the creation lock", identifier, exc_info=True)
+
+
+def _creation_lock_held(identifier: str) -> bool:
+    """Whether this connection holds the creation lock (it is lost with the connection, should that break)."""
+    key = creation_lock_key(identifier)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+            " AND granted AND objsubid = 1 AND classid::bigint = %s AND objid::bigint = %s)",
+            [key >> 32, key & 0xFFFFFFFF],
+        )
+        return cursor.fetchone()[0]
+
+
+def _creation_running(identifier: str) -> bool:
+    """Whether a live process is creating the data product: it holds the lock."""
+    if not _creation_lock_take(identifier):
+        return True
+    _creation_lock_release(identifier)
+    return False
 
 
 def dataproduct_preview(*, template: Entity, values: object, actor) -> CreationPlan:
@@ -257,7 +338,7 @@ def dataproduct_preview(*, template: Entity, values: object, actor) -> CreationP
         entity_name=draft.entity_name,
         id=draft.id,
         files=sorted(draft.files.items()),
-        repository_url=(settings.MESHFORGE_GIT_ROOT / draft.domain / f"{draft.name}.git").as_uri(),
+        repository_url=git_provider().repository_url(domain=draft.domain, name=draft.name),
     )
 
 
@@ -266,20 +347,24 @@ def dataproduct_create(*, template: Entity, values: object, actor) -> DataProduc
     user, register the location and process it now; undo everything if a step fails (PRODUCT §4.2)."""
     draft = _dataproduct_draft(template=template, values=values, actor=actor)
     _conflict_check(draft.entity_name, draft.id)
-    draft.reservation = _reserve(draft, actor=actor)
+    draft.reservation = _reserve(draft, actor=actor)  # from here on this process holds the creation lock
     try:
-        for step, run in _CREATION_STEPS:
-            try:
-                run(draft, actor)
-            except (TemplateError, DataProductConflict, PermissionDenied, ValuesInvalid):
-                raise
-            except Exception as exc:  # any failure of a step: undo, then say which step failed
-                logger.exception("data product %s: step %s failed", draft.id, step)
-                raise CreationFailed(step, _reason(exc)) from exc
-            draft.steps_done.append(step)
-    except BaseException:
-        _creation_undo(draft)
-        raise
+        try:
+            for step, run in _CREATION_STEPS:
+                _still_ours(draft, step)
+                try:
+                    run(draft, actor)
+                except (TemplateError, DataProductConflict, PermissionDenied, ValuesInvalid):
+                    raise
+                except Exception as exc:  # any failure of a step: undo, then say which step failed
+                    logger.exception("data product %s: step %s failed", draft.id, step)
+                    raise CreationFailed(step, _reason(exc)) from exc
+                draft.steps_done.append(step)
+        except BaseException:
+            _creation_undo(draft)
+            raise
+    finally:
+        _creation_lock_release(draft.id)
     return DataProduct.objects.select_related("entity").get(dp_id=draft.id)
 
 
@@ -288,26 +373,63 @@ def _reason(exc: Exception) -> str:
 
 
 def _reserve(draft: _DataProductDraft, *, actor) -> DataProductReservation:
-    with transaction.atomic():
-        stale = DataProductReservation.objects.select_for_update().filter(dp_id=draft.id).first()
-        if stale is not None and _reservation_abandoned(stale):
-            _leftovers_remove(draft.id, stale.repository_url)
-            stale.delete()
+    """Take the creation lock and the reservation row. A reservation left ``creating`` or ``failed`` by an earlier
+    attempt whose process holds no lock any more is cleaned up first: its creator died or gave up half way."""
+    if not _creation_lock_take(draft.id, wait=_LOCK_WAIT_SECONDS):
+        raise DataProductConflict(f"data product {draft.id} is being created")
     try:
-        with transaction.atomic():
-            return DataProductReservation.objects.create(
-                dp_id=draft.id,
-                entity_name=draft.entity_name,
-                created_by=actor if getattr(actor, "is_authenticated", False) else None,
-            )
-    except IntegrityError as exc:
-        raise DataProductConflict(f"data product {draft.id} already exists or is being created") from exc
+        left = DataProductReservation.objects.filter(dp_id=draft.id).first()
+        if left is not None and left.state == ReservationState.CREATED:
+            raise DataProductConflict(_created_before(left))
+        if left is not None:
+            logger.info("data product %s: removing what an attempt that died half way left", draft.id)
+            if not _leftovers_remove(left):
+                raise CreationFailed(
+                    "reservation",
+                    "what an earlier attempt left could not be removed (the server log says why); try again later",
+                )
+            left.delete()
+        draft.mark = uuid.uuid4().hex
+        # recorded before the repository exists (the URL is known in advance), so that whatever happens next,
+        # the next attempt knows where to look; the mark tells what is ours there
+        draft.url = git_provider().repository_url(domain=draft.domain, name=draft.name)
+        try:
+            with transaction.atomic():
+                return DataProductReservation.objects.create(
+                    dp_id=draft.id,
+                    entity_name=draft.entity_name,
+                    repository_url=draft.url,
+                    mark=draft.mark,
+                    created_by=actor if getattr(actor, "is_authenticated", False) else None,
+                )
+        except IntegrityError as exc:
+            raise DataProductConflict(f"data product {draft.id} already exists or is being created") from exc
+    except BaseException:
+        _creation_lock_release(draft.id)
+        raise
+
+
+def _still_ours(draft: _DataProductDraft, step: str) -> None:
+    """Before each step: this process still holds the lock and the reservation. Should its database connection
+    have broken meanwhile, the lock went with it and another attempt may have taken over: then stop, touching
+    nothing (what this attempt made carries its mark; the other attempt's clean-up removes exactly that)."""
+    if _creation_lock_held(draft.id) and DataProductReservation.objects.filter(pk=draft.reservation.pk).exists():
+        return
+    draft.abandoned = True
+    raise CreationFailed(step, "the creation lost its reservation (its database connection broke); try again")
 
 
 def _step_repository(draft: _DataProductDraft, actor) -> None:
-    draft.url = git_provider().repository_create(domain=draft.domain, name=draft.name)
-    # recorded at once: if this process dies, the next attempt knows what to remove
-    DataProductReservation.objects.filter(pk=draft.reservation.pk).update(repository_url=draft.url)
+    try:
+        url = git_provider().repository_create(domain=draft.domain, name=draft.name, mark=draft.mark)
+    except RepositoryExists as exc:
+        raise DataProductConflict(
+            f"{exc}, and this creation did not make it; staff can remove it, or adopt it on its location's page "
+            "once it is registered"
+        ) from exc
+    if url != draft.url:  # a provider that does not know its URLs in advance
+        draft.url = url
+        DataProductReservation.objects.filter(pk=draft.reservation.pk).update(repository_url=url)
 
 
 def _step_commit(draft: _DataProductDraft, actor) -> None:
@@ -321,13 +443,16 @@ def _step_commit(draft: _DataProductDraft, actor) -> None:
 
 def _step_location(draft: _DataProductDraft, actor) -> None:
     target = validate_target(LocationType.GIT, f"{draft.url}#main:{CATALOG_FILE}")
-    # the platform registers its own repository (a file:// URL only staff may name) on the creator's behalf
+    # the platform registers its own repository (a file:// URL only staff may name) on the creator's behalf,
+    # recorded as the product's own repository: it wins the product's refs over anyone else's untrusted location
     owner = actor if getattr(actor, "is_authenticated", False) else None
-    draft.location = location_register(type=LocationType.GIT, target=target, actor=OPERATOR, owner=owner).location
+    draft.location = location_register(
+        type=LocationType.GIT, target=target, actor=OPERATOR, owner=owner, home=[_system_ref(draft.entity_name)]
+    ).location
 
 
 def _step_processing(draft: _DataProductDraft, actor) -> None:
-    entity = Entity.objects.filter(ref=f"system:default/{draft.entity_name}", location__isnull=False).first()
+    entity = Entity.objects.filter(ref=_system_ref(draft.entity_name), location__isnull=False).first()
     if entity is None or not DataProduct.objects.filter(entity=entity).exists():
         errors = Location.objects.get(pk=draft.location.pk).errors if draft.location else []
         raise RuntimeError(f"the catalog did not produce {draft.entity_name}" + (f": {errors[0]}" if errors else ""))
@@ -354,9 +479,9 @@ _CREATION_STEPS: list[tuple[str, Callable]] = [
 def _creation_undo(draft: _DataProductDraft) -> None:
     """Remove what the steps made, newest first. If the repository cannot be removed, the reservation stays as
     ``failed`` with its URL, so that the next attempt removes the leftovers before it starts."""
-    cleaned = _leftovers_remove(draft.id, draft.url)
-    if draft.reservation is None:
+    if draft.reservation is None or draft.abandoned:
         return
+    cleaned = _leftovers_remove(draft.reservation)
     reservations = DataProductReservation.objects.filter(pk=draft.reservation.pk)
     if cleaned:
         reservations.delete()
@@ -364,24 +489,40 @@ def _creation_undo(draft: _DataProductDraft) -> None:
         reservations.update(state=ReservationState.FAILED, repository_url=draft.url)
 
 
-def _leftovers_remove(identifier: str, url: str) -> bool:
-    """Unregister the location of a creation's repository and delete the repository; True when nothing is left."""
+def _leftovers_remove(reservation: DataProductReservation) -> bool:
+    """Unregister the location of a creation's repository and delete the repository; True when nothing of it is
+    left. Only what this reservation made goes: the location registered as the product's own repository, and the
+    repository that carries the reservation's mark (reservations from before the mark recorded their URL only
+    once the repository existed, so what is there is theirs)."""
+    url = reservation.repository_url
     if not url:
         return True
     cleaned = True
     try:
-        location = _location_of_url(url)
+        location = _location_left(reservation)
         if location is not None:
             location_unregister(location=location, actor=OPERATOR)
     except Exception:
-        logger.exception("data product %s: cannot remove its location", identifier)
+        logger.exception("data product %s: cannot remove its location", reservation.dp_id)
         cleaned = False
     try:
-        git_provider().repository_delete(url=url)
+        if not git_provider().repository_delete(url=url, mark=reservation.mark):
+            logger.info("data product %s: the repository at %s is not this creation's: kept", reservation.dp_id, url)
     except Exception:
-        logger.exception("data product %s: cannot remove its repository", identifier)
+        logger.exception("data product %s: cannot remove its repository", reservation.dp_id)
         cleaned = False
     return cleaned
+
+
+def _location_left(reservation: DataProductReservation) -> Location | None:
+    """The location an unfinished creation registered for its repository, if it got that far: the one recorded as
+    the product's own repository at the reservation's URL (reservations from before the mark: any there)."""
+    if not reservation.repository_url:
+        return None
+    location = _location_of_url(reservation.repository_url)
+    if location is None or (reservation.mark and _system_ref(reservation.entity_name) not in location.home_of):
+        return None
+    return location
 
 
 def _location_of_url(url: str) -> Location | None:
@@ -416,6 +557,7 @@ class _ComponentDraft:
 def _component_draft(*, data_product: DataProduct, template: Entity, values: object, actor) -> _ComponentDraft:
     if not dataproduct_may_write(data_product=data_product, user=actor):
         raise PermissionDenied(f"only members of {data_product.owner_ref} may change {data_product.name}")
+    current = _dataproduct_file(data_product)  # first: a product Meshforge cannot write takes no values
     _template_check(template, kind="template", types=COMPONENT_TYPES)
     values = _values_check(template, values, context=PickerContext(user=actor, data_product=data_product))
     slug = values["name"]
@@ -424,9 +566,12 @@ def _component_draft(*, data_product: DataProduct, template: Entity, values: obj
     domain, name, major = data_product.domain_name, data_product.slug, data_product.major
     entity_name = f"{data_product.name}.{slug}"
     identifier = component_urn(domain, name, major, slug)
-    if (
-        Component.objects.filter(component_id=identifier).exists()
-        or Entity.objects.filter(ref=f"component:default/{entity_name}").exists()
+    # a component of that name from someone else's untrusted repository blocks nothing: the product's own
+    # repository takes its ref over (PRODUCT §3.2)
+    ref = f"component:default/{entity_name}"
+    holder = Entity.objects.select_related("location").filter(ref=ref, orphan=False).first()
+    if Component.objects.filter(component_id=identifier, data_product=data_product).exists() or (
+        holder is not None and holder.location is not None and location_vouches_for(holder.location, ref)
     ):
         raise DataProductConflict(f"component {identifier} already exists")
     depends_on = values.get("dependsOn") or []
@@ -456,7 +601,6 @@ def _component_draft(*, data_product: DataProduct, template: Entity, values: obj
     }
     files = _render(template, values, meta)
     _rendered_entity_check(template, files[CATALOG_FILE], kind="component", name=entity_name)
-    current = _dataproduct_file(data_product)
     folder = posixpath.join(entity_folder(data_product.entity), COMPONENTS_FOLDER, slug)
     relative = f"./{COMPONENTS_FOLDER}/{slug}/{CATALOG_FILE}"
     catalog_text = _targets_edit(current.text, data_product.name, add=relative)
@@ -473,12 +617,24 @@ def _component_draft(*, data_product: DataProduct, template: Entity, values: obj
 
 
 def _dataproduct_file(data_product: DataProduct):
+    return _writable_file(data_product.entity)
+
+
+def _writable_file(entity: Entity):
+    """The entity's file as it is in Git now. A product kept in a repository Meshforge did not create (someone
+    else's, adopted from elsewhere, or not Git at all) is read by the catalog but changed only where it lives:
+    :class:`RepositoryNotWritable` (HTTP 409). A repository that cannot be read is a failure (HTTP 503)."""
     try:
-        current = entity_file(entity=data_product.entity)
+        current = entity_file(entity=entity)
+    except RepositoryNotWritable:
+        raise
     except GitProviderError as exc:
         raise CreationFailed("repository", str(exc)) from exc
     if not git_provider().writable(current.url):
-        raise CreationFailed("repository", f"Meshforge cannot write to {current.url}")
+        raise RepositoryNotWritable(
+            f"{entity.name} cannot be changed through Meshforge: {repository_label(current.url)} is not a repository "
+            "it may write; change it in Git"
+        )
     return current
 
 
@@ -557,10 +713,16 @@ def component_remove(*, component: Component, actor) -> None:
         raise CreationFailed("repository", f"{component.name} belongs to no data product Meshforge knows")
     if not dataproduct_may_write(data_product=data_product, user=actor):
         raise PermissionDenied(f"only members of {data_product.owner_ref} may change {data_product.name}")
+    _dataproduct_file(data_product)
     entity = component.entity
-    own = parse_git_target(entity.source_target)
+    try:
+        own = parse_git_target(entity.source_target)
+    except InvalidTarget as exc:
+        raise RepositoryNotWritable(f"{component.name} was not read from Git; remove it where it lives") from exc
     if own.repository != parse_git_target(data_product.entity.source_target).repository:
-        raise CreationFailed("repository", f"{component.name} lives in {own.repository}; remove it there")
+        raise RepositoryNotWritable(
+            f"{component.name} lives in another repository ({repository_label(own.repository)}); remove it there"
+        )
     folder = posixpath.dirname(own.path)
     if not folder or folder == entity_folder(data_product.entity):
         raise CreationFailed("repository", f"{component.name} is not in a folder of its own; remove it in Git")
@@ -571,7 +733,6 @@ def component_remove(*, component: Component, actor) -> None:
         files = entity_source_files(entity=entity, folder="")
     except ReadError as exc:
         raise CreationFailed("repository", str(exc)) from exc
-    _dataproduct_file(data_product)
     try:
         sha = _component_files_remove(
             data_product, folder=folder, paths=[posixpath.join(folder, path) for path in files], actor=actor
@@ -775,7 +936,7 @@ def _file_documents(text: str, source: str) -> list:
 
 def edit_initial(*, entity: Entity, edit_template: Entity) -> dict:
     """The edit form's values, read at the ``spec.fields`` paths of the entity's current file."""
-    current = entity_file(entity=entity)
+    current = _writable_file(entity)
     return _current_values(_entity_document(_file_documents(current.text, current.path), entity), edit_template)
 
 
@@ -786,10 +947,7 @@ def _edit_plan(*, entity: Entity, edit_template: Entity, values: object, actor, 
     _template_check(edit_template, kind="edittemplate", types=frozenset(TemplateType.values) | {None})
     if not isinstance(values, dict):
         raise ValuesInvalid({"": ["must be an object of parameter values"]})
-    try:
-        current = entity_file(entity=entity)
-    except GitProviderError as exc:
-        raise CreationFailed("repository", str(exc)) from exc
+    current = _writable_file(entity)
     if current.revision != base_revision:
         raise StaleEdit(
             f"{current.path} changed in Git since you opened this form ({base_revision[:7]} → "
@@ -1029,12 +1187,7 @@ def domain_update(
         title=title, description=description, owner_ref=owner_ref, parent=parent, name=domain.name
     )
     entity = domain.entity
-    try:
-        current = entity_file(entity=entity)
-    except GitProviderError as exc:
-        raise CreationFailed("repository", str(exc)) from exc
-    if not git_provider().writable(current.url):
-        raise CreationFailed("repository", f"Meshforge cannot write to {current.url}")
+    current = _writable_file(entity)
     documents = _documents_rt(current.text, current.path)
     document = _entity_document(documents, entity)
     _path_set(document, "metadata.title", title or None)

@@ -237,12 +237,18 @@ class LocationSerializer(serializers.ModelSerializer):
     lastRefresh = serializers.DateTimeField(source="last_attempt_at", read_only=True, allow_null=True)
     lastSuccess = serializers.DateTimeField(source="last_success_at", read_only=True, allow_null=True)
     nextRefresh = serializers.DateTimeField(source="next_refresh_at", read_only=True)
+    homeOf = serializers.ListField(
+        source="home_of",
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="Meshforge: the data products (System refs) whose own repository this location reads.",
+    )
 
     class Meta:
         model = Location
         fields = [
             *("id", "type", "target", "presence", "parent", "trusted", "registeredBy"),
-            *("errors", "lastRefresh", "lastSuccess", "nextRefresh"),
+            *("errors", "lastRefresh", "lastSuccess", "nextRefresh", "homeOf"),
         ]
         read_only_fields = fields
 
@@ -267,3 +273,9 @@ class LocationCreateResponseSerializer(serializers.Serializer):
 
 class LocationTrustRequestSerializer(serializers.Serializer):
     trusted = serializers.BooleanField()
+
+
+class LocationAdoptRequestSerializer(serializers.Serializer):
+    adopted = serializers.BooleanField(
+        default=True, help_text="false: the repository is no longer the own repository of its data products."
+    )

@@ -22,5 +22,6 @@ urlpatterns = [
     path("locations", views.LocationListView.as_view(), name="location_list"),
     path("locations/<int:pk>", views.LocationDetailView.as_view(), name="location_detail"),
     path("locations/<int:pk>/trust", views.LocationTrustView.as_view(), name="location_trust"),
+    path("locations/<int:pk>/adopt", views.LocationAdoptView.as_view(), name="location_adopt"),
     re_path(r"^.*$", views.NotFoundView.as_view(), name="not_found"),
 ]

@@ -444,6 +444,25 @@ class LocationTrustView(CatalogAPIView):
         return Response(s.LocationSerializer(_location_or_404(pk)).data)
 
 
+class LocationAdoptView(CatalogAPIView):
+    permission_classes = [StaffOnly]  # as trust: the rest are refused before their body is read
+
+    @extend_schema(
+        operation_id="catalog_location_adopt",
+        description="Meshforge: record the Git repository a location reads as the own repository of the data "
+        "products it holds (as if Meshforge had created it for them: they are projected, and win their refs over "
+        "untrusted locations), or no longer with `adopted: false`, and re-process it. Staff only.",
+        request=s.LocationAdoptRequestSerializer,
+        responses={200: s.LocationSerializer, **errors(400, 403, 404, 409)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        body = s.LocationAdoptRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        location = _location_or_404(pk)
+        services.location_adopt(location=location, adopted=body.validated_data["adopted"], actor=request.user)
+        return Response(s.LocationSerializer(_location_or_404(pk)).data)
+
+
 @extend_schema(exclude=True)
 class NotFoundView(CatalogAPIView):
     """Any other path under /api/catalog/: a 404 in Backstage's shape (after authentication, as the rest)."""

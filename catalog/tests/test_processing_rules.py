@@ -63,7 +63,8 @@ def test_a_depends_on_a_missing_component_is_reported_and_clears_when_it_appears
             "report.yaml": dp_component("report", "ledger"),
         }
     )
-    location = location_register(type="git", target=repo.target(), actor=platform_user).location
+    # trusted: a data product from an untrusted location is not taken, and says so on the System
+    location = location_register(type="git", target=repo.target(), actor=platform_user, trusted=True).location
     report = "component:default/finance.cashflow.0.report"
     assert any("ledger" in error for error in errors_of(report))
     assert errors_of("system:default/finance.cashflow.0")
@@ -88,7 +89,7 @@ def test_a_depends_on_cycle_names_the_cycle_and_clears_when_broken(make_repo, pl
             "b.yaml": dp_component("b", "a"),
         }
     )
-    location = location_register(type="git", target=repo.target(), actor=platform_user).location
+    location = location_register(type="git", target=repo.target(), actor=platform_user, trusted=True).location
     assert any("->" in error for error in errors_of("component:default/finance.cashflow.0.a"))
 
     repo.put({"b.yaml": dp_component("b")})

@@ -216,8 +216,6 @@ SPECTACULAR_SETTINGS = {
 MESHFORGE_GIT_ROOT = MESHFORGE_DATA_DIR / "git"
 # How the Builder creates and writes data product repositories (dataproducts.git_provider.GitProvider).
 MESHFORGE_GIT_PROVIDER = env_str("MESHFORGE_GIT_PROVIDER") or "dataproducts.git_provider.LocalGitProvider"
-# A data product creation still "creating" after this long died half way; the next attempt cleans up after it.
-BUILDER_CREATION_TIMEOUT_SECONDS = 600
 
 # --- Environments a data product is described for and deployed to (PRODUCT §3.3, §4.3), in promotion order --
 # The names become folder names (environments/<env>/configurations.yaml) and the descriptor's `environment`,

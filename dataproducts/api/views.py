@@ -36,7 +36,7 @@ from dataproducts.api.serializers import (
 )
 from dataproducts.exceptions import CreationFailed, DataProductConflict, StaleEdit, TemplateError, ValuesInvalid
 from dataproducts.filtersets import DataProductFilterSet
-from dataproducts.git_provider import GitProviderError
+from dataproducts.git_provider import GitProviderError, RepositoryNotWritable
 
 
 class Conflict(exceptions.APIException):
@@ -60,7 +60,7 @@ def builder_errors(values_field: str = "values") -> Iterator[None]:
         ) from exc
     except TemplateError as exc:
         raise exceptions.ValidationError({"template": [str(exc)]}) from exc
-    except (DataProductConflict, StaleEdit) as exc:
+    except (DataProductConflict, StaleEdit, RepositoryNotWritable) as exc:
         raise Conflict(str(exc)) from exc
     except (CreationFailed, GitProviderError) as exc:
         raise Unavailable(f"{exc}; nothing was changed") from exc

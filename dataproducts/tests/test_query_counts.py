@@ -94,7 +94,8 @@ def test_my_data_products_costs_the_same_for_2_and_20_products(client, personas,
         # every product with a component, so that the component count is part of what is measured
         components = [component_document(f"finance.{name}{index:02}.0", "port") for index in range(count)]
         repo.put({"catalog-info.yaml": yaml_file(*systems, *components)})
-        location_register(type="git", target=repo.target(), actor=platform_user)
+        home = [f"system:default/{system['metadata']['name']}" for system in systems]
+        location_register(type="git", target=repo.target(), actor=platform_user, home=home)
 
     client.force_login(personas[persona])
     url = reverse("dataproducts:home")

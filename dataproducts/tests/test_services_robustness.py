@@ -3,18 +3,17 @@ components that share a folder, and edits keeping the file's own indentation."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import git
+import psycopg
 import pytest
-from django.utils import timezone
+from django.db import connection
 
 from catalog.services import location_refresh
 from core.services import OPERATOR
 from dataproducts import selectors, services
 from dataproducts.exceptions import CreationFailed, DataProductConflict
 from dataproducts.models import Component, DataProduct, DataProductReservation
-from dataproducts.tests.conftest import port_values
+from dataproducts.tests.conftest import dp_values, port_values
 
 pytestmark = pytest.mark.django_db
 
@@ -32,18 +31,18 @@ def _push(settings, tmp_path, files: dict[str, str], name: str = "cashflow") -> 
 
 
 @pytest.mark.parametrize("state", ["creating", "failed"])
-def test_a_creation_that_died_half_way_is_cleaned_up_by_the_next_attempt(create_dp, alice, settings, state):
+def test_a_creation_that_died_half_way_is_cleaned_up_by_the_next_attempt_at_once(create_dp, alice, settings, state):
+    # a reservation from before reservations carried a mark: its URL was recorded once the repository existed
     leftover = settings.MESHFORGE_GIT_ROOT / "finance" / "cashflow.git"
     git.Repo.init(leftover, bare=True, initial_branch="main")
-    reservation = DataProductReservation.objects.create(
+    DataProductReservation.objects.create(
         dp_id="urn:dmb:dp:finance:cashflow:0",
         entity_name="finance.cashflow.0",
         state=state,
         repository_url=leftover.as_uri(),
     )
-    DataProductReservation.objects.filter(pk=reservation.pk).update(created_at=timezone.now() - timedelta(hours=1))
 
-    data_product = create_dp(alice)
+    data_product = create_dp(alice)  # nobody holds its creation lock: its creator is gone, however young it is
 
     assert data_product.name == "finance.cashflow.0"
     assert DataProductReservation.objects.get().state == "created"
@@ -51,8 +50,16 @@ def test_a_creation_that_died_half_way_is_cleaned_up_by_the_next_attempt(create_
 
 def test_a_creation_in_progress_is_a_conflict(create_dp, alice):
     DataProductReservation.objects.create(dp_id="urn:dmb:dp:finance:cashflow:0", entity_name="finance.cashflow.0")
-    with pytest.raises(DataProductConflict, match="is being created"):
-        create_dp(alice)
+    # a live creator: another database session holds the product's creation lock
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as creator:
+        creator.execute("SELECT pg_advisory_lock(%s)", [services.creation_lock_key("urn:dmb:dp:finance:cashflow:0")])
+        with pytest.raises(DataProductConflict, match="is being created"):
+            create_dp(alice)
+        with pytest.raises(DataProductConflict, match="is being created"):
+            services.dataproduct_preview(
+                template=selectors.template_get(ref="template:dataproduct"), values=dp_values(), actor=alice
+            )
+    assert create_dp(alice).name == "finance.cashflow.0"  # its session ended: the next attempt goes ahead
 
 
 def test_a_repository_that_cannot_be_removed_leaves_a_failed_reservation(create_dp, alice, monkeypatch):
@@ -60,7 +67,7 @@ def test_a_repository_that_cannot_be_removed_leaves_a_failed_reservation(create_
     monkeypatch.setattr(
         services, "_CREATION_STEPS", [*services._CREATION_STEPS[:3], ("processing", services._step_processing)]
     )
-    monkeypatch.setattr("dataproducts.git_provider.LocalGitProvider.repository_delete", lambda self, *, url: 1 / 0)
+    monkeypatch.setattr("dataproducts.git_provider.LocalGitProvider.repository_delete", lambda self, **kwargs: 1 / 0)
 
     with pytest.raises(CreationFailed):
         create_dp(alice)

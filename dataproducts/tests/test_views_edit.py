@@ -84,7 +84,7 @@ def cashflow(settings, platform_user, templates_location):
         },
         message="Create finance.cashflow.0",
     )
-    result = location_register(type="git", target=repo.target(), actor=platform_user)
+    result = location_register(type="git", target=repo.target(), actor=platform_user, home=[f"system:default/{DP}"])
     assert not result.errors, result.errors
     return repo
 

@@ -149,7 +149,9 @@ def publish(settings, platform_user):
         identity = parse_dp_entity_name(system["metadata"]["name"])
         repo = GitRepo(settings.MESHFORGE_GIT_ROOT / identity.domain, identity.name)
         repo.put(dataproduct_files(system, list(components)), message=f"Create {identity.system_name}")
-        result = location_register(type="git", target=repo.target(), actor=platform_user)
+        # recorded as the product's own repository, as the Builder records the repositories it creates
+        home = [f"system:default/{system['metadata']['name']}"]
+        result = location_register(type="git", target=repo.target(), actor=platform_user, home=home)
         assert not result.errors, result.errors
         repo.location = result.location
         return repo
@@ -295,7 +297,8 @@ def test_the_list_shows_twenty_five_products_a_page(client, platform_user, setti
     repo = GitRepo(settings.MESHFORGE_GIT_ROOT / "many", "many")
     systems = [system_document(f"finance.p{index:02}.0", title=f"Product {index}") for index in range(27)]
     repo.put({"catalog-info.yaml": yaml_file(*systems)})
-    location_register(type="git", target=repo.target(), actor=platform_user)
+    home = [f"system:default/{system['metadata']['name']}" for system in systems]
+    location_register(type="git", target=repo.target(), actor=platform_user, home=home)
 
     first = signed_in(client, platform_user).get(reverse("dataproducts:home"))
     second = client.get(reverse("dataproducts:home") + "?page=2")
@@ -651,8 +654,11 @@ def test_a_domain_in_a_repository_meshforge_cannot_write_is_explained(client, pl
         {"title": "Marketing and sales", "owner_ref": "group:marketing", "parent": ""},
     )
 
-    assert response.status_code == 503
-    assert "The domain could not be saved" in response.content.decode()
+    # a state of the domain, not a failure: a 409 that says where to change it, naming no path of the server
+    assert response.status_code == 409
+    content = response.content.decode()
+    assert "marketing cannot be changed through Meshforge" in content and "change it in Git" in content
+    assert "file://" not in content and str(settings.MESHFORGE_GIT_ROOT.parent) not in content
     assert Domain.objects.get(name="marketing").title == "Marketing"
 
 

@@ -26,7 +26,7 @@ from dataproducts.choices import COMPONENT_TYPES
 from dataproducts.exceptions import CreationFailed, DataProductConflict, StaleEdit, TemplateError, ValuesInvalid
 from dataproducts.filtersets import DataProductFilterSet
 from dataproducts.forms import DomainForm, IdentityCheck
-from dataproducts.git_provider import GitProviderError
+from dataproducts.git_provider import GitProviderError, RepositoryNotWritable
 from dataproducts.graph import component_graph_svg
 from dataproducts.models import Component, DataProduct, Domain
 from dataproducts.views import dataproduct_url
@@ -413,7 +413,7 @@ def _edit_commit(request: HttpRequest, edit: _Edit, step_forms: list, base_revis
         return _edit_render(request, edit, status=400, page_errors=[str(exc)], **render_with)
     except StaleEdit:
         return _edit_render(request, edit, status=409, page_errors=[STALE_MESSAGE], stale=True, **render_with)
-    except DataProductConflict as exc:
+    except (DataProductConflict, RepositoryNotWritable) as exc:
         return _edit_render(request, edit, status=409, page_errors=[str(exc)], **render_with)
     except (CreationFailed, GitProviderError) as exc:
         errors = [f"The change could not be committed: {exc}"]
@@ -469,6 +469,8 @@ def entity_edit_view(request: HttpRequest, name: str, slug: str | None = None) -
             base_revision = selectors.entity_file(entity=entity).revision
         edit.initial = services.edit_initial(entity=entity, edit_template=edit.template)
         step_forms = _step_forms(request, edit, data=request.POST if posting else None)
+    except RepositoryNotWritable as exc:
+        return _edit_render(request, edit, status=409, page_errors=[str(exc)])
     except (GitProviderError, CreationFailed) as exc:
         return _edit_render(request, edit, status=503, page_errors=[f"catalog-info.yaml cannot be read: {exc}"])
     except DataProductConflict as exc:
@@ -520,7 +522,7 @@ def component_remove(request: HttpRequest, name: str, slug: str) -> HttpResponse
     if request.method == "POST":
         try:
             services.component_remove(component=component, actor=request.user)
-        except (DataProductConflict, StaleEdit) as exc:
+        except (DataProductConflict, StaleEdit, RepositoryNotWritable) as exc:
             context["error"], status = str(exc), 409
         except (CreationFailed, GitProviderError) as exc:
             context["error"], status = f"The component could not be removed: {exc}", 503
@@ -589,7 +591,7 @@ def _domain_save(request: HttpRequest, form: DomainForm, *, domain: Domain | Non
     except ValueError as exc:
         form.add_service_error(exc)
         return None, 400
-    except DataProductConflict as exc:
+    except (DataProductConflict, RepositoryNotWritable) as exc:
         form.add_error(None, str(exc))
         return None, 409
     except (CreationFailed, GitProviderError) as exc:

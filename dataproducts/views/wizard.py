@@ -26,7 +26,7 @@ from core.htmx import render_page, wants_fragment
 from dataproducts import selectors, services
 from dataproducts.choices import COMPONENT_TYPES, TemplateType
 from dataproducts.exceptions import CreationFailed, DataProductConflict, StaleEdit, TemplateError, ValuesInvalid
-from dataproducts.git_provider import GitProviderError
+from dataproducts.git_provider import GitProviderError, RepositoryNotWritable
 from dataproducts.models import DataProduct
 from dataproducts.rendering import template_problems
 from dataproducts.schema_forms import (
@@ -255,6 +255,8 @@ def _failure(exc: Exception) -> tuple[str, int]:
         return f"The template cannot be used: {exc}", 400
     if isinstance(exc, CreationFailed):
         return f"Creating failed at the {exc.step} step ({exc}); nothing was kept, so you can try again.", 503
+    if isinstance(exc, RepositoryNotWritable):
+        return f"{exc}.", 409
     if isinstance(exc, GitProviderError):
         return f"The repository could not be read or written: {exc}", 503
     return f"You may not do this: {exc}", 403
