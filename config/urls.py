@@ -1,10 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required, login_required
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 
 from core.api.docs import ApiDocsView, ApiRedocView
+from core.api.views import NotFoundView as ApiNotFoundView
 from dataproducts import urls as dataproducts_urls
 
 api_patterns = [
@@ -18,6 +19,8 @@ api_patterns = [
     # The docs are pages for people: send anonymous visitors to the login page rather than a 401.
     path("docs/", login_required(ApiDocsView.as_view(url_name="schema")), name="api_docs"),
     path("redoc/", login_required(ApiRedocView.as_view(url_name="schema")), name="api_redoc"),
+    # Last: any other path under /api/ is the API's JSON 404, whatever characters it holds (newlines included).
+    re_path(r"^[\s\S]*$", ApiNotFoundView.as_view(), name="api_not_found"),
 ]
 
 urlpatterns = [

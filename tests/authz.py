@@ -4,6 +4,7 @@ of ``config.urls``, the URL of each pattern in the world of ``tests/world.py``, 
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,20 +96,32 @@ def admin_model_page(pattern: Pattern) -> tuple[str, str] | None:
     return label, ADMIN_MODEL_PAGES[match["rest"]]
 
 
-def git_dirs(root: Path) -> list[Path]:
-    """The Git directories under ``root`` (bare repositories, mirrors and clones' ``.git``)."""
-    return sorted(path.parent for path in root.rglob("HEAD") if (path.parent / "objects").is_dir())
+class GitSnapshot:
+    """The Git repositories under ``root`` as they are now, to put back those a request committed to: the database
+    of a case is rolled back, and its repositories must go back with it. Checking costs a few small reads."""
 
+    def __init__(self, root: Path, keep: Path):
+        self.root, self.keep = root, keep
+        self.directories = sorted(path.parent for path in root.rglob("HEAD") if (path.parent / "objects").is_dir())
+        for directory in self.directories:
+            shutil.copytree(directory, keep / directory.relative_to(root), symlinks=True)
+        self.state = self._state()
 
-def git_state(directories: list[Path]) -> dict[Path, tuple]:
-    """What each Git directory's branches point at: a commit anywhere changes it."""
-    state = {}
-    for directory in directories:
-        refs = sorted(
-            (path.relative_to(directory), path.read_bytes())
-            for path in (directory / "refs").rglob("*")
-            if path.is_file()
-        )
-        packed = directory / "packed-refs"
-        state[directory] = (tuple(refs), packed.read_bytes() if packed.exists() else b"")
-    return state
+    def _state(self) -> dict[Path, tuple]:
+        """What each repository's branches point at: a commit anywhere changes it."""
+        state = {}
+        for directory in self.directories:
+            refs = sorted(
+                (path.relative_to(directory), path.read_bytes())
+                for path in (directory / "refs").rglob("*")
+                if path.is_file()
+            )
+            packed = directory / "packed-refs"
+            state[directory] = (tuple(refs), packed.read_bytes() if packed.exists() else b"")
+        return state
+
+    def restore(self) -> None:
+        for directory, refs in self._state().items():
+            if refs != self.state[directory]:
+                shutil.rmtree(directory)
+                shutil.copytree(self.keep / directory.relative_to(self.root), directory, symlinks=True)

@@ -138,6 +138,8 @@ API = {
         "PATCH": (401, 403, 403, 403, 200),
     },
     "dataproducts-api:template-list": {"GET": (401, 200, 200, 200, 200)},
+    # the API's JSON 404 for any other path under /api/, after authentication
+    "api_not_found": {"url": "/api/no-such-endpoint", "GET": (401, 404, 404, 404, 404), "other": 404},
 }
 
 # The admin is the platform team's: AdminSite.has_permission sends everyone else to its login page, for every admin

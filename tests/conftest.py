@@ -1,4 +1,5 @@
-"""Fixtures for the browser tests: the system Chromium driven by Playwright, and signing in through the login form."""
+"""Fixtures of the cross-app tests: the system Chromium driven by Playwright for the browser tests, signing in through
+the login form, and the world of the authorization matrix and the API fuzzing."""
 
 import os
 from pathlib import Path
@@ -56,6 +57,16 @@ def browser():
             chromium.close()
     finally:
         playwright.stop()
+
+
+@pytest.fixture
+def world(db, settings, tmp_path):
+    """The world of ``tests/world.py``, its Git repositories under ``tmp_path / "world"``."""
+    from tests.world import world_build
+
+    settings.MESHFORGE_GIT_ROOT = tmp_path / "world" / "git"
+    settings.CATALOG_MIRROR_DIR = tmp_path / "world" / "mirrors"
+    return world_build(tmp_path / "world")
 
 
 @pytest.fixture

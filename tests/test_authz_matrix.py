@@ -7,11 +7,9 @@ back when a request committed to one), so that no case sees what another did; al
 
 from __future__ import annotations
 
-import shutil
 import time
 from http.cookies import SimpleCookie
 
-import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
@@ -23,13 +21,11 @@ from tests.authz import (
     PERSONAS,
     REDIRECT,
     REDIRECT_TARGETS,
+    GitSnapshot,
     admin_model_page,
-    git_dirs,
-    git_state,
     url_patterns,
 )
 from tests.authz_matrix import ADMIN, ADMIN_MODELS, API, PAGES, admin_model_expectations
-from tests.world import world_build
 
 ENTRIES = {**PAGES, **API, **ADMIN}
 ADD_AN_ENTRY = (
@@ -98,23 +94,12 @@ def _outcome(response) -> object:
     return response.status_code
 
 
-@pytest.fixture
-def world(db, settings, tmp_path):
-    settings.MESHFORGE_GIT_ROOT = tmp_path / "world" / "git"
-    settings.CATALOG_MIRROR_DIR = tmp_path / "world" / "mirrors"
-    return world_build(tmp_path / "world")
-
-
 def test_each_persona_gets_what_the_authorization_matrix_says_from_every_url(world, tmp_path):
     clients = {persona: Client(raise_request_exception=False) for persona in PERSONAS}
     for persona, client in clients.items():
         if persona != "anonymous":
             client.force_login(world.personas[persona])
-    repositories = git_dirs(tmp_path / "world")
-    pristine = tmp_path / "pristine"
-    for directory in repositories:
-        shutil.copytree(directory, pristine / directory.relative_to(tmp_path / "world"), symlinks=True)
-    before = git_state(repositories)
+    repositories = GitSnapshot(tmp_path / "world", keep=tmp_path / "pristine")
 
     differences = []
     started = time.monotonic()
@@ -131,10 +116,8 @@ def test_each_persona_gets_what_the_authorization_matrix_says_from_every_url(wor
         outcome = _outcome(response)
         if outcome != expected:
             differences.append(f"{method:6} {url:70} {persona:9} expected {expected}, got {outcome}  [{key}]")
-        if method != "GET" and (changed := [d for d, s in git_state(repositories).items() if s != before[d]]):
-            for directory in changed:  # the request committed: put the repository back as it was
-                shutil.rmtree(directory)
-                shutil.copytree(pristine / directory.relative_to(tmp_path / "world"), directory, symlinks=True)
+        if method != "GET":
+            repositories.restore()
     elapsed = time.monotonic() - started
 
     assert not differences, (

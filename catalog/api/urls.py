@@ -23,5 +23,5 @@ urlpatterns = [
     path("locations/<int:pk>", views.LocationDetailView.as_view(), name="location_detail"),
     path("locations/<int:pk>/trust", views.LocationTrustView.as_view(), name="location_trust"),
     path("locations/<int:pk>/adopt", views.LocationAdoptView.as_view(), name="location_adopt"),
-    re_path(r"^.*$", views.NotFoundView.as_view(), name="not_found"),
+    re_path(r"^[\s\S]*$", views.NotFoundView.as_view(), name="not_found"),  # newlines too
 ]

@@ -292,6 +292,7 @@ class DomainViewSet(NameLookupMixin, mixins.ListModelMixin, mixins.RetrieveModel
     """Domains. Staff create them (``POST``) and edit them (``PATCH``); each lives in Git as a Domain entity."""
 
     lookup_field = "name"
+    lookup_value_regex = r"[^/]+"  # entity names may hold dots
     serializer_class = DomainSerializer
 
     def get_queryset(self):
