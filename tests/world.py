@@ -3,8 +3,8 @@ the built-in templates and the finance and marketing domains from trusted reposi
 with an output port (created through the Builder, so its pages read a real repository), a location alice
 registered with a live and an orphaned entity, a token of alice, a manual refresh and a worker heartbeat.
 
-Built once per test in about a second: the Builder's path through Git is the slow part, and the matrix needs it
-for the edit pages, which read the product's repository."""
+Built once per test, in one to three seconds: the Builder's path through Git is the slow part, and the matrix and
+the fuzzing need it for the edit endpoints, which read the product's repository."""
 
 from __future__ import annotations
 
