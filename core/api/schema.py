@@ -30,5 +30,6 @@ ERROR_DESCRIPTIONS = {
 def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
     """The error answers of an operation: 401 always (every operation needs a signed-in user), and ``codes``."""
     return {
-        code: OpenApiResponse(ApiErrorSerializer, description=ERROR_DESCRIPTIONS[code]) for code in sorted({401, *codes})
+        code: OpenApiResponse(ApiErrorSerializer, description=ERROR_DESCRIPTIONS[code])
+        for code in sorted({401, *codes})
     }
