@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +26,8 @@ import git
 from django.conf import settings
 from django.utils.module_loading import import_string
 from gitdb.exc import ODBError
+
+from core.locking import flock_within
 
 logger = logging.getLogger(__name__)
 
@@ -186,18 +187,11 @@ class LocalGitProvider:
         # one writer per repository at a time (web processes and workers alike): pushes never race. Writes run in
         # requests, so the wait has an end: a writer that hangs costs the next one a clear error, not the site.
         with open(path / "meshforge.lock", "a+") as handle:
-            deadline = time.monotonic() + REPOSITORY_LOCK_TIMEOUT_SECONDS
-            while True:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise GitProviderError(
-                            "another change to this repository has been in progress for over"
-                            f" {REPOSITORY_LOCK_TIMEOUT_SECONDS} s; try again later"
-                        ) from None
-                    time.sleep(0.05)
+            if not flock_within(handle, REPOSITORY_LOCK_TIMEOUT_SECONDS):
+                raise GitProviderError(
+                    "another change to this repository has been in progress for over"
+                    f" {REPOSITORY_LOCK_TIMEOUT_SECONDS} s; try again later"
+                )
             try:
                 yield
             finally:

@@ -13,6 +13,7 @@ generated request carries stays on this machine: the test settings allow only 12
 from __future__ import annotations
 
 import json
+import os
 
 import hypothesis
 import pytest
@@ -33,7 +34,8 @@ from schemathesis.specs.openapi.checks import (
 from core.services import api_token_create
 from tests.authz import GitSnapshot
 
-MAX_EXAMPLES = 10
+# Enough to find what the fuzzing found so far within make test's time; MESHFORGE_FUZZ_EXAMPLES=100 digs deeper.
+MAX_EXAMPLES = int(os.environ.get("MESHFORGE_FUZZ_EXAMPLES", "6"))
 HYPOTHESIS = hypothesis.settings(
     max_examples=MAX_EXAMPLES,
     derandomize=True,

@@ -22,6 +22,7 @@ from django.conf import settings
 from catalog.readers.base import ReadError, ReadResult, TargetNotFound, redact, size_error
 from catalog.readers.budget import budget_message, time_left
 from catalog.readers.targets import GitTarget, parse_git_target
+from core.locking import flock_within
 
 __all__ = ["GitMirror", "GitReader", "fetch_mirror", "mirror_lock", "mirror_path"]
 
@@ -51,17 +52,8 @@ def mirror_lock(path: Path, timeout: float | None = None) -> Iterator[None]:
     what = f"waiting for the lock of mirror {path.name}"
     timeout = time_left(lock_timeout() if timeout is None else timeout, what=what)
     with open(path.with_name(path.name + ".lock"), "a") as handle:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise ReadError(
-                        budget_message(f"another process holds the lock of mirror {path.name}", timeout)
-                    ) from None
-                time.sleep(0.05)
+        if not flock_within(handle, timeout):
+            raise ReadError(budget_message(f"another process holds the lock of mirror {path.name}", timeout))
         try:
             yield
         finally:
