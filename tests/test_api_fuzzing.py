@@ -104,7 +104,9 @@ def test_the_fuzzed_document_is_the_one_the_api_serves(api_client, carol):
     assert json.loads(response.content) == DOCUMENT
 
 
-@schema.parametrize()
+# The operations on a path with parameters are fuzzed in alice's world below, where a generated name finds nothing
+# (as on an empty catalog) half of the time and a real object the other half; bob takes the rest.
+@schema.exclude(path_regex=r"\{").parametrize()
 @HYPOTHESIS
 def test_the_api_answers_bob_as_its_document_says(case, bob_headers, wsgi_in_test_transaction):
     _call_and_validate(case, bob_headers)

@@ -42,7 +42,7 @@ def http_files(tmp_path, settings):
     root = tmp_path / "www"
     root.mkdir()
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=str(root)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     settings.CATALOG_URL_ALLOWED_HOSTS = [f"127.0.0.1:{server.server_address[1]}"]  # a bare host: ports 80/443
     (root / "catalog-info.yaml").write_text(LEDGER)

@@ -12,7 +12,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import transaction
 from django.db.models import Q
+from django.test.utils import override_settings
 
 from catalog.demo import demo_repository_path
 from catalog.models import CatalogTeam, Entity, Location
@@ -45,19 +47,37 @@ def refs(kind: str) -> set[str]:
     return set(Entity.objects.filter(kind=kind).values_list("ref", flat=True))
 
 
+@pytest.fixture(scope="module")
+def demo_data_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("demo")
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker, demo_data_dir):
+    """``seed_demo`` once for the module (it takes seconds), in a transaction rolled back at the end, as Django's
+    ``setUpTestData`` does: each test runs in a savepoint inside it, so what one test changes the next never sees."""
+    with (
+        django_db_blocker.unblock(),
+        override_settings(MESHFORGE_DATA_DIR=demo_data_dir, MESHFORGE_GIT_ROOT=demo_data_dir / "git"),
+        transaction.atomic(),
+    ):
+        seed_demo()
+        yield
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def demo(db, settings, tmp_path):
-    settings.MESHFORGE_DATA_DIR = tmp_path
-    settings.MESHFORGE_GIT_ROOT = tmp_path / "git"
-    seed_demo()
+def demo(seeded, db, settings, demo_data_dir):
+    settings.MESHFORGE_DATA_DIR = demo_data_dir
+    settings.MESHFORGE_GIT_ROOT = demo_data_dir / "git"
     return Location.objects.get(
         target=validate_target("git", f"file://{demo_repository_path()}#main:catalog-info.yaml")
     )
 
 
-def test_seed_demo_registers_one_trusted_location_from_a_local_bare_repository(demo, tmp_path):
+def test_seed_demo_registers_one_trusted_location_from_a_local_bare_repository(demo, demo_data_dir):
     bare = demo_repository_path()
-    assert bare == tmp_path / "git" / "platform" / "demo-catalog.git"
+    assert bare == demo_data_dir / "git" / "platform" / "demo-catalog.git"
     assert git.Repo(bare).bare
     assert demo.type == "git"
     assert demo.target == validate_target("git", f"file://{bare}#main:catalog-info.yaml")

@@ -69,7 +69,7 @@ def test_a_fetch_that_overruns_the_request_deadline_is_killed_with_the_helpers_i
     settings.CATALOG_GIT_LOW_SPEED_SECONDS = 600  # only the deadline can stop it
     started = time.monotonic()
 
-    with pytest.raises(ReadError, match="time limit of a request") as raised, read_deadline(1.5):
+    with pytest.raises(ReadError, match="time limit of a request") as raised, read_deadline(0.5):
         read(f"{silent.url()}#main:catalog-info.yaml")
 
     assert time.monotonic() - started < 5
@@ -142,7 +142,7 @@ def test_an_in_request_refresh_waiting_for_a_held_mirror_lock_ends_by_the_deadli
     repo = make_repo("own")
     repo.put({"catalog-info.yaml": "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: own}\n"})
     location = location_register(type="git", target=repo.target(), actor=platform_user).location
-    settings.CATALOG_REQUEST_DEADLINE_SECONDS = 1
+    settings.CATALOG_REQUEST_DEADLINE_SECONDS = 0.5
     started = time.monotonic()
 
     with mirror_lock(mirror_path(repo.url)):  # another writer holds the mirror (a new open file: flock blocks us)
@@ -170,7 +170,7 @@ def test_a_builder_commit_waiting_for_a_held_repository_lock_gives_up_with_a_cle
 
 def test_pages_reading_a_folder_of_a_stalled_template_repository_end_by_the_deadline(silent, settings, make_repo):
     settings.CATALOG_GIT_LOW_SPEED_SECONDS = 600
-    settings.CATALOG_REQUEST_DEADLINE_SECONDS = 1
+    settings.CATALOG_REQUEST_DEADLINE_SECONDS = 0.5
     target = validate_target("git", f"{silent.url()}#main:template.yaml")
     location = Location.objects.create(type="git", target=target, next_refresh_at=timezone.now())
     template = Entity(ref="template:default/t", location=location, source_target=target, source_revision="a" * 40)

@@ -20,7 +20,7 @@ class Tarpit:
         self.interval = interval
         self.connections = 0
         self._server = socket.create_server(("127.0.0.1", 0))
-        self._server.settimeout(0.2)
+        self._server.settimeout(0.05)
         self._stopped = threading.Event()
         self._clients: list[socket.socket] = []
         self._lock = threading.Lock()

@@ -8,15 +8,36 @@ import io
 import git
 import pytest
 from django.core.management import call_command
+from django.db import transaction
+from django.test.utils import override_settings
 
 from dataproducts import selectors
 from dataproducts.models import DataProduct, DataProductReservation
 
 
+@pytest.fixture(scope="module")
+def demo_data_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("demo")
+
+
+@pytest.fixture(scope="module")
+def seeded_once(django_db_setup, django_db_blocker, demo_data_dir):
+    """``seed_demo`` once for the module, in a transaction rolled back at the end (as ``setUpTestData``): each test
+    runs in a savepoint inside it."""
+    with (
+        django_db_blocker.unblock(),
+        override_settings(MESHFORGE_DATA_DIR=demo_data_dir, MESHFORGE_GIT_ROOT=demo_data_dir / "git"),
+        transaction.atomic(),
+    ):
+        call_command("seed_demo", stdout=io.StringIO(), stderr=io.StringIO())
+        yield
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def seeded(db, settings, tmp_path):
-    settings.MESHFORGE_DATA_DIR = tmp_path
-    call_command("seed_demo", stdout=io.StringIO(), stderr=io.StringIO())
+def seeded(seeded_once, db, settings, demo_data_dir):
+    settings.MESHFORGE_DATA_DIR = demo_data_dir
+    settings.MESHFORGE_GIT_ROOT = demo_data_dir / "git"
 
 
 def test_the_demo_data_products_are_created_through_the_builder(seeded, settings):

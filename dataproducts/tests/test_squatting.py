@@ -58,7 +58,7 @@ class GitHttpServer:
         handler = functools.partial(_QuietHandler, directory=str(root))
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
 
     def repository(self, name: str, files: dict[str, str]) -> GitRepo:
