@@ -262,11 +262,12 @@ CATALOG_URL_TIMEOUT_SECONDS = env_int("CATALOG_URL_TIMEOUT_SECONDS", 10, minimum
 # How far one registration may fan out through Location files' targets. Real index files list tens of targets
 # (a whole monorepo's, hundreds) and trees go two or three levels deep (root → team index → component file);
 # one hostile 300 KB file listed 20,000 targets, and files that name files multiply that, so the depth and the
-# size of a tree (its registered location included) are capped too. Over a limit the location whose file names
-# the targets gets an error and keeps the child locations it had.
+# size of a tree (its registered location included) are capped too: at 50,000 locations, above a monorepo with a file
+# per entity at PRODUCT §10's 20,000 entities. Over a limit the location whose file names the targets gets an error
+# and keeps the child locations it had.
 CATALOG_MAX_TARGETS_PER_LOCATION = env_int("CATALOG_MAX_TARGETS_PER_LOCATION", 1000, minimum=1)
 CATALOG_MAX_LOCATION_DEPTH = env_int("CATALOG_MAX_LOCATION_DEPTH", 10, minimum=1)
-CATALOG_MAX_LOCATIONS_PER_TREE = env_int("CATALOG_MAX_LOCATIONS_PER_TREE", 10_000, minimum=1)
+CATALOG_MAX_LOCATIONS_PER_TREE = env_int("CATALOG_MAX_LOCATIONS_PER_TREE", 50_000, minimum=1)
 # Fetched mirrors of the Git repositories that locations point into, one per repository URL.
 CATALOG_MIRROR_DIR = MESHFORGE_DATA_DIR / "catalog" / "mirrors"
 # A beat tick every CATALOG_TICK_SECONDS claims due locations in batches of CATALOG_BATCH_SIZE.
