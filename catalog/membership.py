@@ -27,7 +27,7 @@ def component_belongs(component: Entity, system: Entity) -> bool:
     system_location = system.location
     if location.type != LocationType.GIT or system_location is None or system_location.type != LocationType.GIT:
         return False
-    return _repository(component.source_target) == _repository(system.source_target) is not None
+    return repository_of(component.source_target) == repository_of(system.source_target) is not None
 
 
 def data_product_problem(system: Entity) -> str | None:
@@ -56,13 +56,13 @@ def location_is_home(location: Location, system_ref: str) -> bool:
         return False
     if system_ref in location.home_of:
         return True
-    repository = _repository(location.target)
+    repository = repository_of(location.target)
     if repository is None:
         return False
     homes = Location.objects.filter(type=LocationType.GIT, home_of__contains=[system_ref]).values_list(
         "target", flat=True
     )
-    return any(_repository(target) == repository for target in homes)
+    return any(repository_of(target) == repository for target in homes)
 
 
 def _system_of(ref: str) -> str | None:
@@ -81,7 +81,8 @@ def _system_of(ref: str) -> str | None:
     return None
 
 
-def _repository(target: str) -> str | None:
+def repository_of(target: str) -> str | None:
+    """The Git repository a ``git`` target reads, or None for a target that does not parse."""
     try:
         return parse_git_target(target).repository
     except InvalidTarget:

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from catalog.choices import LocationType, RefreshStatus
+from catalog.membership import repository_of
 from catalog.models import Entity, Location, RefreshRequest
 from catalog.processing import (
     ProcessCounts,
@@ -132,11 +133,7 @@ def _register(
     )
     generated_entity_create(location)
     audit_record(actor=actor, action="location.register", obj=location, after=_snapshot(location))
-    counts = location_process_tree(
-        location,
-        budget_seconds=settings.CATALOG_REQUEST_BUDGET_SECONDS,
-        deadline_seconds=settings.CATALOG_REQUEST_DEADLINE_SECONDS,
-    )
+    counts = location_refresh(location=location, actor=actor)
     location.refresh_from_db()
     tree = Location.objects.filter(pk__in=location_subtree_ids([location.pk])).order_by("pk")
     errors = [error for errors in tree.values_list("errors", flat=True) for error in errors]
@@ -171,28 +168,18 @@ def location_trust_set(*, location: Location, trusted: bool, actor) -> ProcessCo
         )
         location.refresh_from_db()
         audit_record(actor=actor, action="location.trust", obj=location, before=before, after=_snapshot(location))
-    counts = location_process_tree(
-        location,
-        budget_seconds=settings.CATALOG_REQUEST_BUDGET_SECONDS,
-        deadline_seconds=settings.CATALOG_REQUEST_DEADLINE_SECONDS,
-    )
+    counts = location_refresh(location=location, actor=actor)
     teams_sync()  # memberships drawn from this location now count, or no longer do
-    with transaction.atomic():  # and so do the projections other apps draw from trusted entities
-        entities_changed_send(
-            list(
-                Entity.objects.filter(location__in=location_subtree_ids([location.pk])).values_list(
-                    "document", flat=True
-                )
-            )
-        )
+    _standing_changed(location)
     return counts
 
 
-def _repository_of(target: str) -> str | None:
-    try:
-        return parse_git_target(target).repository
-    except InvalidTarget:
-        return None
+def _standing_changed(location: Location, refs: Iterable[str] = ()) -> None:
+    """What derives from a location's standing (trusted, a data product's own repository) follows a change of it:
+    the data product rules and the projections other apps draw from its entities, and from ``refs``."""
+    with transaction.atomic():
+        entities = Entity.objects.filter(Q(location__in=location_subtree_ids([location.pk])) | Q(ref__in=list(refs)))
+        entities_changed_send(list(entities.values_list("document", flat=True)))
 
 
 def location_adopt(*, location: Location, actor, adopted: bool = True) -> ProcessCounts:
@@ -215,27 +202,15 @@ def location_adopt(*, location: Location, actor, adopted: bool = True) -> Proces
                 document__spec__type="dataproduct",
                 orphan=False,
             ).values_list("ref", "source_target")
-            home = sorted(ref for ref, source in held if _repository_of(source) == repository)
+            home = sorted(ref for ref, source in held if repository_of(source) == repository)
             if not home:
                 raise CatalogConflict(f"{location} holds no data product of its repository to adopt")
         location.home_of = home
         location.source_fingerprint = ""  # the same files now mean something else
         location.save(update_fields=["home_of", "source_fingerprint"])
         audit_record(actor=actor, action="location.adopt", obj=location, before=before, after=_snapshot(location))
-    counts = location_process_tree(
-        location,
-        budget_seconds=settings.CATALOG_REQUEST_BUDGET_SECONDS,
-        deadline_seconds=settings.CATALOG_REQUEST_DEADLINE_SECONDS,
-    )
-    with transaction.atomic():  # the products it holds count now, or no longer do
-        refs = set(before.get("home_of", [])) | set(home)
-        entities_changed_send(
-            list(
-                Entity.objects.filter(
-                    Q(location__in=location_subtree_ids([location.pk])) | Q(ref__in=refs)
-                ).values_list("document", flat=True)
-            )
-        )
+    counts = location_refresh(location=location, actor=actor)
+    _standing_changed(location, refs={*before.get("home_of", []), *home})  # its products count now, or no longer do
     return counts
 
 
@@ -254,10 +229,8 @@ def location_is_remote(location: Location) -> bool:
     if location.type == LocationType.URL:
         return True
     if location.type == LocationType.GIT:
-        try:
-            return not parse_git_target(location.target).repository.startswith("file://")
-        except InvalidTarget:
-            return False  # reading it fails at once
+        repository = repository_of(location.target)  # None: reading it fails at once
+        return repository is not None and not repository.startswith("file://")
     return False
 
 
