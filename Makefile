@@ -9,7 +9,7 @@ PORT ?= 8000
 CHROMIUM ?= /usr/bin/chromium
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: help run test stop lint format chromium clean
+.PHONY: help run test stop lint format chromium interop clean
 
 help:
 	@echo "make run    install, start the embedded database, migrate, seed the demo, run web + worker + beat"
@@ -53,6 +53,21 @@ chromium:
 		echo "Install it with 'sudo apt-get install chromium' (or set CHROMIUM=/path/to/chromium)."; \
 	fi
 
+# Backstage's own packages judge Meshforge (tests/interop): installed from the lockfile, again only when it changes.
+INTEROP := tests/interop
+interop:
+	@if command -v node >/dev/null && command -v npm >/dev/null; then \
+		$(MAKE) --no-print-directory $(INTEROP)/node_modules/.installed; \
+	elif [ "$$CI" = true ]; then \
+		echo "Node.js and npm are missing: the Backstage conformance tests must run in CI (apt-get install nodejs npm)."; exit 1; \
+	else \
+		echo "Node.js and npm are missing: the Backstage conformance tests will be skipped (apt-get install nodejs npm)."; \
+	fi
+
+$(INTEROP)/node_modules/.installed: $(INTEROP)/package.json $(INTEROP)/package-lock.json
+	cd $(INTEROP) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -63,7 +78,7 @@ format: $(VENV)/.installed-dev
 
 # The checks and the suite share one throwaway data dir (database server, broker folder, Git root),
 # removed afterwards, so a running `make run` is never touched.
-test: $(VENV)/.installed-dev chromium lint
+test: $(VENV)/.installed-dev chromium interop lint
 	@set -euo pipefail; \
 	export DJANGO_SETTINGS_MODULE=config.settings.test MESHFORGE_CHROMIUM="$(CHROMIUM)"; \
 	export MESHFORGE_DATA_DIR="$$(mktemp -d -t meshforge-test-XXXXXX)"; \
@@ -74,4 +89,4 @@ test: $(VENV)/.installed-dev chromium lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache $(INTEROP)/node_modules

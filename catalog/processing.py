@@ -61,6 +61,7 @@ TRUSTED_KINDS = frozenset(
 )
 TEAM_KINDS = frozenset({"group", "user"})
 MANAGED_BY_LOCATION = "backstage.io/managed-by-location"
+MANAGED_BY_ORIGIN_LOCATION = "backstage.io/managed-by-origin-location"  # the registered location of the tree
 ENTITY_WRITE_FIELDS = [
     *("kind", "namespace", "name", "document", "result_hash", "location", "source_target", "source_revision"),
     *("orphan", "orphaned_at", "errors", "dp_errors", "has_errors", "search_text", "source_text", "updated_at"),
@@ -111,6 +112,7 @@ class _Plan:
     children_refused: str = ""  # why its targets went over a limit: its Location entities stay as they were
     failed_whole: bool = False  # unreadable or not YAML: every entity of the location keeps its last good version
     keep_entities: bool = False  # a document without a usable name: orphan nothing this time
+    origin: str = ""  # the registered location of the tree, for backstage.io/managed-by-origin-location
 
 
 def next_refresh_time(now: datetime | None = None) -> datetime:
@@ -256,6 +258,7 @@ def _process_batch(changed: list[tuple[int, object, str]], *, session: ReadSessi
         .order_by("pk")
     }
     outcomes = []
+    origins = location_origins(list(locked))
     for pk, result, seen_fingerprint in changed:
         location = locked.get(pk)
         if location is None:
@@ -275,7 +278,7 @@ def _process_batch(changed: list[tuple[int, object, str]], *, session: ReadSessi
             outcomes.append(_Outcome(location, plan, location.source_fingerprint, location.source_revision))
         else:
             try:
-                plan = _plan(location, result.content)
+                plan = _plan(location, result.content, origin=origins.get(pk, ""))
             except Exception as exc:  # a bug in validation must cost this location, not the whole batch
                 logger.exception("catalog location %s could not be planned", pk)
                 plan = _Plan(errors=[f"{source_name(location)}: unexpected error: {exc.__class__.__name__}"])
@@ -295,8 +298,8 @@ def _process_batch(changed: list[tuple[int, object, str]], *, session: ReadSessi
     return counts
 
 
-def _plan(location: Location, content: bytes) -> _Plan:
-    plan = _Plan()
+def _plan(location: Location, content: bytes, *, origin: str) -> _Plan:
+    plan = _Plan(origin=origin or f"{location.type}:{location.target}")
     source = source_name(location)
     try:
         documents = load_all(content, source=source)
@@ -349,6 +352,7 @@ def _plan_document(location: Location, document: object, source: str, plan: _Pla
     if processed is not None:  # as Backstage annotates: clients use it to find an entity's location
         annotations = processed["metadata"].setdefault("annotations", {})
         annotations[MANAGED_BY_LOCATION] = f"{location.type}:{location.target}"
+        annotations[MANAGED_BY_ORIGIN_LOCATION] = plan.origin
     canonical = _canonical_json(processed) if processed is not None else ""
     if "\\u0000" in canonical:  # PostgreSQL's jsonb cannot hold NUL
         errors = [f"{source}: contains a NUL character (\\0), which the catalog cannot store"]
@@ -787,6 +791,28 @@ def locations_delete(locations: list[Location], *, now: datetime, delete_entitie
     return orphaned
 
 
+def location_origins(location_ids: list[int]) -> dict[int, str]:
+    """The ``type:target`` of the registered location at the top of each location's tree, in one query."""
+    if not location_ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH RECURSIVE up(start_id, id, parent_id) AS (
+                SELECT id, id, parent_id FROM catalog_location WHERE id = ANY(%s)
+                UNION ALL
+                SELECT up.start_id, parent.id, parent.parent_id
+                FROM catalog_location parent JOIN up ON parent.id = up.parent_id
+            )
+            SELECT up.start_id, root.type, root.target
+            FROM up JOIN catalog_location root ON root.id = up.id
+            WHERE up.parent_id IS NULL
+            """,
+            [list(location_ids)],
+        )
+        return {start_id: f"{type}:{target}" for start_id, type, target in cursor.fetchall()}
+
+
 def location_subtree_root_id(location_id: int) -> int:
     """The registered location at the top of the tree that ``location_id`` belongs to."""
     with connection.cursor() as cursor:
@@ -884,7 +910,15 @@ def generated_entity_create(location: Location) -> Entity:
     document = {
         "apiVersion": "backstage.io/v1alpha1",
         "kind": "Location",
-        "metadata": {"name": name, "namespace": "default"},
+        "metadata": {
+            "name": name,
+            "namespace": "default",
+            # it stands for the registered location: clients asking where it comes from get that location
+            "annotations": {
+                MANAGED_BY_LOCATION: f"{location.type}:{location.target}",
+                MANAGED_BY_ORIGIN_LOCATION: f"{location.type}:{location.target}",
+            },
+        },
         "spec": {"type": location.type, "target": location.target},
     }
     emitted = _Emitted(
