@@ -230,6 +230,8 @@ class EntitySearch(models.Model):
     key = models.CharField(max_length=200)
     # NULL is a value of its own here (a key present with a null value), as in Backstage's table
     value = models.CharField(max_length=MAX_VALUE_LENGTH, null=True, blank=True)  # noqa: DJ001
+    # the value as written, which facets show (Backstage's original_value); NULL where ``value`` is
+    original_value = models.CharField(max_length=MAX_VALUE_LENGTH, null=True, blank=True)  # noqa: DJ001
 
     class Meta:
         verbose_name_plural = "entity search rows"

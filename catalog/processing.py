@@ -742,33 +742,50 @@ def _write_derived(entities: list[Entity]) -> None:
     rows: list[tuple] = []
     for entity in entities:
         relations += [(entity.pk, *triple) for triple in entity_relations(entity.document)]
-        rows += [(entity.pk, key, value) for key, value in search_rows(entity)]
+        rows += [(entity.pk, *row) for row in search_rows(entity)]
     copy_rows(Relation, ["originating_id", "source_ref", "type", "target_ref"], relations)
-    copy_rows(EntitySearch, ["entity_id", "key", "value"], rows)
+    copy_rows(EntitySearch, ["entity_id", "key", "value", "original_value"], rows)
 
 
-def search_rows(entity: Entity) -> list[tuple[str, str | None]]:
-    """The lower-cased ``key = value`` rows of an entity's document, as Backstage's search table holds them.
-    (``relations.<type>`` filters read the relation rows themselves.)"""
-    rows: dict[tuple[str, str | None], None] = {}
+# Roots that Backstage's search table leaves out: they are the catalog's own output, not the entity's data.
+_SEARCH_SKIPPED_ROOTS = frozenset({"attachments", "relations", "status"})
+
+
+def search_rows(entity: Entity) -> list[tuple[str, str | None, str | None]]:
+    """The ``(key, lower-cased value, value as written)`` rows of an entity's document, as Backstage's search
+    table holds them: a list of strings also gives ``<key>.<item> = true`` per item, so that a filter can ask
+    for two tags at once. (``relations.<type>`` filters and facets read the relation rows themselves.)"""
+    rows: dict[tuple[str, str | None], str | None] = {}
+
+    def leaf(key: str, value: object) -> None:
+        if len(key) > 200:
+            return
+        if value is None:
+            rows.setdefault((key, None), None)
+            return
+        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        if len(text) <= EntitySearch.MAX_VALUE_LENGTH:
+            rows.setdefault((key, text.lower()), text)
+        else:  # too long to match on: the key still exists, as in Backstage
+            rows.setdefault((key, None), None)
 
     def walk(prefix: str, value: object) -> None:
         if isinstance(value, dict):
             for key, child in value.items():
-                walk(f"{prefix}.{str(key).lower()}" if prefix else str(key).lower(), child)
+                key = str(key).lower()
+                if prefix or key not in _SEARCH_SKIPPED_ROOTS:
+                    walk(f"{prefix}.{key}" if prefix else key, child)
         elif isinstance(value, list):
             for child in value:
                 walk(prefix, child)
-        elif value is None:
-            rows[(prefix, None)] = None
+                if isinstance(child, str):
+                    leaf(f"{prefix}.{child.lower()}", True)
         else:
-            text = ("true" if value else "false") if isinstance(value, bool) else str(value).lower()
-            if len(text) <= EntitySearch.MAX_VALUE_LENGTH and len(prefix) <= 200:
-                rows[(prefix, text)] = None
+            leaf(prefix, value)
 
     walk("", entity.document)
-    rows[("metadata.uid", str(entity.uid))] = None
-    return list(rows)
+    leaf("metadata.uid", str(entity.uid))
+    return [(key, value, original) for (key, value), original in rows.items()]
 
 
 def locations_delete(locations: list[Location], *, now: datetime, delete_entities: bool = False) -> int:

@@ -5,22 +5,32 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import json
 import posixpath
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Lower
-from django.db.models.lookups import Exact
+from django.db.models import CharField, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Cast, Lower
+from django.db.models.lookups import In, StartsWith
 from django.utils import timezone
 
 from catalog.choices import RefreshStatus
 from catalog.models import Entity, EntitySearch, Location, RefreshRequest, Relation
+from catalog.predicates import AllOf, AnyOf, Condition, Node, Not, filters_to_predicate, predicate_parse
 from catalog.processing import location_subtree_ids, location_subtree_root_id
-from catalog.readers import InvalidTarget, ReadError, parse_git_target, read_git_folder, validate_target
+from catalog.readers import (
+    InvalidTarget,
+    ReadError,
+    parse_git_target,
+    read_git_folder,
+    resolve_target,
+    validate_target,
+)
 from catalog.readers.budget import read_deadline
 from catalog.refs import RefError, parse_ref
 
@@ -40,15 +50,18 @@ class QueryError(ValueError):
 
 @dataclass
 class EntityQuery:
-    """A by-query request. ``filters`` is OR of AND-ed ``(key, value | None)`` conditions, as Backstage's
-    repeated ``filter=key=value,key2=value2`` parameters."""
+    """A by-query request: Backstage's ``filter`` parameters (``filters``: each one a set of ``(key, value | None)``
+    conditions, see :func:`catalog.predicates.filters_to_predicate`) and a filter predicate (``predicate``, the
+    ``query`` body of the POST forms), both of which must hold; a full-text term, ordering and paging."""
 
     filters: list[list[tuple[str, str | None]]] = field(default_factory=list)
+    predicate: dict | None = None
     order: list[tuple[str, str]] = field(default_factory=list)  # (field, "asc" | "desc")
     full_text_term: str = ""
     full_text_fields: list[str] = field(default_factory=list)
     limit: int = DEFAULT_LIMIT
     offset: int = 0
+    with_total: bool = True  # Backstage's totalItems=exclude skips the count (then 0)
 
     def to_cursor(self, offset: int) -> str:
         payload = {
@@ -57,7 +70,10 @@ class EntityQuery:
             "term": self.full_text_term,
             "fields": self.full_text_fields,
             "offset": offset,
+            "total": self.with_total,
         }
+        if self.predicate is not None:
+            payload["query"] = self.predicate
         return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode()
 
     @classmethod
@@ -66,17 +82,28 @@ class EntityQuery:
             payload = json.loads(base64.urlsafe_b64decode(cursor.encode()))
             query = cls(
                 filters=[[(str(k), None if v is None else str(v)) for k, v in group] for group in payload["filters"]],
+                predicate=payload.get("query"),
                 order=[(str(f), str(d)) for f, d in payload["order"]],
                 full_text_term=str(payload["term"]),
                 full_text_fields=[str(f) for f in payload["fields"]],
                 limit=limit,
                 offset=int(payload["offset"]),
+                with_total=bool(payload.get("total", True)),
             )
+            query.node()  # a cursor this server signed holds a valid query; anything else is refused here
         except (ValueError, TypeError, KeyError, OverflowError, RecursionError, binascii.Error, UnicodeDecodeError):
             raise QueryError("cursor", "is not a cursor this server gave out") from None
         if not 0 <= query.offset <= MAX_OFFSET or any(d not in ("asc", "desc") for _, d in query.order):
             raise QueryError("cursor", "is not a cursor this server gave out")
         return query
+
+    def node(self) -> Node | None:
+        """The filters and the predicate as one predicate tree (None: everything). Raises ``PredicateError``."""
+        parts = [filters_to_predicate(self.filters), predicate_parse(self.predicate) if self.predicate else None]
+        parts = [part for part in parts if part is not None]
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else AllOf(tuple(parts))
 
 
 def parse_filter(param: str) -> list[tuple[str, str | None]]:
@@ -102,40 +129,73 @@ def parse_order(param: str) -> tuple[str, str]:
 # Keys held in the entity's own columns: filtered and ordered through the index on their lower-cased values.
 _COLUMNS = {"kind": "kind", "metadata.namespace": "namespace", "metadata.name": "name"}
 _DEFAULT_ORDER = (Lower("kind"), Lower("namespace"), Lower("name"))
+# Set on orphans when they are served (the stored document is the one their file last had), so filtered here.
+ORPHAN_KEY = "metadata.annotations.backstage.io/orphan"
+_NOTHING = Q(pk__in=[])
 
 
 def relation_exists(relation_type: str, target: str | None = None) -> Exists:
     """The entity has a relation of this (case-insensitive) type, to ``target`` when given. Read from the
     relations themselves, so those another entity emitted (``hasPart`` from a component's ``system``) count."""
+    return _relation_exists(Condition(f"relations.{relation_type.lower()}", None if target is None else (target,)))
+
+
+def _relation_exists(condition: Condition) -> Exists:
     relations = Relation.objects.annotate(type_lower=Lower("type")).filter(
-        source_ref=OuterRef("ref"), type_lower=relation_type.lower()
+        source_ref=OuterRef("ref"), type_lower=condition.key.removeprefix("relations.")
     )
-    if target is not None:
-        relations = relations.filter(target_ref=target.lower())
-    return Exists(relations)
+    return Exists(
+        relations.filter(_value_match("target_ref", condition)) if condition.values is not None else relations
+    )
 
 
-def _condition(key: str, value: str | None) -> Q:
-    if key in _COLUMNS and value is not None:
-        return Q(Exact(Lower(_COLUMNS[key]), value))
+def _value_match(column: str | Lower, condition: Condition) -> Q:
+    """The column equals one of the condition's values (or starts with one, for ``$hasPrefix``)."""
+    lhs = F(column) if isinstance(column, str) else column
+    if not condition.prefix:
+        return Q(In(lhs, list(condition.values or ())))
+    match = _NOTHING
+    for value in condition.values or ():
+        match |= Q(StartsWith(lhs, value))
+    return match
+
+
+def _condition(condition: Condition) -> Q:
+    key = condition.key
+    if key == ORPHAN_KEY:
+        values = condition.values
+        matches = values is None or any("true".startswith(v) if condition.prefix else v == "true" for v in values)
+        return Q(orphan=True) if matches else _NOTHING
+    if key in _COLUMNS:
+        return _value_match(Lower(_COLUMNS[key]), condition) if condition.values is not None else Q()
     if key.startswith("relations."):
-        return Q(relation_exists(key.removeprefix("relations."), value))
+        return Q(_relation_exists(condition))
     rows = EntitySearch.objects.filter(entity=OuterRef("pk"), key=key)
-    if value is not None:
-        rows = rows.filter(value=value)
+    if condition.values is not None:
+        rows = rows.filter(_value_match("value", condition))
     return Q(Exists(rows))
 
 
+def predicate_q(node: Node, leaf: Callable[[Condition], Q] = _condition) -> Q:
+    """A predicate tree as a filter; ``leaf`` turns each condition into one (entities' by default)."""
+    if isinstance(node, Condition):
+        return leaf(node)
+    if isinstance(node, Not):
+        return ~predicate_q(node.item, leaf)
+    if isinstance(node, AnyOf) and not node.items:  # $any of nothing holds for nothing
+        return _NOTHING
+    match = Q()
+    for item in node.items:
+        match = match & predicate_q(item, leaf) if isinstance(node, AllOf) else match | predicate_q(item, leaf)
+    return match
+
+
 def entity_queryset(query: EntityQuery) -> QuerySet[Entity]:
+    """Raises ``PredicateError`` (a bad ``query`` body) and ``QueryError``."""
     entities = Entity.objects.all()
-    if query.filters:
-        match = Q()
-        for group in query.filters:
-            conjunction = Q()
-            for key, value in group:
-                conjunction &= _condition(key, value)
-            match |= conjunction
-        entities = entities.filter(match)
+    node = query.node()
+    if node is not None:
+        entities = entities.filter(predicate_q(node))
     term = query.full_text_term.strip().lower()
     if term:
         if query.full_text_fields:
@@ -165,14 +225,17 @@ class EntityPage:
 def entity_query(query: EntityQuery) -> EntityPage:
     """One page of a by-query request: three queries whatever the catalog's size (items, total, relations)."""
     entities = entity_queryset(query)
-    total = entities.count()
-    items = list(entities[query.offset : query.offset + query.limit])
+    # one more than asked says whether there is a next page, also when the count is skipped
+    items = list(entities[query.offset : query.offset + query.limit + 1])
+    more = len(items) > query.limit
+    items = items[: query.limit]
+    total = entities.count() if query.with_total else 0
     relations_attach(items)
     next_offset = query.offset + query.limit
     return EntityPage(
         items=items,
         total=total,
-        next_cursor=query.to_cursor(next_offset) if next_offset < total else None,
+        next_cursor=query.to_cursor(next_offset) if more else None,
         prev_cursor=query.to_cursor(max(query.offset - query.limit, 0)) if query.offset > 0 else None,
     )
 
@@ -225,32 +288,45 @@ def entity_get_by_ref(ref: str) -> Entity | None:
     return entity
 
 
-def entities_by_refs(refs: list[str]) -> list[Entity | None]:
-    """Entities in the order of ``refs``, ``None`` where a ref names nothing (Backstage's by-refs)."""
+def entities_by_refs(refs: list[str], *, query: EntityQuery | None = None) -> list[Entity | None]:
+    """Entities in the order of ``refs``, ``None`` where a ref names nothing or the entity does not match the
+    query's filters and predicate (Backstage's by-refs). Raises ``PredicateError``."""
     keys = []
     for ref in refs:
         try:
             keys.append(parse_ref(ref).key)
         except RefError:
             keys.append(None)
-    found = {entity.ref: entity for entity in Entity.objects.filter(ref__in=[k for k in keys if k])}
+    entities = entity_queryset(query) if query is not None and query.node() is not None else Entity.objects.all()
+    found = {entity.ref: entity for entity in entities.filter(ref__in=[k for k in keys if k])}
     relations_attach(list(found.values()))
     return [found.get(key) if key else None for key in keys]
 
 
 def entity_facets(*, facets: list[str], query: EntityQuery | None = None) -> dict[str, list[dict]]:
-    """Counts per value of each facet key (``kind``, ``spec.type``, ``metadata.tags``…), over the entities the
-    query matches (all when none)."""
+    """Counts per value of each facet key (``kind``, ``spec.type``, ``metadata.tags``, ``relations.ownedBy``…),
+    values as written, over the entities the query matches (all when none). Raises ``PredicateError``."""
     entities = entity_queryset(query) if query else Entity.objects.all()
     result = {}
     for facet in facets:
-        rows = (
-            EntitySearch.objects.filter(key=facet.lower(), entity__in=entities.values("pk"), value__isnull=False)
-            .values("value")
-            .annotate(count=Count("entity", distinct=True))
-            .order_by("-count", "value")
-        )
-        result[facet] = [{"value": row["value"], "count": row["count"]} for row in rows]
+        key = facet.lower()
+        if key.startswith("relations."):
+            rows = (
+                Relation.objects.annotate(type_lower=Lower("type"))
+                .filter(type_lower=key.removeprefix("relations."), source_ref__in=entities.values("ref"))
+                .values(facet_value=F("target_ref"))
+                .annotate(count=Count("source_ref", distinct=True))
+            )
+        elif key == ORPHAN_KEY:
+            rows = entities.filter(orphan=True).values(facet_value=Value("true")).annotate(count=Count("pk"))
+        else:
+            rows = (
+                EntitySearch.objects.filter(key=key, entity__in=entities.values("pk"), original_value__isnull=False)
+                .values(facet_value=F("original_value"))
+                .annotate(count=Count("entity", distinct=True))
+            )
+        rows = rows.order_by("-count", "facet_value")
+        result[facet] = [{"value": row["facet_value"], "count": row["count"]} for row in rows]
     return result
 
 
@@ -388,3 +464,116 @@ def refresh_request_get(*, pk: object, location_id: int | None = None) -> Refres
     if location_id is not None:
         requests = requests.filter(location_id=location_id)
     return requests.filter(pk=int(str(pk))).first()
+
+
+# --- Backstage's remaining reads: the whole list, ancestry, locations by query and by entity ----------------
+
+
+def entity_stream(query: EntityQuery, *, chunk_size: int = 500) -> Iterator[Entity]:
+    """Every entity the query matches from ``query.offset`` on (``query.limit`` of them when it is not None), with
+    relations, read through a server-side cursor: memory stays bounded by ``chunk_size`` whatever the catalog's
+    size. Raises ``PredicateError`` before the first entity."""
+    entities = entity_queryset(query)
+    stop = None if query.limit is None else query.offset + query.limit
+    if query.offset or stop is not None:
+        entities = entities[query.offset : stop]
+    return _with_relations(entities.iterator(chunk_size=chunk_size), chunk_size)
+
+
+def _with_relations(entities: Iterator[Entity], chunk_size: int) -> Iterator[Entity]:
+    while chunk := list(itertools.islice(entities, chunk_size)):
+        relations_attach(chunk)
+        yield from chunk
+
+
+def entity_ref_text(entity: Entity) -> str:
+    """The ref as Backstage writes it (``stringifyEntityRef``): kind and namespace lower-cased, name as written."""
+    return f"{entity.kind.lower()}:{entity.namespace.lower()}/{entity.name}"
+
+
+MAX_ANCESTRY_DEPTH = 20
+
+
+def entity_ancestry(entity: Entity) -> list[tuple[Entity, list[str]]]:
+    """The entity and the chain of Location entities that brought it into the catalog, each with its parent's
+    ref (Backstage's ``ancestry``): an entity's parent is the Location entity standing for the location it was
+    read from; a child location's is the Location entity whose target named it; the registered location's
+    generated entity has none. Orphans have none either."""
+    items: list[tuple[Entity, list[str]]] = []
+    seen: set[int] = set()
+    current: Entity | None = entity
+    while current is not None and current.pk not in seen and len(items) < MAX_ANCESTRY_DEPTH:
+        seen.add(current.pk)
+        parent = _parent_entity(current)
+        items.append((current, [entity_ref_text(parent)] if parent is not None else []))
+        current = parent
+    relations_attach([item for item, _ in items])
+    return items
+
+
+def _parent_entity(entity: Entity) -> Entity | None:
+    location = entity.location
+    if location is None or entity.orphan:
+        return None
+    if location.parent_id is None:
+        if entity.name == location.generated_entity_name and entity.kind.lower() == "location":
+            return None
+        return (
+            Entity.objects.select_related("location")
+            .filter(ref=f"location:default/{location.generated_entity_name}")
+            .first()
+        )
+    parent = location.parent
+    for candidate in Entity.objects.select_related("location").filter(
+        location=parent, kind__iexact="location", orphan=False
+    ):
+        if (location.type, location.target) in _named_targets(candidate.spec, parent):
+            return candidate
+    return None
+
+
+def _named_targets(spec: dict, base: Location) -> set[tuple[str, str]]:
+    """The ``(type, target)`` locations a Location entity's spec names, resolved as processing resolves them."""
+    targets = [spec["target"]] if isinstance(spec.get("target"), str) else list(spec.get("targets") or [])
+    child_type = spec.get("type") or base.type
+    named = set()
+    for target in targets:
+        try:
+            resolved = (
+                resolve_target(base.type, base.target, target)
+                if child_type == base.type
+                else validate_target(child_type, target)
+            )
+        except InvalidTarget:
+            continue
+        named.add((child_type, resolved))
+    return named
+
+
+def location_by_entity(entity: Entity) -> Location | None:
+    """The registered location the entity came from (its ``backstage.io/managed-by-origin-location``)."""
+    if entity.location_id is None:
+        return None
+    return Location.objects.filter(pk=location_subtree_root_id(entity.location_id)).first()
+
+
+_LOCATION_COLUMNS = {"id": "pk", "type": "type", "target": "target"}
+
+
+def _location_condition(condition: Condition) -> Q:
+    column = _LOCATION_COLUMNS.get(condition.key)
+    if column is None:  # a location has no such field
+        return _NOTHING
+    if condition.values is None:
+        return Q()
+    return _value_match(Lower(Cast(column, CharField())) if column == "pk" else Lower(column), condition)
+
+
+def location_query(*, predicate: dict | None, offset: int, limit: int) -> tuple[list[Location], int, bool]:
+    """Registered locations matching a predicate on ``id``, ``type`` and ``target`` (Backstage's
+    ``locations/by-query``): one page, the total, and whether more follow. Raises ``PredicateError``."""
+    locations = location_list(registered_only=True)
+    if predicate is not None:
+        locations = locations.filter(predicate_q(predicate_parse(predicate), _location_condition))
+    page = list(locations[offset : offset + limit + 1])
+    return page[:limit], locations.count(), len(page) > limit

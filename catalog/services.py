@@ -3,8 +3,11 @@ deleting orphans. Each change is audited in its own transaction; processing goes
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
+import posixpath
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,7 +29,19 @@ from catalog.processing import (
     location_subtree_ids,
     locations_delete,
 )
-from catalog.readers import InvalidTarget, TargetNotAllowed, check_target_allowed, parse_git_target, validate_target
+from catalog.readers import (
+    DEFAULT_GIT_PATH,
+    InvalidTarget,
+    ReadError,
+    ReadSession,
+    TargetNotAllowed,
+    TargetNotFound,
+    check_target_allowed,
+    format_git_target,
+    parse_git_target,
+    validate_target,
+)
+from catalog.readers.budget import read_deadline
 from catalog.refs import RefError, parse_ref
 from catalog.selectors import entity_may_delete, location_entities, location_may_change, refresh_request_pending
 from catalog.teams import teams_sync
@@ -86,16 +101,7 @@ def location_register(
 
     Raises ``ValueError`` (bad type/target, naming the field), ``PermissionDenied`` (trust rules) and
     :class:`CatalogConflict` (already registered)."""
-    if type not in LocationType.values:
-        raise ValueError(f"type: expected one of {', '.join(LocationType.values)}, got {type!r}")
-    try:
-        target = validate_target(type, target)
-    except InvalidTarget as exc:
-        raise ValueError(f"target: {exc}") from exc
-    try:
-        check_target_allowed(type, target, is_staff=bool(actor and actor.is_staff))
-    except TargetNotAllowed as exc:
-        raise PermissionDenied(str(exc)) from exc
+    target = _target_checked(type, target, actor)
     if trusted and not (actor and actor.is_staff):
         raise PermissionDenied("only staff may mark a location trusted")
     try:
@@ -115,6 +121,129 @@ def location_register(
     except _DryRun as rolled_back:
         return rolled_back.result
     return result
+
+
+def _target_checked(type: str, target: str, actor) -> str:
+    """The target in normal form, if the actor may register it; ``ValueError`` names the field, the allow-list
+    refuses with ``PermissionDenied``."""
+    if type not in LocationType.values:
+        raise ValueError(f"type: expected one of {', '.join(LocationType.values)}, got {type!r}")
+    try:
+        target = validate_target(type, target)
+    except InvalidTarget as exc:
+        raise ValueError(f"target: {exc}") from exc
+    try:
+        check_target_allowed(type, target, is_staff=bool(actor and actor.is_staff))
+    except TargetNotAllowed as exc:
+        raise PermissionDenied(str(exc)) from exc
+    return target
+
+
+def location_update(*, location: Location, type: str, target: str, actor) -> Location:
+    """Point a registered location at another target (Backstage's ``PUT locations/{id}``) and re-process it: what
+    only the old target held becomes orphaned. Staff or the person who registered it. The standing staff gave it
+    (trusted, a data product's own repository) vouched for the old content: it stays only when staff move it."""
+    if not location.is_root:
+        raise CatalogConflict(f"{location} was produced by another location's targets; change that one's file")
+    if not location_may_change(location=location, user=actor):
+        raise PermissionDenied("only staff or the person who registered a location may change it")
+    target = _target_checked(type, target, actor)
+    with transaction.atomic():
+        location = Location.objects.select_for_update().get(pk=location.pk)
+        if (location.type, location.target) == (type, target):
+            return location
+        if Location.objects.filter(type=type, target=target).exists():
+            raise CatalogConflict(f"location {type}:{target} is already registered")
+        before = _snapshot(location)
+        Entity.objects.filter(ref=f"location:default/{location.generated_entity_name}").delete()
+        location.type, location.target = type, target
+        location.source_fingerprint, location.source_revision = "", ""
+        location.next_refresh_at = timezone.now()
+        if not actor.is_staff:
+            location.trusted, location.home_of = False, []
+        location.save()
+        generated_entity_create(location)
+        audit_record(actor=actor, action="location.update", obj=location, before=before, after=_snapshot(location))
+    location_refresh(location=location, actor=actor)
+    _standing_changed(location, refs=before.get("home_of", []))
+    location.refresh_from_db()
+    return location
+
+
+@dataclass
+class LocationAnalysis:
+    """What registering a target would give (Backstage's ``analyze-location``): the entities of its catalog file
+    as ``(type, target of their file, registered already, entity)``, or, when it has none, the suggested
+    entities to write (``generated``, each ``{"entity", "fields"}``)."""
+
+    existing: list[tuple[str, str, bool, Entity]]
+    generated: list[dict]
+
+
+def location_analyze(*, type: str, target: str, actor, catalog_filename: str = DEFAULT_GIT_PATH) -> LocationAnalysis:
+    """Read a target as registering it would, keeping nothing. A repository or folder target is looked for
+    ``catalog_filename`` in; a target without one gets a Component to fill in. Raises as ``location_register``."""
+    target = _target_checked(type, _catalog_file(type, target, catalog_filename), actor)
+    registered = Location.objects.filter(type=type, target=target).first()
+    if registered is not None:
+        return LocationAnalysis([(type, e.source_target or target, True, e) for e in location_entities(registered)], [])
+    try:
+        with read_deadline(settings.CATALOG_REQUEST_DEADLINE_SECONDS), ReadSession() as session:
+            session.read(type, target)
+    except TargetNotFound:
+        return LocationAnalysis([], [_suggested_component(type, target)])
+    except ReadError as exc:
+        raise ValueError(f"location.target: {exc}") from exc
+    result = location_register(type=type, target=target, actor=actor, dry_run=True)
+    if result.errors and not result.entities:
+        raise ValueError(f"location.target: {result.errors[0]}")
+    registered_targets = set(
+        Location.objects.filter(target__in={e.source_target for e in result.entities}).values_list("type", "target")
+    )
+    return LocationAnalysis(
+        [(type, e.source_target, (type, e.source_target) in registered_targets, e) for e in result.entities], []
+    )
+
+
+def _catalog_file(type: str, target: str, filename: str) -> str:
+    """A target that names a repository or a folder, joined with the catalog file name looked for in it."""
+    if type == LocationType.GIT:
+        try:
+            parsed = parse_git_target(validate_target(type, target))
+        except InvalidTarget as exc:
+            raise ValueError(f"location.target: {exc}") from exc
+        path = parsed.path
+        if path == DEFAULT_GIT_PATH:  # the repository itself was named
+            path = filename
+        elif not path.lower().endswith((".yaml", ".yml")):
+            path = posixpath.join(path, filename)
+        return format_git_target(dataclasses.replace(parsed, path=path))
+    if target.lower().endswith((".yaml", ".yml")):
+        return target
+    return f"{target.rstrip('/')}/{filename}"
+
+
+def _suggested_component(type: str, target: str) -> dict:
+    folder = target.partition("#")[0] if type == LocationType.GIT else posixpath.dirname(target)
+    base = posixpath.basename(folder.rstrip("/")).removesuffix(".git")
+    name = re.sub(r"[^a-z0-9]+", "-", base.lower()).strip("-")[:63].strip("-") or "component"
+    return {
+        "entity": {
+            "apiVersion": "backstage.io/v1alpha1",
+            "kind": "Component",
+            "metadata": {"name": name},
+            "spec": {"type": "other", "lifecycle": "unknown"},
+        },
+        "fields": [
+            {
+                "field": "spec.owner",
+                "state": "needsUserInput",
+                "value": None,
+                "description": f"No {posixpath.basename(target) or 'catalog file'} was found there: choose the"
+                " group or person that owns this component, then add the file and register it.",
+            }
+        ],
+    }
 
 
 def _register(

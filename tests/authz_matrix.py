@@ -88,7 +88,9 @@ PAGES = {
 #                                                  anonymous  carol  bob   alice  platform
 API = {
     "core-api:me": {"GET": (401, 200, 200, 200, 200)},
-    "catalog-api:entities_by_query": {"GET": (401, 200, 200, 200, 200)},
+    "catalog-api:entities": {"GET": (401, 200, 200, 200, 200)},
+    "catalog-api:entities_by_query": {"GET": (401, 200, 200, 200, 200), "POST": (401, 200, 200, 200, 200)},
+    "catalog-api:entity_ancestry": {"kwargs": ENTITY, "GET": (401, 200, 200, 200, 200)},
     "catalog-api:entity_by_name": {"kwargs": ENTITY, "GET": (401, 200, 200, 200, 200)},
     "catalog-api:entity_by_uid": {
         "kwargs": {"uid": "{orphan.uid}"},
@@ -96,7 +98,11 @@ API = {
         "DELETE": (401, 403, 403, 204, 204),
     },
     "catalog-api:entities_by_refs": {"POST": (401, 400, 400, 400, 400)},
-    "catalog-api:entity_facets": {"query": "?facet=kind", "GET": (401, 200, 200, 200, 200)},
+    "catalog-api:entity_facets": {
+        "query": "?facet=kind",
+        "GET": (401, 200, 200, 200, 200),
+        "POST": (401, 400, 400, 400, 400),
+    },
     "catalog-api:refresh": {"POST": (401, 400, 400, 400, 400)},
     "catalog-api:refresh_request_detail": {"kwargs": {"pk": "{refresh.pk}"}, "GET": (401, 200, 200, 200, 200)},
     "catalog-api:validate_entity": {"POST": (401, 400, 400, 400, 400)},
@@ -104,8 +110,12 @@ API = {
     "catalog-api:location_detail": {
         "kwargs": LOCATION,
         "GET": (401, 200, 200, 200, 200),
+        "PUT": (401, 403, 403, 400, 400),
         "DELETE": (401, 403, 403, 204, 204),
     },
+    "catalog-api:locations_by_query": {"POST": (401, 200, 200, 200, 200)},
+    "catalog-api:location_by_entity": {"kwargs": ENTITY, "GET": (401, 200, 200, 200, 200)},
+    "catalog-api:analyze_location": {"POST": (401, 400, 400, 400, 400)},
     "catalog-api:location_trust": {"kwargs": LOCATION, "POST": (401, 403, 403, 403, 400)},
     # adopted defaults to true; alice's location holds no data product to adopt
     "catalog-api:location_adopt": {"kwargs": LOCATION, "POST": (401, 403, 403, 403, 409)},

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from catalog.predicates import PredicateError
 from catalog.selectors import QueryError
 from catalog.services import CatalogConflict, RefreshThrottled
 from core.api.exceptions import request_limit_error
@@ -45,16 +46,16 @@ def error_body(name: str, message: str, status_code: int) -> dict:
     return {"error": {"name": name, "message": message}, "response": {"statusCode": status_code}}
 
 
-def _messages(detail, prefix: str = "") -> list[str]:
+def field_messages(detail, prefix: str = "") -> list[str]:
     """DRF's nested error detail as ``field.sub: message`` lines, so a 400 names what was wrong."""
     if isinstance(detail, dict):
         lines = []
         for key, sub in detail.items():
             if isinstance(key, int):  # ListField reports items by index
-                lines += _messages(sub, f"{prefix}[{key}]")
+                lines += field_messages(sub, f"{prefix}[{key}]")
                 continue
             key = BODY if key in (api_settings.NON_FIELD_ERRORS_KEY, NON_FIELD_ERRORS) else str(key)
-            lines += _messages(sub, f"{prefix}.{key}" if prefix else key)
+            lines += field_messages(sub, f"{prefix}.{key}" if prefix else key)
         return lines
     if isinstance(detail, list):
         if all(not isinstance(item, dict | list) for item in detail):
@@ -62,7 +63,7 @@ def _messages(detail, prefix: str = "") -> list[str]:
         lines = []
         for index, sub in enumerate(detail):
             if sub:  # DRF reports valid list items as empty dicts
-                lines += _messages(sub, f"{prefix}[{index}]" if prefix else str(index))
+                lines += field_messages(sub, f"{prefix}[{index}]" if prefix else str(index))
         return lines
     return [f"{prefix}: {detail}" if prefix else str(detail)]
 
@@ -71,6 +72,8 @@ def _translate(exc: Exception) -> Exception:
     """Exceptions of the catalog's selectors and services (and Django's) as DRF exceptions."""
     if isinstance(exc, QueryError):
         return exceptions.ValidationError({exc.param: [exc.message]})
+    if isinstance(exc, PredicateError):  # its message names the place: query.$all[1].kind: …
+        return exceptions.ValidationError([str(exc)])
     if isinstance(exc, CatalogConflict):
         return Conflict(str(exc))
     if isinstance(exc, RefreshThrottled):
@@ -90,7 +93,7 @@ def backstage_exception_handler(exc, context):
     if response is None:
         return None  # a bug, not bad input: let it surface as a 500
     if isinstance(exc, serializers.ValidationError):
-        message = "; ".join(_messages(exc.detail)) or "Invalid input."
+        message = "; ".join(field_messages(exc.detail)) or "Invalid input."
     elif isinstance(exc, exceptions.APIException):
         message = str(exc.detail)
     else:

@@ -12,6 +12,7 @@ from catalog.processing import ProcessCounts
 from catalog.refs import RefError, parse_ref
 
 PROCESSING_STATUS = "backstage.io/catalog-processing"
+ORPHAN_ANNOTATION = "backstage.io/orphan"
 MAX_REFS = 10_000
 MAX_FIELDS = 100
 MAX_FIELD_LENGTH = 200
@@ -32,9 +33,12 @@ def relation_json(relation: Relation) -> dict:
 def entity_json(entity: Entity) -> dict:
     """The entity as Backstage serves it. Needs ``entity.relations`` (set by the selectors); no queries."""
     document = entity.document
+    metadata = {**(document.get("metadata") or {}), "uid": str(entity.uid), "etag": entity.result_hash}
+    if entity.orphan:  # as Backstage marks an entity no location emits any more
+        metadata["annotations"] = {**(metadata.get("annotations") or {}), ORPHAN_ANNOTATION: "true"}
     data = {
         **document,
-        "metadata": {**(document.get("metadata") or {}), "uid": str(entity.uid), "etag": entity.result_hash},
+        "metadata": metadata,
         "relations": [relation_json(relation) for relation in getattr(entity, "relations", [])],
     }
     errors = entity.all_errors
@@ -135,6 +139,44 @@ class EntitiesByRefsRequestSerializer(serializers.Serializer):
     fields = serializers.ListField(
         child=serializers.CharField(max_length=MAX_FIELD_LENGTH), required=False, max_length=MAX_FIELDS
     )
+
+
+class EntitiesByRefsPredicateSerializer(EntitiesByRefsRequestSerializer):
+    query = serializers.JSONField(required=False, help_text="A filter predicate the entities must also match.")
+
+
+class OrderBySerializer(serializers.Serializer):
+    field = serializers.CharField(max_length=200)
+    order = serializers.ChoiceField(choices=["asc", "desc"], default="asc")
+
+
+class FullTextFilterSerializer(serializers.Serializer):
+    term = serializers.CharField(max_length=1000, allow_blank=True, default="", trim_whitespace=True)
+    fields = serializers.ListField(
+        child=serializers.CharField(max_length=MAX_FIELD_LENGTH), required=False, default=list, max_length=20
+    )
+
+
+class EntityPredicateQuerySerializer(serializers.Serializer):
+    """The body of ``POST entities/by-query``: the first page (``query`` and the rest) or the next (``cursor``)."""
+
+    query = serializers.JSONField(
+        required=False, help_text="A filter predicate: `{$all|$any: [...]}`, `{$not: ...}` or `{field: value}`."
+    )
+    cursor = serializers.CharField(required=False, max_length=20_000)
+    limit = serializers.IntegerField(required=False, min_value=0)
+    offset = serializers.IntegerField(required=False, min_value=0, max_value=1_000_000)
+    orderBy = OrderBySerializer(many=True, required=False, max_length=10)
+    fullTextFilter = FullTextFilterSerializer(required=False)
+    fields = serializers.ListField(
+        child=serializers.CharField(max_length=MAX_FIELD_LENGTH), required=False, max_length=MAX_FIELDS
+    )
+    totalItems = serializers.ChoiceField(choices=["include", "exclude"], required=False, default="include")
+
+
+class EntityFacetsPredicateSerializer(serializers.Serializer):
+    facets = serializers.ListField(child=serializers.CharField(max_length=200), min_length=1, max_length=20)
+    query = serializers.JSONField(required=False)
 
 
 @extend_schema_field({"type": "array", "items": {"allOf": [{"$ref": "#/components/schemas/Entity"}], "nullable": True}})
@@ -269,6 +311,69 @@ class LocationCreateResponseSerializer(serializers.Serializer):
     entities = EntitySerializer(many=True)
     exists = serializers.BooleanField(required=False, help_text="Dry runs only: the location is registered.")
     errors = serializers.ListField(child=serializers.CharField(), help_text="What processing reported.")
+
+
+class LocationQueryRequestSerializer(serializers.Serializer):
+    query = serializers.JSONField(required=False, help_text="A filter predicate on `id`, `type` and `target`.")
+    limit = serializers.IntegerField(required=False, min_value=0)
+    cursor = serializers.CharField(required=False, max_length=2000)
+
+
+class BackstageLocationSerializer(serializers.Serializer):
+    id = serializers.CharField(source="pk")
+    type = serializers.CharField()
+    target = serializers.CharField()
+
+
+class LocationQueryResponseSerializer(serializers.Serializer):
+    items = BackstageLocationSerializer(many=True)
+    totalItems = serializers.IntegerField()
+    pageInfo = PageInfoSerializer()
+
+
+class LocationSpecSerializer(serializers.Serializer):
+    type = serializers.CharField(max_length=16, required=False, default="url")
+    target = serializers.CharField(max_length=2048)
+
+
+class AnalyzeLocationRequestSerializer(serializers.Serializer):
+    location = LocationSpecSerializer()
+    catalogFilename = serializers.RegexField(
+        r"^[A-Za-z0-9][A-Za-z0-9._-]*\.ya?ml$", max_length=200, required=False, default="catalog-info.yaml"
+    )
+
+
+class AnalyzedEntityFileSerializer(serializers.Serializer):
+    location = LocationSpecSerializer()
+    isRegistered = serializers.BooleanField()
+    entity = serializers.DictField()
+
+
+class AnalyzedFieldSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    state = serializers.ChoiceField(choices=["analysisSuggestedValue", "analysisSuggestedNoValue", "needsUserInput"])
+    value = serializers.CharField(allow_null=True)
+    description = serializers.CharField()
+
+
+class GeneratedEntitySerializer(serializers.Serializer):
+    entity = serializers.DictField()
+    fields = AnalyzedFieldSerializer(many=True)
+
+
+class AnalyzeLocationResponseSerializer(serializers.Serializer):
+    existingEntityFiles = AnalyzedEntityFileSerializer(many=True)
+    generateEntities = GeneratedEntitySerializer(many=True)
+
+
+class AncestryItemSerializer(serializers.Serializer):
+    entity = EntitySerializer()
+    parentEntityRefs = serializers.ListField(child=serializers.CharField())
+
+
+class AncestryResponseSerializer(serializers.Serializer):
+    rootEntityRef = serializers.CharField()
+    items = AncestryItemSerializer(many=True)
 
 
 class LocationTrustRequestSerializer(serializers.Serializer):

@@ -3,16 +3,20 @@
 
 from __future__ import annotations
 
+import json
 import posixpath
 import uuid
+from collections.abc import Iterable, Iterator
 from urllib.parse import urlsplit
 
 from django.core import signing
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpResponseBase, StreamingHttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
@@ -21,9 +25,10 @@ from rest_framework.views import APIView
 
 from catalog import selectors, services
 from catalog.api import serializers as s
-from catalog.api.exceptions import BackstageErrorsMixin
+from catalog.api.exceptions import BackstageErrorsMixin, field_messages
 from catalog.filtersets import LocationFilterSet
 from catalog.models import Entity, Location
+from catalog.predicates import predicate_parse
 from catalog.selectors import DEFAULT_LIMIT, MAX_LIMIT, EntityQuery, QueryError
 from catalog.validation import validate_entity
 from core.api.parsers import JSONParser
@@ -121,7 +126,26 @@ def _query_from_params(request: Request, limit: int) -> EntityQuery:
         full_text_term=next(reversed(_params(request, "fullTextFilterTerm")), ""),
         full_text_fields=_comma_list(request, "fullTextFilterFields", MAX_FULL_TEXT_FIELDS),
         limit=limit,
+        offset=_whole_number(request, "offset", 0, maximum=selectors.MAX_OFFSET),
+        with_total=_total_items(request),
     )
+
+
+def _whole_number(request: Request, name: str, default: int, *, maximum: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    raw = raw.strip()
+    if not raw.isascii() or not raw.isdigit() or int(raw) > maximum:
+        raise QueryError(name, f"expected a whole number from 0 to {maximum}, got {raw[:50]!r}")
+    return int(raw)
+
+
+def _total_items(request: Request) -> bool:
+    raw = request.query_params.get("totalItems", "include")
+    if raw not in ("include", "exclude"):
+        raise QueryError("totalItems", f"expected include or exclude, got {raw[:50]!r}")
+    return raw == "include"
 
 
 def _query_from_cursor(cursor: str, limit: int) -> EntityQuery:
@@ -156,6 +180,8 @@ class EntitiesByQueryView(CatalogAPIView):
                 "fullTextFilterFields", str, description="Comma-separated fields the term is looked for in."
             ),
             OpenApiParameter("cursor", str, description="From `pageInfo`; the query is then taken from the cursor."),
+            OpenApiParameter("offset", int, description="Items to skip before the first one."),
+            OpenApiParameter("totalItems", str, enum=["include", "exclude"], description="`exclude`: no count (0)."),
         ],
         responses={200: s.EntityQueryResponseSerializer, **errors(400)},
     )
@@ -164,15 +190,127 @@ class EntitiesByQueryView(CatalogAPIView):
         fields = _fields(request)
         cursor = request.query_params.get("cursor")
         query = _query_from_cursor(cursor, limit) if cursor else _query_from_params(request, limit)
-        page = selectors.entity_query(query)
-        page_info = {"nextCursor": _sign(page.next_cursor), "prevCursor": _sign(page.prev_cursor)}
-        return Response(
-            {
-                "items": [s.project(s.entity_json(entity), fields) for entity in page.items],
-                "totalItems": page.total,
-                "pageInfo": {key: value for key, value in page_info.items() if value},
-            }
+        return _query_page(query, fields)
+
+    @extend_schema(
+        operation_id="catalog_entities_by_predicate",
+        description="As GET, with a filter predicate in the body (`query`), as Backstage's client sends it.",
+        request=s.EntityPredicateQuerySerializer,
+        responses={200: s.EntityQueryResponseSerializer, **errors(400)},
+    )
+    def post(self, request: Request) -> Response:
+        body = s.EntityPredicateQuerySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        limit = min(data.get("limit", DEFAULT_LIMIT), MAX_LIMIT)
+        fields = s.parse_fields(data.get("fields", []))
+        if "cursor" in data:
+            return _query_page(_query_from_cursor(data["cursor"], limit), fields)
+        full_text = data.get("fullTextFilter") or {}
+        query = EntityQuery(
+            predicate=_predicate(data.get("query")),
+            order=[(order["field"].strip().lower(), order["order"]) for order in data.get("orderBy", [])],
+            full_text_term=full_text.get("term", ""),
+            full_text_fields=full_text.get("fields", []),
+            limit=limit,
+            offset=data.get("offset", 0),
+            with_total=data["totalItems"] == "include",
         )
+        return _query_page(query, fields)
+
+
+def _predicate(value: object) -> dict | None:
+    """A ``query`` body checked at once (a bad one is a 400 naming where it is wrong); None when absent."""
+    if value is None:
+        return None
+    predicate_parse(value)
+    return value
+
+
+def _query_page(query: EntityQuery, fields: list[str]) -> Response:
+    page = selectors.entity_query(query)
+    page_info = {"nextCursor": _sign(page.next_cursor), "prevCursor": _sign(page.prev_cursor)}
+    return Response(
+        {
+            "items": [s.project(s.entity_json(entity), fields) for entity in page.items],
+            "totalItems": page.total,
+            "pageInfo": {key: value for key, value in page_info.items() if value},
+        }
+    )
+
+
+ORDER_PARAM = OpenApiParameter(
+    "order", str, many=True, description="`asc:<field>` or `desc:<field>`, repeatable (Backstage's form)."
+)
+AFTER_SIGNER = signing.Signer(salt="catalog.api.entities.after")
+
+
+def _order(request: Request) -> list[tuple[str, str]]:
+    order = []
+    for value in _params(request, "order"):
+        direction, colon, name = value.partition(":")
+        if not colon or direction.strip().lower() not in ("asc", "desc") or not name.strip():
+            raise QueryError("order", f"expected asc:<field> or desc:<field>, got {value[:200]!r}")
+        order.append((name.strip().lower(), direction.strip().lower()))
+    if len(order) > MAX_ORDER_FIELDS:
+        raise QueryError("order", f"at most {MAX_ORDER_FIELDS} fields")
+    return order
+
+
+def _after(request: Request) -> int | None:
+    after = request.query_params.get("after")
+    if after is None:
+        return None
+    try:
+        offset = int(AFTER_SIGNER.unsign(after[:200]))
+    except (signing.BadSignature, ValueError):
+        raise QueryError("after", "is not a cursor this server gave out") from None
+    return offset
+
+
+class EntitiesView(CatalogAPIView):
+    """Backstage's ``GET /entities``: every matching entity as a JSON array, streamed from a server-side cursor
+    (memory stays bounded, whatever the catalog's size); with ``limit`` one page, the next one named in a
+    ``Link: <…after=…>; rel="next"`` header."""
+
+    @extend_schema(
+        operation_id="catalog_entities",
+        parameters=[
+            FILTER_PARAM,
+            FIELDS_PARAM,
+            ORDER_PARAM,
+            OpenApiParameter("offset", int, description="Items to skip."),
+            OpenApiParameter("limit", int, description="At most this many items; without it, all of them."),
+            OpenApiParameter("after", str, description="From a previous answer's `Link` header."),
+        ],
+        responses={200: s.EntitySerializer(many=True), **errors(400)},
+    )
+    def get(self, request: Request) -> HttpResponseBase:
+        fields = _fields(request)
+        limit = None if request.query_params.get("limit") is None else _whole_number(request, "limit", 0, maximum=10**6)
+        after = _after(request)
+        offset = after if after is not None else _whole_number(request, "offset", 0, maximum=selectors.MAX_OFFSET)
+        query = EntityQuery(filters=_filters(request), order=_order(request), limit=limit, offset=offset)
+        query.node()  # a bad filter is a 400 before the first byte goes out
+        if limit is None:
+            chunks = _json_array(s.project(s.entity_json(e), fields) for e in selectors.entity_stream(query))
+            return StreamingHttpResponse(chunks, content_type="application/json")
+        page = list(selectors.entity_stream(EntityQuery(**{**query.__dict__, "limit": limit + 1})))
+        response = Response([s.project(s.entity_json(entity), fields) for entity in page[:limit]])
+        if len(page) > limit:
+            params = request.query_params.copy()
+            params.pop("offset", None)
+            params["after"] = AFTER_SIGNER.sign(str(offset + limit))
+            response["Link"] = f'<{request.path}?{params.urlencode()}>; rel="next"'
+        return response
+
+
+def _json_array(items: Iterable[dict]) -> Iterator[bytes]:
+    """A JSON array written as its items come (one chunk per item after the first byte)."""
+    yield b"["
+    for index, item in enumerate(items):
+        yield (b"," if index else b"") + json.dumps(item, separators=(",", ":"), cls=DjangoJSONEncoder).encode()
+    yield b"]"
 
 
 def _entity_or_404(entity: Entity | None, what: str) -> Entity:
@@ -187,6 +325,24 @@ class EntityByNameView(CatalogAPIView):
         what = f"named {kind}:{namespace}/{name}"
         entity = selectors.entity_get_by_name(kind=kind, namespace=namespace, name=name)
         return Response(s.entity_json(_entity_or_404(entity, what)))
+
+
+class EntityAncestryView(CatalogAPIView):
+    @extend_schema(
+        operation_id="catalog_entity_ancestry",
+        description="The entity and the Location entities that brought it into the catalog, each with its parent.",
+        responses={200: s.AncestryResponseSerializer, **errors(404)},
+    )
+    def get(self, request: Request, kind: str, namespace: str, name: str) -> Response:
+        entity = selectors.entity_get_by_name(kind=kind, namespace=namespace, name=name)
+        entity = _entity_or_404(entity, f"named {kind}:{namespace}/{name}")
+        items = selectors.entity_ancestry(entity)
+        return Response(
+            {
+                "rootEntityRef": selectors.entity_ref_text(entity),
+                "items": [{"entity": s.entity_json(item), "parentEntityRefs": parents} for item, parents in items],
+            }
+        )
 
 
 class EntityByUidView(CatalogAPIView):
@@ -214,15 +370,18 @@ class EntityByUidView(CatalogAPIView):
 class EntitiesByRefsView(CatalogAPIView):
     @extend_schema(
         operation_id="catalog_entities_by_refs",
-        parameters=[FIELDS_PARAM],
-        request=s.EntitiesByRefsRequestSerializer,
+        description="The entities of these refs, in their order; null where a ref names none or the entity does "
+        "not match the `filter` parameters or the `query` predicate.",
+        parameters=[FIELDS_PARAM, FILTER_PARAM],
+        request=s.EntitiesByRefsPredicateSerializer,
         responses={200: s.EntitiesByRefsResponseSerializer, **errors(400)},
     )
     def post(self, request: Request) -> Response:
-        body = s.EntitiesByRefsRequestSerializer(data=request.data)
+        body = s.EntitiesByRefsPredicateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         fields = s.parse_fields([*_params(request, "fields"), *body.validated_data.get("fields", [])])
-        entities = selectors.entities_by_refs(body.validated_data["entityRefs"])
+        query = EntityQuery(filters=_filters(request), predicate=_predicate(body.validated_data.get("query")))
+        entities = selectors.entities_by_refs(body.validated_data["entityRefs"], query=query)
         return Response({"items": [entity and s.project(s.entity_json(entity), fields) for entity in entities]})
 
 
@@ -243,6 +402,22 @@ class EntityFacetsView(CatalogAPIView):
             raise QueryError("facet", f"at most {MAX_FACETS} facets")
         filters = _filters(request)
         query = EntityQuery(filters=filters) if filters else None
+        return Response({"facets": selectors.entity_facets(facets=facets, query=query)})
+
+    @extend_schema(
+        operation_id="catalog_entity_facets_by_predicate",
+        description="As GET, with the entities chosen by a filter predicate in the body (`query`).",
+        request=s.EntityFacetsPredicateSerializer,
+        responses={200: s.EntityFacetsResponseSerializer, **errors(400)},
+    )
+    def post(self, request: Request) -> Response:
+        body = s.EntityFacetsPredicateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        facets = [facet.strip() for facet in body.validated_data["facets"]]
+        if not all(facets):
+            raise QueryError("facets", "give non-empty facets, e.g. kind")
+        predicate = _predicate(body.validated_data.get("query"))
+        query = EntityQuery(predicate=predicate) if predicate is not None else None
         return Response({"facets": selectors.entity_facets(facets=facets, query=query)})
 
 
@@ -307,14 +482,22 @@ class ValidateEntityView(CatalogAPIView):
     )
     def post(self, request: Request) -> Response:
         body = s.ValidateEntityRequestSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        problems = validate_entity(body.validated_data["entity"], source=_source_name(body.validated_data["location"]))
-        if problems:
-            return Response(
-                {"errors": [{"name": "InputError", "message": message} for message in problems]},
-                status=status.HTTP_400_BAD_REQUEST,
+        if not body.is_valid():  # in Backstage's shape too: its client shows `errors`, whatever was wrong
+            return _validation_errors(field_messages(body.errors))
+        location = body.validated_data["location"]
+        if not location.startswith("url:"):
+            return _validation_errors(
+                [f"location: only url:<target> is supported, e.g. url:https://host/path, got {location[:200]!r}"]
             )
+        problems = validate_entity(body.validated_data["entity"], source=_source_name(location))
+        if problems:
+            return _validation_errors(problems)
         return Response({})
+
+
+def _validation_errors(messages: list[str]) -> Response:
+    errors = [{"name": "InputError", "message": message} for message in messages]
+    return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
 
 
 def _dry_run(request: Request) -> bool:
@@ -353,38 +536,44 @@ class LocationListView(BackstageErrorsMixin, GenericAPIView):
 
     @extend_schema(
         operation_id="catalog_locations_create",
-        description="Register a location and process it at once. With `dryRun=true` nothing is kept: the answer "
-        "(200) shows what registering would add and the errors it would record.",
-        parameters=[OpenApiParameter("dryRun", bool, description="Preview only.")],
+        description="Register a location and process it at once (201). With `dryRun=true` nothing is kept: the "
+        "answer (201, as Backstage's) shows what registering would add, the errors it would record, and `exists` "
+        "when it is registered already. A registered location is a 409, or with `onConflict=refresh` is refreshed "
+        "and answered 201 with `exists: true`.",
+        parameters=[
+            OpenApiParameter("dryRun", bool, description="Preview only."),
+            OpenApiParameter("onConflict", str, enum=["reject", "refresh"], description="When it is registered."),
+        ],
         request=s.LocationCreateRequestSerializer,
-        responses={
-            201: s.LocationCreateResponseSerializer,
-            200: OpenApiResponse(s.LocationCreateResponseSerializer, description="Dry run."),
-            **errors(400, 403, 409),
-        },
+        responses={201: s.LocationCreateResponseSerializer, **errors(400, 403, 409, 429)},
     )
     def post(self, request: Request) -> Response:
         dry_run = _dry_run(request)
+        on_conflict = request.query_params.get("onConflict", "reject")
+        if on_conflict not in ("reject", "refresh"):
+            raise QueryError("onConflict", f"expected reject or refresh, got {on_conflict[:50]!r}")
         body = s.LocationCreateRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         type, target = body.validated_data["type"], body.validated_data["target"]
         try:
             result = services.location_register(type=type, target=target, actor=request.user, dry_run=dry_run)
         except ValueError as exc:
-            field, _, message = str(exc).partition(": ")
-            raise ValidationError({field: [message]} if message else [str(exc)]) from exc
+            raise _field_error(exc) from exc
         except services.CatalogConflict:
-            existing = selectors.location_get_by_target(type=type, target=target) if dry_run else None
-            if existing is None:
+            existing = selectors.location_get_by_target(type=type, target=target)
+            if existing is None or not (dry_run or on_conflict == "refresh"):
                 raise
-            # As Backstage: a dry run of a registered location says so and shows what it holds.
+            if not dry_run:  # as Backstage: the registered location is refreshed instead
+                services.location_refresh_request(location=existing, actor=request.user)
+                existing.refresh_from_db()
             return Response(
                 {
                     "location": s.LocationSerializer(existing).data,
                     "entities": [s.entity_json(entity) for entity in selectors.location_entities(existing)],
                     "exists": True,
                     "errors": [*existing.errors],
-                }
+                },
+                status=status.HTTP_201_CREATED,
             )
         if not dry_run:
             selectors.relations_attach(result.entities)
@@ -395,7 +584,99 @@ class LocationListView(BackstageErrorsMixin, GenericAPIView):
         }
         if dry_run:
             data["exists"] = False
-        return Response(data, status=status.HTTP_200_OK if dry_run else status.HTTP_201_CREATED)
+        return Response(data, status=status.HTTP_201_CREATED)
+
+
+def _field_error(exc: ValueError, prefix: str = "") -> ValidationError:
+    """A service's ``field: message`` ValueError as a 400 naming the field."""
+    field, _, message = str(exc).partition(": ")
+    if not message:
+        return ValidationError([str(exc)])
+    if prefix and not field.startswith(prefix):
+        field = prefix + field
+    return ValidationError({field: [message]})
+
+
+class LocationsByQueryView(CatalogAPIView):
+    @extend_schema(
+        operation_id="catalog_locations_by_query",
+        description="Registered locations matching a filter predicate on `id`, `type` and `target`, paged with "
+        "cursors (Backstage's `queryLocations`).",
+        request=s.LocationQueryRequestSerializer,
+        responses={200: s.LocationQueryResponseSerializer, **errors(400)},
+    )
+    def post(self, request: Request) -> Response:
+        body = s.LocationQueryRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        if "cursor" in data:
+            try:
+                state = LOCATION_CURSOR_SIGNER.unsign_object(data["cursor"])
+                predicate, offset, limit = state["query"], int(state["offset"]), int(state["limit"])
+            except (signing.BadSignature, KeyError, TypeError, ValueError):
+                raise QueryError("cursor", "is not a cursor this server gave out") from None
+        else:
+            predicate, offset, limit = data.get("query"), 0, min(data.get("limit", DEFAULT_LIMIT), MAX_LIMIT)
+        items, total, more = selectors.location_query(predicate=predicate, offset=offset, limit=limit)
+        page_info = {}
+        if more:
+            state = {"query": predicate, "offset": offset + limit, "limit": limit}
+            page_info["nextCursor"] = LOCATION_CURSOR_SIGNER.sign_object(state)
+        return Response(
+            {"items": s.BackstageLocationSerializer(items, many=True).data, "totalItems": total, "pageInfo": page_info}
+        )
+
+
+LOCATION_CURSOR_SIGNER = signing.Signer(salt="catalog.api.locations-by-query")
+
+
+class LocationByEntityView(CatalogAPIView):
+    @extend_schema(
+        operation_id="catalog_location_by_entity",
+        description="The registered location the entity came from (its `managed-by-origin-location`).",
+        responses={200: s.BackstageLocationSerializer, **errors(404)},
+    )
+    def get(self, request: Request, kind: str, namespace: str, name: str) -> Response:
+        entity = selectors.entity_get_by_name(kind=kind, namespace=namespace, name=name)
+        entity = _entity_or_404(entity, f"named {kind}:{namespace}/{name}")
+        location = selectors.location_by_entity(entity)
+        if location is None:
+            raise NotFound(f"{selectors.entity_ref_text(entity)} comes from no location (it is an orphan)")
+        return Response(s.BackstageLocationSerializer(location).data)
+
+
+class AnalyzeLocationView(CatalogAPIView):
+    @extend_schema(
+        operation_id="catalog_analyze_location",
+        description="What registering a target would give, nothing kept: the entities of its catalog file (a "
+        "repository or folder is looked for `catalogFilename`, default catalog-info.yaml) and whether each file is "
+        "registered, or a Component to fill in when there is none.",
+        request=s.AnalyzeLocationRequestSerializer,
+        responses={200: s.AnalyzeLocationResponseSerializer, **errors(400, 403)},
+    )
+    def post(self, request: Request) -> Response:
+        body = s.AnalyzeLocationRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        location = body.validated_data["location"]
+        try:
+            analysis = services.location_analyze(
+                type=location["type"],
+                target=location["target"],
+                actor=request.user,
+                catalog_filename=body.validated_data["catalogFilename"],
+            )
+        except ValueError as exc:
+            raise _field_error(exc, prefix="location.") from exc
+        selectors.relations_attach([entity for *_, entity in analysis.existing])
+        return Response(
+            {
+                "existingEntityFiles": [
+                    {"location": {"type": kind, "target": target}, "isRegistered": known, "entity": s.entity_json(e)}
+                    for kind, target, known, e in analysis.existing
+                ],
+                "generateEntities": analysis.generated,
+            }
+        )
 
 
 def _location_or_404(pk: int) -> Location:
@@ -409,6 +690,30 @@ class LocationDetailView(CatalogAPIView):
     @extend_schema(operation_id="catalog_location", responses={200: s.LocationSerializer, **errors(404)})
     def get(self, request: Request, pk: int) -> Response:
         return Response(s.LocationSerializer(_location_or_404(pk)).data)
+
+    @extend_schema(
+        operation_id="catalog_location_update",
+        description="Point a registered location at another target and re-process it (Backstage's "
+        "`updateLocation`). Staff or the person who registered it; others' moves drop its trusted standing.",
+        request=s.LocationCreateRequestSerializer,
+        responses={200: s.LocationSerializer, **errors(400, 403, 404, 409)},
+    )
+    def put(self, request: Request, pk: int) -> Response:
+        location = _location_or_404(pk)
+        if not selectors.location_may_change(location=location, user=request.user):  # before reading the body
+            raise PermissionDenied("only staff or the person who registered a location may change it")
+        body = s.LocationCreateRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            location = services.location_update(
+                location=location,
+                type=body.validated_data["type"],
+                target=body.validated_data["target"],
+                actor=request.user,
+            )
+        except ValueError as exc:
+            raise _field_error(exc) from exc
+        return Response(s.LocationSerializer(location).data)
 
     @extend_schema(
         operation_id="catalog_location_delete",
