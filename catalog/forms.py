@@ -1,4 +1,4 @@
-"""Forms of the catalog's pages: registering a location."""
+"""Forms of the catalog's pages: registering a location and changing its target."""
 
 from django import forms
 
@@ -12,13 +12,27 @@ GIT_TARGET_HELP = (
 )
 
 
-class LocationRegisterForm(forms.Form):
+class LocationTargetForm(forms.Form):
+    """A location's type and target, and a service's refusal shown next to the field it names."""
+
     type = forms.ChoiceField(choices=LocationType.choices, initial=LocationType.GIT)
     target = forms.CharField(
         max_length=2048,
         help_text=GIT_TARGET_HELP,
         widget=forms.TextInput(attrs={"class": "mono", "autocomplete": "off", "spellcheck": "false"}),
     )
+
+    def add_service_error(self, exc: Exception) -> None:
+        """Put a service's refusal next to the field it names (``"type: …"``), else next to the target."""
+        message = str(exc) or "you are not allowed to register this location"
+        field, separator, rest = message.partition(": ")
+        if separator and field in ("type", "target"):
+            self.add_error(field, rest)
+        else:
+            self.add_error("target", message)
+
+
+class LocationRegisterForm(LocationTargetForm):
     trusted = forms.BooleanField(
         required=False,
         label="Trusted",
@@ -30,12 +44,3 @@ class LocationRegisterForm(forms.Form):
         if not user.is_staff:
             # only staff may mark a location trusted (PRODUCT §3.2): others never see the choice
             del self.fields["trusted"]
-
-    def add_service_error(self, exc: Exception) -> None:
-        """Put a service's refusal next to the field it names (``"type: …"``), else next to the target."""
-        message = str(exc) or "you are not allowed to register this location"
-        field, separator, rest = message.partition(": ")
-        if separator and field in ("type", "target"):
-            self.add_error(field, rest)
-        else:
-            self.add_error("target", message)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("locations/<int:pk>/refresh/", views.location_refresh, name="location_refresh"),
     path("locations/<int:pk>/trust/", views.location_trust, name="location_trust"),
     path("locations/<int:pk>/adopt/", views.location_adopt, name="location_adopt"),
+    path("locations/<int:pk>/change/", views.location_change, name="location_change"),
     path("locations/<int:pk>/unregister/", views.location_unregister, name="location_unregister"),
     path("register/", views.location_register, name="location_register"),
 ]

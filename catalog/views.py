@@ -19,7 +19,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from catalog import selectors, services
 from catalog.filtersets import EntityFilterSet, LocationFilterSet
-from catalog.forms import LocationRegisterForm
+from catalog.forms import LocationRegisterForm, LocationTargetForm
 from catalog.models import Entity
 from catalog.refs import RefError, parse_ref
 from core.htmx import render_page, wants_fragment
@@ -70,19 +70,20 @@ def _document_yaml(document: dict) -> str:
 
 
 def _facet_options(facet: list[dict], selected: str, labels: dict[str, str] | None = None) -> list[dict]:
+    """Select options of a facet: one per value whatever its case (filters compare case-insensitively), the value
+    lower-cased for stable URLs, labelled as written."""
     selected = selected.strip().lower()
-    options = [
-        {
-            "value": row["value"],
-            "label": (labels or {}).get(row["value"], row["value"]),
-            "count": row["count"],
-            "selected": row["value"] == selected,
-        }
-        for row in facet
-    ]
-    if selected and not any(option["selected"] for option in options):
-        options.append({"value": selected, "label": selected, "count": 0, "selected": True})
-    return options
+    options: dict[str, dict] = {}
+    for row in facet:
+        value = row["value"].lower()
+        if value in options:
+            options[value]["count"] += row["count"]
+            continue
+        label = (labels or {}).get(value, row["value"])
+        options[value] = {"value": value, "label": label, "count": row["count"], "selected": value == selected}
+    if selected and selected not in options:
+        options[selected] = {"value": selected, "label": selected, "count": 0, "selected": True}
+    return list(options.values())
 
 
 @require_GET
@@ -165,7 +166,15 @@ def entity_detail(request: HttpRequest, kind: str, namespace: str, name: str) ->
     """The entity page. While a refresh of its location is queued, the page polls itself with ``?refresh=<id>``
     (htmx) and shows the refreshed entity when the worker is done."""
     entity = _entity_or_404(kind, namespace, name)
-    context = _entity_context(entity) | {"refresh": _refresh_shown(entity.location_id, request.GET.get("refresh"))}
+    context = _entity_context(entity) | {
+        "refresh": _refresh_shown(entity.location_id, request.GET.get("refresh")),
+        # the Location entities that brought it in, nearest first, and the location registered at the top
+        "brought_in_by": [
+            {"ref": selectors.entity_ref_text(parent), "url": _entity_url(parent.ref)}
+            for parent, _ in selectors.entity_ancestry(entity)[1:]
+        ],
+        "origin": selectors.location_by_entity(entity),
+    }
     return render_page(request, "catalog/entity_detail.html", context, partial="catalog/partials/entity_detail.html")
 
 
@@ -330,6 +339,35 @@ def location_unregister(request: HttpRequest, pk: int) -> HttpResponse:
         "entity_count": selectors.location_entity_count(location),
     }
     return render_page(request, "catalog/location_unregister.html", context, status=409 if error else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def location_change(request: HttpRequest, pk: int) -> HttpResponse:
+    """Point a registered location at another target (staff or who registered it): it is read at once, and what
+    only the old target held becomes orphaned. Refusals are shown next to the field."""
+    location = get_object_or_404(selectors.location_list(), pk=pk)
+    if not selectors.location_may_change(location=location, user=request.user):
+        raise PermissionDenied("only staff or the person who registered a location may change it")
+    initial = {"type": location.type, "target": location.target}
+    form = LocationTargetForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.location_update(
+                    location=location,
+                    type=form.cleaned_data["type"],
+                    target=form.cleaned_data["target"],
+                    actor=request.user,
+                )
+            except (ValueError, PermissionDenied, services.CatalogConflict) as exc:
+                form.add_service_error(exc)
+            else:
+                messages.success(request, f"Location {pk} now reads {form.cleaned_data['target']}.")
+                return redirect("catalog:location_detail", pk=pk)
+        status = 400
+    context = {"location": location, "form": form}
+    return render_page(request, "catalog/location_change.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])

@@ -72,6 +72,11 @@ PAGES = {
     "catalog:location_refresh": {"kwargs": LOCATION, "POST": (LOGIN, R, R, R, R)},
     "catalog:location_trust": {"kwargs": LOCATION, "POST": (LOGIN, 403, 403, 403, R)},
     "catalog:location_adopt": {"kwargs": LOCATION, "POST": (LOGIN, 403, 403, 403, R)},
+    "catalog:location_change": {
+        "kwargs": LOCATION,
+        "GET": (LOGIN, 403, 403, 200, 200),
+        "POST": (LOGIN, 403, 403, 400, 400),
+    },
     "catalog:location_unregister": {
         "kwargs": LOCATION,
         "GET": (LOGIN, 403, 403, 200, 200),

@@ -334,3 +334,29 @@ def test_analyzing_a_bad_target_is_a_400_naming_it(client, location):
     response = client.post(f"{API}/analyze-location", {"location": {"type": "git", "target": "::"}}, format="json")
     assert response.status_code == 400
     assert response.json()["error"]["message"].startswith("location.target: ")
+
+
+# --- the pages ------------------------------------------------------------------------------------------------
+
+
+def test_the_entity_page_shows_the_location_entities_that_brought_it_in(client, location):
+    page = client.get("/catalog/entity/component/default/payments/").content.decode()
+    assert 'href="/catalog/entity/location/default/more/"' in page
+    assert f'href="/catalog/locations/{location.pk}/"' in page
+
+
+def test_the_location_page_changes_the_target_with_errors_next_to_the_field(
+    api_client, location, make_repo, platform_user, carol
+):
+    url = f"/catalog/locations/{location.pk}/change/"
+    api_client.force_login(carol)
+    assert api_client.get(url).status_code == 403
+    api_client.force_login(platform_user)
+    response = api_client.post(url, {"type": "git", "target": "https://"})
+    assert response.status_code == 400
+    assert 'class="field field-invalid"' in response.content.decode()  # the message sits next to the target
+    other = make_repo("moved")
+    other.put({"catalog-info.yaml": component("moved-in")})
+    response = api_client.post(url, {"type": "git", "target": other.target()})
+    assert response.status_code == 302
+    assert not Entity.objects.get(ref="component:default/moved-in").orphan
