@@ -1,16 +1,19 @@
-"""Validation of catalog entities (PRODUCT §3.1: Backstage envelope and kind rules; §3.3: data product rules on
-one entity and across the entities of one data product), the relations an entity's spec generates, and the
-processed form of an entity that the catalog stores. Pure functions: no database."""
+"""Validation of catalog entities (PRODUCT §3.1: the rules of Backstage's own validators for Backstage's kinds, with
+Meshforge's kinds and data product rules on top; §3.3: data product rules on one entity and across the entities of
+one data product), the relations an entity's spec generates, and the processed form of an entity that the catalog
+stores. Pure functions: no database."""
 
 from __future__ import annotations
 
 import copy
+import dataclasses
+import encodings.idna
+import ipaddress
 import itertools
 import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from catalog.refs import (
     DEFAULT_NAMESPACE,
@@ -25,7 +28,10 @@ from catalog.refs import (
 from core.text import invisible_character, invisible_problem, reveal_invisible
 
 __all__ = [
+    "BACKSTAGE_API_VERSIONS",
     "DATA_PRODUCT_TYPE",
+    "MESHFORGE_KINDS",
+    "TEMPLATE_API_VERSION",
     "entity_relations",
     "is_data_product",
     "is_data_product_component",
@@ -36,10 +42,12 @@ __all__ = [
 
 # Every pattern is used with re.fullmatch: "$" would accept a trailing newline, and "name\n" is not a name.
 _NAME_RE = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
-_NAMESPACE_RE = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+# A DNS label as Backstage reads one (RFC 1123 with any number of dashes between sequences): namespaces, and the
+# labels of the prefixes of apiVersion, label keys and annotation keys.
+_DNS_LABEL_RE = re.compile(r"[a-z0-9]+(-+[a-z0-9]+)*")
 _KIND_RE = re.compile(r"[a-zA-Z][a-z0-9A-Z]*")
 _TAG_RE = re.compile(r"[a-z0-9:+#]+(-[a-z0-9:+#]+)*")
-_DNS_LABEL_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_API_VERSION_NAME_RE = re.compile(r"[a-z0-9A-Z]+")
 _VERSION_RE = re.compile(r"[0-9]+\.[0-9]+\..+")
 _DRAFT_VERSION_RE = re.compile(r"[0-9]+\.[0-9]+-SNAPSHOT-[0-9]+")
 # Sources outside the mesh, as the DPS example reads them (readsFrom: [urn:dmb:ex:mainframe_db2_database]).
@@ -57,6 +65,11 @@ _TAG_RULE = "expected sequences of [a-z0-9:+#] separated by [-], at most 63 char
 _KEY_RULE = (
     f"expected [prefix/]name, where prefix is a DNS subdomain of at most 253 characters and name is {_NAME_SHAPE}"
 )
+_API_VERSION_RULE = (
+    "expected [prefix/]version, where prefix is a DNS subdomain such as backstage.io and version is letters and "
+    "digits such as v1alpha1, at most 63 characters"
+)
+_URL_RULE = "expected an absolute URL such as https://example.com/docs or mailto:team@example.com"
 _VERSION_RULE = "expected <major>.<minor>.<patch> such as 1.2.0, or a draft <major>.<minor>-SNAPSHOT-<n>"
 _COMPONENT_ID_RULE = "expected a component id urn:dmb:cmp:<domain>:<name>:<major>:<component>"
 _LINEAGE_RULE = (
@@ -65,31 +78,157 @@ _LINEAGE_RULE = (
 )
 
 _ENVELOPE_KEYS = ("apiVersion", "kind", "metadata", "spec")
-# Produced by Meshforge, never read from files (§3.1): dropped without a word.
+# Produced by Meshforge, never read from files (§3.1): a file holding them is refused, as Backstage refuses it.
 _GENERATED_ROOT_KEYS = frozenset({"relations", "status"})
 
 DATA_PRODUCT_TYPE = "dataproduct"
 
+# The apiVersions Backstage's validators recognize for its kinds; any other pair of kind and apiVersion is refused,
+# as Backstage's catalog refuses it ("no processor recognized the entity").
+BACKSTAGE_API_VERSIONS = ("backstage.io/v1alpha1", "backstage.io/v1beta1")
+TEMPLATE_API_VERSION = "scaffolder.backstage.io/v1beta3"
+# Meshforge's own kinds (PRODUCT §1, §4.1): Backstage does not know them, Meshforge's rules judge them.
+MESHFORGE_KINDS = ("EditTemplate", "ReverseProvisioningTemplate", "AccessControlRequestTemplate")
+_BACKSTAGE_KINDS = ("API", "Component", "Domain", "Group", "Location", "Resource", "System", "Template", "User")
+_KNOWN_KINDS = {kind.lower(): kind for kind in (*_BACKSTAGE_KINDS, *MESHFORGE_KINDS)}
+
+
+# --- the shapes of spec fields, as Backstage's JSON schemas of its kinds state them ---------------------------
+
+# A string of at least one character (JSON Schema's minLength: 1; blanks count), any string, a string or a boolean.
+_STRING = "string"
+_TEXT = "text"
+_STRING_OR_BOOLEAN = "string or boolean"
+
+
+@dataclass(frozen=True, slots=True)
+class _Object:
+    """An object; ``fields`` are checked when present, ``other`` (when set) is the shape of every other field."""
+
+    fields: dict = dataclasses.field(default_factory=dict)
+    required: tuple[str, ...] = ()
+    other: object = None
+
+
+@dataclass(frozen=True, slots=True)
+class _List:
+    item: object
+
+
+@dataclass(frozen=True, slots=True)
+class _ObjectOrList:
+    """One of two shapes, chosen by the value's type (JSON Schema's oneOf of an object and an array)."""
+
+    when_object: _Object
+    when_list: _List
+
+
+@dataclass(frozen=True, slots=True)
+class _Enum:
+    values: tuple[str, ...]
+
+
+_ANY_OBJECT = _Object()
+_PROFILE = _Object({"displayName": _STRING, "email": _STRING, "picture": _STRING})
+_PERMISSIONS = _Object({"tags": _List(_TEXT)})
+_FORM_DECORATORS = _List(_Object({"id": _TEXT, "input": _ANY_OBJECT}))
+
+# Fields holding entity refs are not here: _REF_FIELDS says how they are read.
+_SPEC_SHAPES: dict[str, dict[str, object]] = {
+    "Component": {"type": _STRING, "lifecycle": _STRING},
+    "API": {"type": _STRING, "lifecycle": _STRING, "definition": _STRING},
+    "Resource": {"type": _STRING},
+    "System": {"type": _STRING},
+    "Domain": {"type": _STRING},
+    "Group": {"type": _STRING, "profile": _PROFILE},
+    "User": {"profile": _PROFILE},
+    "Location": {
+        "type": _STRING,
+        "target": _STRING,
+        "targets": _List(_STRING),
+        "presence": _Enum(("required", "optional")),
+    },
+    "Template": {
+        "type": _STRING,
+        "lifecycle": _STRING,
+        "parameters": _ObjectOrList(
+            _Object({"backstage:permissions": _PERMISSIONS}),
+            _List(_Object({"when": _STRING_OR_BOOLEAN, "backstage:permissions": _PERMISSIONS})),
+        ),
+        "secrets": _Object({"schema": _ANY_OBJECT}),
+        "presentation": _Object(
+            {"buttonLabels": _Object({"backButtonText": _TEXT, "createButtonText": _TEXT, "reviewButtonText": _TEXT})}
+        ),
+        "EXPERIMENTAL_recovery": _Object({"EXPERIMENTAL_strategy": _TEXT}),
+        "formDecorators": _FORM_DECORATORS,
+        "EXPERIMENTAL_formDecorators": _FORM_DECORATORS,
+        "steps": _List(
+            _Object(
+                {
+                    "id": _TEXT,
+                    "name": _TEXT,
+                    "action": _TEXT,
+                    "input": _ANY_OBJECT,
+                    "if": _STRING_OR_BOOLEAN,
+                    "backstage:permissions": _PERMISSIONS,
+                },
+                required=("action",),
+            )
+        ),
+        "output": _Object(
+            {
+                "links": _List(
+                    _Object(
+                        {
+                            "if": _STRING_OR_BOOLEAN,
+                            "url": _STRING,
+                            "entityRef": _STRING,
+                            "title": _STRING,
+                            "icon": _STRING,
+                        }
+                    )
+                ),
+                "text": _List(_Object({"if": _STRING_OR_BOOLEAN, "title": _STRING, "icon": _STRING, "content": _TEXT})),
+            },
+            other=_TEXT,
+        ),
+    },
+}
+_REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
+    "Component": ("type", "lifecycle", "owner"),
+    "API": ("type", "lifecycle", "owner", "definition"),
+    "Resource": ("type", "owner"),
+    "System": ("owner",),
+    "Domain": ("owner",),
+    "Group": ("type", "children"),
+    "User": ("memberOf",),
+    "Location": (),
+    "Template": ("type", "steps"),
+}
+
 
 @dataclass(frozen=True, slots=True)
 class _RefField:
-    """A spec field holding entity refs, with the relation pair it generates, as Backstage's built-in kinds."""
+    """A spec field holding entity refs, with the relation pair it generates, as Backstage's built-in kinds.
+
+    ``default_kind`` None: the ref must name its kind. ``many``: a list of refs. ``loose``: a field Backstage's
+    schema does not type, whose relations are still made: absent when empty, a ref or a list of refs."""
 
     field: str
-    default_kind: str
+    default_kind: str | None
     many: bool
     relation: str
     reverse: str
+    loose: bool = False
 
 
 _OWNER = _RefField("owner", "group", False, "ownedBy", "ownerOf")
 _SYSTEM = _RefField("system", "system", False, "partOf", "hasPart")
-# Backstage requires a kind in dependsOn/dependencyOf; Meshforge defaults it to component, the usual target.
-_DEPENDS_ON = _RefField("dependsOn", "component", True, "dependsOn", "dependencyOf")
-_DEPENDENCY_OF = _RefField("dependencyOf", "component", True, "dependencyOf", "dependsOn")
+# Backstage requires a kind in dependsOn and dependencyOf: they may name a component or a resource.
+_DEPENDS_ON = _RefField("dependsOn", None, True, "dependsOn", "dependencyOf")
+_DEPENDENCY_OF = _RefField("dependencyOf", None, True, "dependencyOf", "dependsOn", loose=True)
 
-# Keys are kinds in lower case: kinds compare case-insensitively, as refs do, so "component" cannot slip past
-# the rules of "Component" while landing on the same ref key.
+# Keys are kinds in lower case, as entity_relations reads stored documents.
 _REF_FIELDS: dict[str, tuple[_RefField, ...]] = {
     "component": (
         _OWNER,
@@ -116,24 +255,8 @@ _REF_FIELDS: dict[str, tuple[_RefField, ...]] = {
     "accesscontrolrequesttemplate": (_OWNER,),
 }
 
-_REQUIRED_STRINGS: dict[str, tuple[str, ...]] = {
-    "component": ("type", "lifecycle", "owner"),
-    "system": ("owner",),
-    "domain": ("owner",),
-    "resource": ("type", "owner"),
-    "api": ("type", "lifecycle", "owner", "definition"),
-    "group": ("type",),
-    "template": ("type",),
-    "edittemplate": ("type",),
-    "reverseprovisioningtemplate": ("type",),
-    "accesscontrolrequesttemplate": ("type",),
-}
-_REQUIRED_LISTS: dict[str, tuple[str, ...]] = {"group": ("children",), "user": ("memberOf",)}
-_OPTIONAL_STRINGS: dict[str, tuple[str, ...]] = {"system": ("type",), "domain": ("type",), "location": ("type",)}
 # Free strings of the spec that work as identifiers (facets, filters): no invisible characters, whatever the kind.
 _IDENTIFIER_STRINGS = ("type", "lifecycle")
-_OPTIONAL_OBJECTS: dict[str, tuple[str, ...]] = {"group": ("profile",), "user": ("profile",)}
-_LOCATION_PRESENCE = ("required", "optional")
 
 # spec.mesh lists of lineage ids on a data product component, with the relation pair each generates.
 _LINEAGE_FIELDS = (
@@ -159,45 +282,70 @@ class _Problems:
 def validate_entity(document: object, *, source: str) -> list[str]:
     """Every problem of one entity document as ``"{source}: {field path} {what}"``; empty when it is valid.
 
-    Root ``relations`` and ``status`` are ignored. Unknown kinds get the envelope and metadata checks only.
+    Backstage's kinds follow Backstage's validators (its entity policies, the JSON schemas of its kinds and
+    apiVersions, Template ``scaffolder.backstage.io/v1beta3`` included, and the refs its processors read). On top:
+    Meshforge's own kinds and templates (``MESHFORGE_KINDS``; a Template with ``spec.mesh``, PRODUCT §4.1), the data
+    product rules (§3.3), no invisible characters in identifiers, and no ``javascript:`` links.
     """
     problems = _Problems(source)
     if not isinstance(document, dict):
         problems.add("entity", f"must be an object, not {_type_name(document)}")
         return problems.messages
     for key in document:
-        if key not in _ENVELOPE_KEYS and key not in _GENERATED_ROOT_KEYS:
+        if key in _GENERATED_ROOT_KEYS:
+            problems.add(key, "is not allowed in a file; the catalog makes relations and status itself")
+        elif key not in _ENVELOPE_KEYS:
             problems.add(
                 _join("", key), "is not allowed at the root; an entity has apiVersion, kind, metadata and spec"
             )
 
-    api_version = document.get("apiVersion")
-    if api_version is None:
-        problems.add("apiVersion", "is required")
-    elif problem := _non_empty_string_problem(api_version):
-        problems.add("apiVersion", problem)
-
+    api_version = _check_api_version(problems, document.get("apiVersion"))
     kind = _check_kind(problems, document.get("kind"))
-    namespace = _check_metadata(problems, document)
+    _check_metadata(problems, document)
 
     spec = document.get("spec")
     if "spec" in document and not isinstance(spec, dict):
         problems.add("spec", f"must be an object, not {_type_name(spec)}")
-        spec = None
-    if kind is not None:
-        kind_key = kind.lower()
-        _check_spec(problems, kind_key, spec or {}, namespace or DEFAULT_NAMESPACE)
-        metadata = document.get("metadata")
-        if isinstance(metadata, dict) and isinstance(spec, dict):
-            if kind_key == "system" and spec.get("type") == DATA_PRODUCT_TYPE:
-                _check_data_product_system(problems, metadata, spec)
-            elif kind_key == "component" and "mesh" in spec:
-                _check_data_product_component(problems, metadata, spec)
+    if kind is None:
+        return problems.messages
+    spec = spec if isinstance(spec, dict) else None
+    meshforge_template = kind == "Template" and spec is not None and "mesh" in spec
+    if api_version is not None and kind in _SPEC_SHAPES and not meshforge_template:
+        _check_kind_api_version(problems, kind, api_version)
+    if kind in MESHFORGE_KINDS:
+        if spec is not None or "spec" not in document:
+            _check_meshforge_kind(problems, kind, spec or {})
+    else:
+        _check_spec(problems, kind, spec, has_spec="spec" in document, meshforge_template=meshforge_template)
+
+    metadata = document.get("metadata")
+    if isinstance(metadata, dict) and spec is not None:
+        if kind == "System" and spec.get("type") == DATA_PRODUCT_TYPE:
+            _check_data_product_system(problems, metadata, spec)
+        elif kind == "Component" and "mesh" in spec:
+            _check_data_product_component(problems, metadata, spec)
     return problems.messages
 
 
+def _check_api_version(problems: _Problems, api_version: object) -> str | None:
+    """Report a bad apiVersion; return it when it is well formed."""
+    if api_version is None:
+        problems.add("apiVersion", "is required")
+        return None
+    if not isinstance(api_version, str) or not api_version:
+        problems.add("apiVersion", _non_empty_string_problem(api_version) or "must be a non-empty string")
+        return None
+    prefix, slash, version = api_version.rpartition("/")
+    if (slash and not _is_dns_subdomain(prefix)) or not (
+        len(version) <= _MAX_NAME_LENGTH and _API_VERSION_NAME_RE.fullmatch(version)
+    ):
+        problems.add("apiVersion", _invalid(api_version, _API_VERSION_RULE))
+        return None
+    return api_version
+
+
 def _check_kind(problems: _Problems, kind: object) -> str | None:
-    """Report a bad kind; return the kind when the kind rules can be applied."""
+    """Report a bad or unknown kind; return the kind when it is one the catalog knows."""
     if kind is None:
         problems.add("kind", "is required")
         return None
@@ -207,18 +355,44 @@ def _check_kind(problems: _Problems, kind: object) -> str | None:
     if len(kind) > _MAX_NAME_LENGTH or not _KIND_RE.fullmatch(kind):
         problems.add("kind", _invalid(kind, _KIND_RULE))
         return None
+    known = _KNOWN_KINDS.get(kind.lower())
+    if known is None:
+        problems.add(
+            "kind",
+            f"{_show(kind)} is not a kind the catalog knows; expected one of {', '.join(_BACKSTAGE_KINDS)} "
+            f"(Backstage's) or {', '.join(MESHFORGE_KINDS)} (Meshforge's)",
+        )
+        return None
+    if known != kind:  # Backstage's validators compare kinds exactly
+        problems.add(
+            "kind", f"{_show(kind)} is not a kind the catalog knows; kinds are case-sensitive: did you mean {known}?"
+        )
+        return None
     return kind
 
 
-def _check_metadata(problems: _Problems, document: dict) -> str | None:
-    """Report metadata problems; return the namespace (default applied) when it is valid."""
+def _check_kind_api_version(problems: _Problems, kind: str, api_version: str) -> None:
+    """Each of Backstage's kinds has the apiVersions its validator recognizes; no other validator takes the kind."""
+    if kind == "Template":
+        if api_version != TEMPLATE_API_VERSION:
+            problems.add(
+                "apiVersion",
+                f"{_show(api_version)} is not valid for kind Template; expected {TEMPLATE_API_VERSION}, "
+                "or a Meshforge template (one with spec.mesh)",
+            )
+    elif api_version not in BACKSTAGE_API_VERSIONS:
+        expected = " or ".join(BACKSTAGE_API_VERSIONS)
+        problems.add("apiVersion", f"{_show(api_version)} is not valid for kind {kind}; expected {expected}")
+
+
+def _check_metadata(problems: _Problems, document: dict) -> None:
     if "metadata" not in document or document["metadata"] is None:
         problems.add("metadata", "is required")
-        return None
+        return
     metadata = document["metadata"]
     if not isinstance(metadata, dict):
         problems.add("metadata", f"must be an object, not {_type_name(metadata)}")
-        return None
+        return
 
     name = metadata.get("name")
     if name is None:
@@ -228,32 +402,31 @@ def _check_metadata(problems: _Problems, document: dict) -> str | None:
     elif not _is_name(name):
         problems.add("metadata.name", _invalid(name, _NAME_RULE))
 
-    namespace: str | None = DEFAULT_NAMESPACE
     if "namespace" in metadata:
         namespace = metadata["namespace"]
         if not isinstance(namespace, str):
             problems.add("metadata.namespace", f"must be a string, not {_type_name(namespace)}")
-            namespace = None
-        elif len(namespace) > _MAX_NAME_LENGTH or not _NAMESPACE_RE.fullmatch(namespace):
+        elif len(namespace) > _MAX_NAME_LENGTH or not _DNS_LABEL_RE.fullmatch(namespace):
             problems.add("metadata.namespace", _invalid(namespace, _NAMESPACE_RULE))
-            namespace = None
 
-    for field in ("title", "description"):
-        if field in metadata and not isinstance(metadata[field], str):
-            problems.add(f"metadata.{field}", f"must be a string, not {_type_name(metadata[field])}")
+    # uid and etag are the catalog's, but a file may carry them (an exported entity): Backstage checks their type.
+    for key in ("uid", "etag", "title"):
+        if key in metadata:
+            _check_shape(problems, f"metadata.{key}", metadata[key], _STRING)
+    if "description" in metadata:
+        _check_shape(problems, "metadata.description", metadata["description"], _TEXT)
 
     if "tags" in metadata:
         for path, tag in _string_items(problems, "metadata.tags", metadata["tags"]):
             if len(tag) > _MAX_NAME_LENGTH or not _TAG_RE.fullmatch(tag):
                 problems.add(path, _invalid(tag, _TAG_RULE))
 
-    for field in ("labels", "annotations"):
-        if field in metadata:
-            _check_key_values(problems, f"metadata.{field}", metadata[field], labels=field == "labels")
+    for key in ("labels", "annotations"):
+        if key in metadata:
+            _check_key_values(problems, f"metadata.{key}", metadata[key], labels=key == "labels")
 
     if "links" in metadata:
         _check_links(problems, metadata["links"])
-    return namespace
 
 
 def _check_key_values(problems: _Problems, path: str, mapping: object, *, labels: bool) -> None:
@@ -283,103 +456,306 @@ def _check_links(problems: _Problems, links: object) -> None:
         url = link.get("url")
         if url is None:
             problems.add(f"{path}.url", "is required")
-        elif not isinstance(url, str):
-            problems.add(f"{path}.url", f"must be a string, not {_type_name(url)}")
-        elif not _is_url(url):
+        elif not isinstance(url, str) or not url:
+            problems.add(f"{path}.url", _non_empty_string_problem(url) or "must be a non-empty string")
+        elif problem := invisible_problem(url):  # a link that reads as another (Trojan Source)
+            problems.add(f"{path}.url", f"{_show(url)} {problem}")
+        elif (scheme := _url_scheme(url)) is None:
+            problems.add(f"{path}.url", f"{_show(url)} is not a valid URL; {_URL_RULE}")
+        elif scheme == "javascript":
             problems.add(
                 f"{path}.url",
-                f"{_show(url)} is not a valid URL; expected an absolute URL such as https://example.com/docs "
-                "or mailto:team@example.com (schemes: http, https, mailto, ftp, ftps, ssh, git, git+ssh, git+https)",
+                f"{_show(url)} is not allowed; a javascript: link runs code in the browser of whoever follows it",
             )
-        for field in ("title", "icon", "type"):
-            if field in link and not isinstance(link[field], str):
-                problems.add(f"{path}.{field}", f"must be a string, not {_type_name(link[field])}")
+        for key in ("title", "icon", "type"):
+            if key in link:
+                _check_shape(problems, f"{path}.{key}", link[key], _STRING)
+                # Backstage's field format policy wants a title and an icon with more than blanks
+                if key != "type" and isinstance(link[key], str) and link[key] and _is_blank(link[key]):
+                    problems.add(f"{path}.{key}", "must not be blank")
 
 
-def _check_spec(problems: _Problems, kind_key: str, spec: dict, namespace: str) -> None:
-    """The kind rules: required fields, field types, and references that must parse."""
+def _check_spec(problems: _Problems, kind: str, spec: dict | None, *, has_spec: bool, meshforge_template: bool) -> None:
+    """The rules of one of Backstage's kinds: required fields, field shapes, and references that must parse."""
+    required = _REQUIRED_FIELDS[kind]
+    if meshforge_template:  # Meshforge's templates (§4.1) have parameters and a skeleton folder instead of steps
+        required = ("type",)
+    if spec is None:
+        if has_spec:
+            return  # reported: spec is not an object
+        if not required:
+            problems.add("spec", "is required")
+        spec = {}
     already_reported: set[str] = set()
-    for field in _REQUIRED_STRINGS.get(kind_key, ()):
-        value = spec.get(field)
-        if value is None:
-            problems.add(f"spec.{field}", "is required")
-            already_reported.add(field)
-        elif problem := _non_empty_string_problem(value):
-            problems.add(f"spec.{field}", problem)
-            already_reported.add(field)
-    for field in _REQUIRED_LISTS.get(kind_key, ()):
-        value = spec.get(field)
-        if value is None:
-            problems.add(f"spec.{field}", "is required")
-            already_reported.add(field)
-        elif not isinstance(value, list):
-            problems.add(f"spec.{field}", f"must be a list, not {_type_name(value)}")
-            already_reported.add(field)
-    for field in _OPTIONAL_STRINGS.get(kind_key, ()):
-        if field in spec and (problem := _non_empty_string_problem(spec[field])):
-            problems.add(f"spec.{field}", problem)
-            already_reported.add(field)
-    for field in _IDENTIFIER_STRINGS:
-        value = spec.get(field)
-        if field not in already_reported and isinstance(value, str) and (problem := invisible_problem(value)):
-            problems.add(f"spec.{field}", f"{_show(value)} {problem}")
-    for field in _OPTIONAL_OBJECTS.get(kind_key, ()):
-        if field in spec and not isinstance(spec[field], dict):
-            problems.add(f"spec.{field}", f"must be an object, not {_type_name(spec[field])}")
-
-    for ref_field in _REF_FIELDS.get(kind_key, ()):
-        if ref_field.field in already_reported or ref_field.field not in spec:
-            continue
-        _check_refs(problems, f"spec.{ref_field.field}", spec[ref_field.field], ref_field, namespace)
-
-    if kind_key == "location":
-        _check_location(problems, spec)
-    elif kind_key == "template":
-        _check_template(problems, spec)
+    for key in required:
+        if spec.get(key) is None:
+            problems.add(f"spec.{key}", "is required")
+            already_reported.add(key)
+    if meshforge_template:
+        if spec.get("steps") is None and spec.get("parameters") is None:
+            problems.add("spec.steps or spec.parameters", "is required")
+        if not isinstance(spec["mesh"], dict):
+            problems.add("spec.mesh", f"must be an object, not {_type_name(spec['mesh'])}")
+    for key, shape in _SPEC_SHAPES[kind].items():
+        if key in spec and key not in already_reported and _check_shape(problems, f"spec.{key}", spec[key], shape):
+            already_reported.add(key)
+    _check_identifier_strings(problems, spec, already_reported)
+    for ref_field in _REF_FIELDS.get(kind.lower(), ()):
+        if ref_field.field in spec and ref_field.field not in already_reported:
+            _check_refs(problems, f"spec.{ref_field.field}", spec[ref_field.field], ref_field)
 
 
-def _check_refs(problems: _Problems, path: str, value: object, ref_field: _RefField, namespace: str) -> None:
-    if ref_field.many:
+def _check_meshforge_kind(problems: _Problems, kind: str, spec: dict) -> None:
+    """Meshforge's own kinds (§4.1): a type that is not blank, and an owner that parses."""
+    already_reported: set[str] = set()
+    value = spec.get("type")
+    if value is None:
+        problems.add("spec.type", "is required")
+        already_reported.add("type")
+    elif problem := _non_blank_string_problem(value):
+        problems.add("spec.type", problem)
+        already_reported.add("type")
+    _check_identifier_strings(problems, spec, already_reported)
+    for ref_field in _REF_FIELDS.get(kind.lower(), ()):
+        if ref_field.field in spec:
+            _check_refs(problems, f"spec.{ref_field.field}", spec[ref_field.field], ref_field)
+
+
+def _check_identifier_strings(problems: _Problems, spec: dict, already_reported: set[str]) -> None:
+    for key in _IDENTIFIER_STRINGS:
+        value = spec.get(key)
+        if key not in already_reported and isinstance(value, str) and (problem := invisible_problem(value)):
+            problems.add(f"spec.{key}", f"{_show(value)} {problem}")
+
+
+def _check_shape(problems: _Problems, path: str, value: object, shape: object) -> bool:
+    """Report where ``value`` does not have ``shape``; True when something was reported."""
+    before = len(problems.messages)
+    if shape == _STRING:
+        if not isinstance(value, str) or not value:
+            problems.add(path, _non_empty_string_problem(value) or "must be a non-empty string")
+    elif shape == _TEXT:
+        if not isinstance(value, str):
+            problems.add(path, f"must be a string, not {_type_name(value)}")
+    elif shape == _STRING_OR_BOOLEAN:
+        if not isinstance(value, str | bool):
+            problems.add(path, f"must be a string or a boolean, not {_type_name(value)}")
+    elif isinstance(shape, _Enum):
+        if value not in shape.values:
+            expected = " or ".join(json.dumps(allowed) for allowed in shape.values)
+            problems.add(path, f"{_show(value)} is not valid; expected {expected}")
+    elif isinstance(shape, _List):
         if not isinstance(value, list):
-            problems.add(path, f"must be a list of entity references, not {_type_name(value)}")
-            return
+            problems.add(path, f"must be a list, not {_type_name(value)}")
+        else:
+            for index, item in enumerate(value):
+                _check_shape(problems, f"{path}[{index}]", item, shape.item)
+    elif isinstance(shape, _ObjectOrList):
+        if isinstance(value, dict):
+            _check_shape(problems, path, value, shape.when_object)
+        elif isinstance(value, list):
+            _check_shape(problems, path, value, shape.when_list)
+        else:
+            problems.add(path, f"must be an object or a list, not {_type_name(value)}")
+    elif isinstance(shape, _Object):
+        if not isinstance(value, dict):
+            problems.add(path, f"must be an object, not {_type_name(value)}")
+        else:
+            for key in shape.required:
+                if key not in value:
+                    problems.add(_join(path, key), "is required")
+            for key, item in value.items():
+                item_shape = shape.fields.get(key, shape.other)
+                if item_shape is not None:
+                    _check_shape(problems, _join(path, key), item, item_shape)
+    return len(problems.messages) > before
+
+
+def _check_refs(problems: _Problems, path: str, value: object, ref_field: _RefField) -> None:
+    """Refs as Backstage's processors read them to make relations: ``[kind:][namespace/]name`` without empty parts,
+    with a kind where the field has no default. Blank parts and parts of any length are refs too (they name no
+    entity: no relation is made)."""
+    if ref_field.loose and not value:
+        return  # Backstage makes no relation of an empty value
+    if isinstance(value, list) and ref_field.many:
         items = [(f"{path}[{index}]", item) for index, item in enumerate(value)]
+    elif ref_field.loose and not isinstance(value, str):
+        problems.add(path, f"must be an entity reference or a list of them, not {_type_name(value)}")
+        return
+    elif ref_field.many and not ref_field.loose:
+        problems.add(path, f"must be a list of entity references, not {_type_name(value)}")
+        return
     else:
         items = [(path, value)]
     for item_path, item in items:
-        if problem := _non_empty_string_problem(item):
-            problems.add(item_path, problem)
-            continue
-        if problem := invisible_problem(item):  # a ref that looks like another team's, or reorders the page
+        if not isinstance(item, str) or not item:
+            problems.add(item_path, _non_empty_string_problem(item) or "must be a non-empty string")
+        elif problem := invisible_problem(item):  # a ref that looks like another team's, or reorders the page
             problems.add(item_path, f"{_show(item)} {problem}")
-            continue
-        try:
-            parse_ref(item, default_kind=ref_field.default_kind, default_namespace=namespace)
-        except RefError as exc:
-            problems.add(item_path, f"{_show(item)} is not a valid entity reference; it {exc.problem}")
+        elif problem := _ref_problem(item, ref_field.default_kind):
+            problems.add(item_path, f"{_show(item)} is not a valid entity reference; it {problem}")
 
 
-def _check_location(problems: _Problems, spec: dict) -> None:
-    if spec.get("target") is None and spec.get("targets") is None:
-        problems.add("spec.target or spec.targets", "is required")
-    if spec.get("target") is not None and (problem := _non_empty_string_problem(spec["target"])):
-        problems.add("spec.target", problem)
-    if spec.get("targets") is not None:
-        _string_items(problems, "spec.targets", spec["targets"], non_empty=True)
-    if "presence" in spec and spec["presence"] not in _LOCATION_PRESENCE:
-        problems.add("spec.presence", f'{_show(spec["presence"])} is not valid; expected "required" or "optional"')
+def _ref_problem(text: str, default_kind: str | None) -> str | None:
+    """What makes ``text`` no ref for Backstage's parseEntityRef, or None. Meshforge's parse_ref is stricter (no
+    blank parts, none over 63 characters: such a ref can name no entity), so its relation is left out."""
+    colon = text.find(":")
+    slash = text.find("/")
+    if slash != -1 and slash < colon:  # "ns/a:b": the colon belongs to the name
+        colon = -1
+    parts = (
+        ("kind", text[:colon] if colon != -1 else None),
+        ("namespace", text[colon + 1 : slash] if slash != -1 else None),
+        ("name", text[max(colon, slash) + 1 :]),
+    )
+    for part, value in parts:
+        if value == "":
+            return f"has an empty {part}"
+    if parts[0][1] is None and default_kind is None:
+        return "has no kind, and a kind is required here (write kind:[namespace/]name)"
+    return None
 
 
-def _check_template(problems: _Problems, spec: dict) -> None:
-    # Backstage templates have steps; Meshforge's (§4.1) have parameters and a cookiecutter skeleton folder.
-    steps = spec.get("steps")
-    parameters = spec.get("parameters")
-    if steps is None and parameters is None:
-        problems.add("spec.steps or spec.parameters", "is required")
-    if steps is not None and not isinstance(steps, list):
-        problems.add("spec.steps", f"must be a list, not {_type_name(steps)}")
-    if parameters is not None and not isinstance(parameters, list | dict):
-        problems.add("spec.parameters", f"must be a list or an object, not {_type_name(parameters)}")
+# --- URLs, read as browsers read them ---------------------------------------------------------------------------
+# Backstage checks a link with JavaScript's URL parser, the WHATWG URL standard's (https://url.spec.whatwg.org/):
+# the same rules here, so that a link Backstage takes is taken, and one a browser cannot open is refused.
+
+_SPECIAL_SCHEMES = frozenset({"ftp", "http", "https", "ws", "wss"})
+_LEADING_OR_TRAILING = "".join(map(chr, range(0x21)))  # C0 controls and space: stripped by the parser
+_SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+_FORBIDDEN_HOST = frozenset("\x00\t\n\r #/:<>?@[\\]^|")
+_FORBIDDEN_DOMAIN = _FORBIDDEN_HOST | frozenset(map(chr, range(0x20))) | {"%", "\x7f"}
+_LABEL_DOTS_RE = re.compile("[.\u3002\uff0e\uff61]")
+_PERCENT_RE = re.compile(rb"%([0-9A-Fa-f]{2})")
+_DIGITS = {8: frozenset("01234567"), 10: frozenset("0123456789"), 16: frozenset("0123456789abcdefABCDEF")}
+
+
+def _url_scheme(value: str) -> str | None:
+    """The scheme (lower case) of ``value`` read as a URL by the WHATWG URL standard, or None when it is no URL.
+
+    Any scheme parses (``mailto:``, ``urn:isbn:…``); a host, where there is one, must be a valid domain, IPv4 or
+    IPv6 address, and a port a number up to 65535. Non-ASCII domains are checked with IDNA 2003's nameprep, a close
+    stand-in for the standard's UTS 46 mapping."""
+    text = value.strip(_LEADING_OR_TRAILING).replace("\t", "").replace("\n", "").replace("\r", "")
+    match = _SCHEME_RE.match(text)
+    if match is None:
+        return None
+    scheme = match.group()[:-1].lower()
+    rest = text[match.end() :]
+    if scheme == "file":
+        valid = _file_host_valid(rest)
+    elif scheme in _SPECIAL_SCHEMES:  # any slashes or backslashes may follow: http:example.com is a URL
+        valid = _authority_valid(re.split(r"[/\\?#]", rest.lstrip("/\\"), maxsplit=1)[0], special=True)
+    elif rest.startswith("//"):
+        valid = _authority_valid(re.split(r"[/?#]", rest[2:], maxsplit=1)[0], special=False)
+    else:
+        valid = True  # an opaque path: mailto:team@example.com
+    return scheme if valid else None
+
+
+def _authority_valid(authority: str, *, special: bool) -> bool:
+    _userinfo, at, host_port = authority.rpartition("@")
+    if at and not host_port:
+        return False  # credentials without a host
+    host, port, inside_brackets = host_port, None, False
+    for index, char in enumerate(host_port):
+        if char == "[":
+            inside_brackets = True
+        elif char == "]":
+            inside_brackets = False
+        elif char == ":" and not inside_brackets:
+            host, port = host_port[:index], host_port[index + 1 :]
+            break
+    if not host:
+        return port is None and not special
+    if port and not (re.fullmatch(r"[0-9]+", port) and int(port) <= 65535):
+        return False
+    return _host_valid(host, opaque=not special)
+
+
+def _file_host_valid(rest: str) -> bool:
+    if not rest.startswith(("//", "\\\\", "/\\", "\\/")):
+        return True  # a path
+    host = re.split(r"[/\\?#]", rest[2:], maxsplit=1)[0]
+    return not host or re.fullmatch(r"[A-Za-z][:|]", host) is not None or _host_valid(host, opaque=False)
+
+
+def _host_valid(host: str, *, opaque: bool) -> bool:
+    if host.startswith("["):
+        return host.endswith("]") and _ipv6_valid(host[1:-1])
+    if opaque:
+        return not any(char in _FORBIDDEN_HOST for char in host)
+    decoded = _PERCENT_RE.sub(lambda match: bytes.fromhex(match.group(1).decode()), host.encode()).decode(
+        "utf-8", "replace"
+    )
+    domain = _domain_to_ascii(decoded)
+    if domain is None or any(char in _FORBIDDEN_DOMAIN for char in domain):
+        return False
+    return _ipv4_valid(domain) if _ends_in_number(domain) else True
+
+
+def _domain_to_ascii(domain: str) -> str | None:
+    labels = []
+    for label in _LABEL_DOTS_RE.split(domain):
+        if label.isascii():
+            label = label.lower()
+            if label.startswith("xn--"):
+                try:
+                    decoded = label[4:].encode().decode("punycode")
+                except UnicodeError:
+                    return None
+                if not decoded or decoded.isascii():
+                    return None
+        else:
+            try:
+                label = encodings.idna.nameprep(label)
+            except UnicodeError:
+                return None
+            if not label.isascii():
+                label = "xn--" + label.encode("punycode").decode()
+        labels.append(label)
+    return ".".join(labels)
+
+
+def _ends_in_number(domain: str) -> bool:
+    labels = domain.split(".")
+    if labels[-1] == "" and len(labels) > 1:
+        labels.pop()
+    last = labels[-1]
+    return bool(re.fullmatch(r"[0-9]+", last)) or _ipv4_number(last) is not None
+
+
+def _ipv4_valid(domain: str) -> bool:
+    labels = domain.split(".")
+    if labels[-1] == "" and len(labels) > 1:
+        labels.pop()
+    numbers = [_ipv4_number(label) for label in labels]
+    if len(numbers) > 4 or None in numbers:
+        return False
+    return all(number <= 255 for number in numbers[:-1]) and numbers[-1] < 256 ** (5 - len(numbers))
+
+
+def _ipv4_number(text: str) -> int | None:
+    if not text:
+        return None
+    radix = 10
+    if text[:2] in ("0x", "0X"):
+        text, radix = text[2:], 16
+    elif len(text) > 1 and text[0] == "0":
+        text, radix = text[1:], 8
+    if not text:
+        return 0
+    return int(text, radix) if set(text) <= _DIGITS[radix] else None
+
+
+def _ipv6_valid(text: str) -> bool:
+    if not text or not set(text) <= set("0123456789abcdefABCDEF:."):  # no zone id: %25eth0 is not a host
+        return False
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
 
 
 # --- data product rules on one entity ------------------------------------------------------------------------
@@ -436,7 +812,7 @@ def _check_data_product_component(problems: _Problems, metadata: dict, spec: dic
     _check_mesh_version(problems, mesh, identity, metadata.get("name"))
     if identity is not None:
         _check_derived(problems, mesh, "id", identity.urn, "metadata.name")
-    if _non_empty_string_problem(spec.get("type")) is None:
+    if _non_blank_string_problem(spec.get("type")) is None:
         _check_derived(problems, mesh, "kind", spec["type"], "spec.type")
     _check_derived_description(problems, metadata, mesh)
     _check_no_environment(problems, mesh)
@@ -473,7 +849,7 @@ def _dp_identity(problems: _Problems, metadata: dict, *, component: bool) -> Dat
     """The id parts from a data product entity's name, reporting a name of the wrong shape, and the namespace
     (URNs carry none, so data products live in the default namespace)."""
     namespace = metadata.get("namespace")
-    if isinstance(namespace, str) and namespace != DEFAULT_NAMESPACE and _NAMESPACE_RE.fullmatch(namespace):
+    if isinstance(namespace, str) and namespace != DEFAULT_NAMESPACE and _DNS_LABEL_RE.fullmatch(namespace):
         problems.add(
             "metadata.namespace",
             f'{_show(namespace)} is not allowed for a data product; expected "default", since its id has no namespace',
@@ -678,7 +1054,8 @@ def entity_relations(document: dict) -> list[tuple[str, str, str]]:
 
     for ref_field in _REF_FIELDS.get(own.kind.lower(), ()):
         value = spec.get(ref_field.field)
-        for text in _strings(value) if ref_field.many else [value]:
+        single = not ref_field.many or ref_field.loose  # a loose field (dependencyOf) may hold one ref, not a list
+        for text in value if isinstance(value, list) else [value] if single else []:
             if isinstance(text, str):
                 try:
                     target = parse_ref(text, default_kind=ref_field.default_kind, default_namespace=own.namespace)
@@ -728,44 +1105,41 @@ def _is_label_key(key: str) -> bool:
     parts = key.split("/")
     if len(parts) == 1:
         return _is_name(key)
-    if len(parts) != 2:
-        return False
-    prefix, name = parts
-    return (
-        0 < len(prefix) <= _MAX_DNS_SUBDOMAIN_LENGTH
-        and all(len(label) <= 63 and _DNS_LABEL_RE.fullmatch(label) for label in prefix.split("."))
-        and _is_name(name)
+    return len(parts) == 2 and _is_dns_subdomain(parts[0]) and _is_name(parts[1])
+
+
+def _is_dns_subdomain(value: str) -> bool:
+    return 0 < len(value) <= _MAX_DNS_SUBDOMAIN_LENGTH and all(
+        len(label) <= _MAX_NAME_LENGTH and _DNS_LABEL_RE.fullmatch(label) for label in value.split(".")
     )
 
 
-_LINK_SCHEMES = frozenset({"http", "https", "mailto", "ftp", "ftps", "ssh", "git", "git+ssh", "git+https"})
+# What JavaScript's String.prototype.trim removes, which Backstage's "non-empty string" checks use.
+_JS_WHITESPACE = "\t\n\v\f\r \u00a0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff"
+_JS_WHITESPACE += "".join(map(chr, range(0x2000, 0x200B)))
 
 
-def _is_url(value: str) -> bool:
-    """An absolute URL with a scheme and a host, or a ``mailto:`` address."""
-    if any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in value) or invisible_character(value):
-        return False
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
-    except ValueError:
-        return False
-    if parts.scheme.lower() not in _LINK_SCHEMES:  # javascript:, data: and the like never reach a page
-        return False
-    if parts.scheme.lower() == "mailto":
-        return bool(parts.path)
-    return bool(parts.hostname)
+def _is_blank(value: str) -> bool:
+    return not value.strip(_JS_WHITESPACE)
 
 
 def _non_empty_string_problem(value: object) -> str | None:
+    """A string of at least one character, blanks included (JSON Schema's minLength: 1, as Backstage's schemas)."""
     if not isinstance(value, str):
         return f"must be a non-empty string, not {_type_name(value)}"
-    if not value.strip():
+    if not value:
         return "must be a non-empty string"
     return None
 
 
-def _string_items(problems: _Problems, path: str, value: object, *, non_empty: bool = False) -> list[tuple[str, str]]:
+def _non_blank_string_problem(value: object) -> str | None:
+    """A string with more than blanks: Meshforge's own kinds ask for it."""
+    if isinstance(value, str) and _is_blank(value):
+        return "must be a non-empty string"
+    return _non_empty_string_problem(value)
+
+
+def _string_items(problems: _Problems, path: str, value: object) -> list[tuple[str, str]]:
     """The items of a list of strings with their paths, reporting a non-list and the items that are not strings."""
     if not isinstance(value, list):
         problems.add(path, f"must be a list, not {_type_name(value)}")
@@ -775,8 +1149,6 @@ def _string_items(problems: _Problems, path: str, value: object, *, non_empty: b
         item_path = f"{path}[{index}]"
         if not isinstance(item, str):
             problems.add(item_path, f"must be a string, not {_type_name(item)}")
-        elif non_empty and not item.strip():
-            problems.add(item_path, "must be a non-empty string")
         else:
             items.append((item_path, item))
     return items

@@ -31,7 +31,7 @@ def test_a_component_relates_to_everything_its_spec_names_in_both_directions():
             "providesApis": ["payments-api"],
             "consumesApis": ["api:ledger-api"],
             "dependsOn": ["resource:payments-db"],
-            "dependencyOf": ["checkout-web"],
+            "dependencyOf": ["component:checkout-web"],
         },
     )
     me = "component:default/payments"
@@ -155,7 +155,7 @@ def test_relations_are_deduplicated_keeping_the_first_position():
         {
             "owner": "finance",
             "dependsOn": ["component:finance.cashflow.0.ledger", "Component:default/Finance.Cashflow.0.Ledger"],
-            "dependencyOf": ["finance.cashflow.0.ledger"],
+            "dependencyOf": ["component:finance.cashflow.0.ledger"],
             "mesh": {"dependsOn": ["urn:dmb:cmp:finance:cashflow:0:ledger"]},
         },
     )

@@ -1,9 +1,12 @@
-"""Tests for catalog.validation.validate_entity: the Backstage envelope, metadata and kind rules (PRODUCT §3.1).
+"""Tests for catalog.validation.validate_entity: the Backstage envelope, metadata and kind rules (PRODUCT §3.1), as
+Backstage's own validators apply them, and Meshforge's kinds and templates on top.
 
-Data product rules are in test_validation_dataproducts.py, relations and the stored form in test_relations.py.
+Data product rules are in test_validation_dataproducts.py, relations and the stored form in test_relations.py; the
+agreement with Backstage's published validators on generated entities in tests/interop/test_backstage_validation.py.
 """
 
 import copy
+import json
 
 import pytest
 
@@ -20,7 +23,7 @@ MINIMAL_SPECS = {
     "Group": {"type": "team", "children": []},
     "User": {"memberOf": ["payments"]},
     "Location": {"target": "./components/ledger/catalog-info.yaml"},
-    "Template": {"type": "service", "steps": []},
+    "Template": {"type": "service", "steps": [{"action": "fetch:template"}]},
     "EditTemplate": {"type": "outputport"},
     "ReverseProvisioningTemplate": {"type": "outputport"},
     "AccessControlRequestTemplate": {"type": "outputport"},
@@ -28,7 +31,8 @@ MINIMAL_SPECS = {
 
 
 def entity(kind: str = "Component", name: str = "payments", spec: dict | None = None, **metadata) -> dict:
-    document = {"apiVersion": "backstage.io/v1alpha1", "kind": kind, "metadata": {"name": name, **metadata}}
+    api_version = "scaffolder.backstage.io/v1beta3" if kind == "Template" else "backstage.io/v1alpha1"
+    document = {"apiVersion": api_version, "kind": kind, "metadata": {"name": name, **metadata}}
     document["spec"] = copy.deepcopy(MINIMAL_SPECS.get(kind, {})) if spec is None else spec
     return document
 
@@ -67,15 +71,16 @@ def test_each_envelope_field_is_required(field):
     assert f"{SOURCE}: {field} is required" in problems_of(document)
 
 
-def test_spec_is_optional_in_the_envelope():
-    document = entity("MyKind")
+def test_every_kind_of_backstage_needs_a_spec():
+    document = entity("Location")
     del document["spec"]
-    assert problems_of(document) == []
+    assert only_problem(document) == f"{SOURCE}: spec is required"
 
 
+@pytest.mark.parametrize("kind", ["Component", "Location", "EditTemplate"])
 @pytest.mark.parametrize(("value", "shown"), [(["a"], "a list"), ("text", "a string"), (None, "null")])
-def test_spec_must_be_an_object(value, shown):
-    document = entity("MyKind")
+def test_spec_must_be_an_object(kind, value, shown):
+    document = entity(kind)
     document["spec"] = value
     assert only_problem(document) == f"{SOURCE}: spec must be an object, not {shown}"
 
@@ -85,6 +90,49 @@ def test_api_version_must_be_a_non_empty_string(value, problem):
     document = entity()
     document["apiVersion"] = value
     assert only_problem(document).startswith(f"{SOURCE}: apiVersion {problem}")
+
+
+@pytest.mark.parametrize(
+    "api_version", ["backstage.io/v1alpha1/x", "backstage.io/", "/v1", "Backstage.io/v1alpha1", "v1-alpha", "x" * 64]
+)
+def test_an_api_version_of_the_wrong_form_is_refused(api_version):
+    document = entity()
+    document["apiVersion"] = api_version
+    assert only_problem(document).startswith(f"{SOURCE}: apiVersion {json.dumps(api_version)} is not valid; expected ")
+
+
+@pytest.mark.parametrize("kind", ["Component", "API", "Resource", "System", "Domain", "Group", "User", "Location"])
+@pytest.mark.parametrize("api_version", ["backstage.io/v1alpha1", "backstage.io/v1beta1"])
+def test_backstage_kinds_take_both_of_backstages_api_versions(kind, api_version):
+    document = entity(kind)
+    document["apiVersion"] = api_version
+    assert problems_of(document) == []
+
+
+@pytest.mark.parametrize("api_version", ["backstage.io/v1", "backstage.io/v2alpha1", "scaffolder.backstage.io/v1beta3"])
+def test_an_api_version_backstage_does_not_know_for_the_kind_is_refused(api_version):
+    document = entity()
+    document["apiVersion"] = api_version
+    assert only_problem(document) == (
+        f'{SOURCE}: apiVersion "{api_version}" is not valid for kind Component; '
+        "expected backstage.io/v1alpha1 or backstage.io/v1beta1"
+    )
+
+
+def test_a_backstage_template_needs_the_scaffolder_api_version():
+    document = entity("Template")
+    document["apiVersion"] = "backstage.io/v1beta2"
+    assert only_problem(document) == (
+        f'{SOURCE}: apiVersion "backstage.io/v1beta2" is not valid for kind Template; expected '
+        "scaffolder.backstage.io/v1beta3, or a Meshforge template (one with spec.mesh)"
+    )
+
+
+@pytest.mark.parametrize("api_version", ["backstage.io/v1alpha1", "meshforge.io/v1", "v1"])
+def test_meshforge_kinds_take_any_well_formed_api_version(api_version):
+    document = entity("EditTemplate")
+    document["apiVersion"] = api_version
+    assert problems_of(document) == []
 
 
 def test_an_unknown_root_key_is_refused():
@@ -101,11 +149,13 @@ def test_an_unknown_root_key_that_is_not_an_identifier_is_quoted_in_the_path():
     assert only_problem(document).startswith(f'{SOURCE}: ["my key"] is not allowed at the root')
 
 
-def test_relations_and_status_in_a_file_are_ignored_whatever_they_hold():
+@pytest.mark.parametrize("key", ["relations", "status"])
+def test_relations_and_status_in_a_file_are_refused(key):
     document = entity()
-    document["relations"] = "not even a list"
-    document["status"] = {"items": [{"level": "error"}]}
-    assert problems_of(document) == []
+    document[key] = []
+    assert only_problem(document) == (
+        f"{SOURCE}: {key} is not allowed in a file; the catalog makes relations and status itself"
+    )
 
 
 def test_every_problem_is_reported_not_just_the_first():
@@ -135,9 +185,13 @@ def test_messages_start_with_the_source_they_were_given():
 # --- kind -----------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", ["Component", "MyKind", "k", "Kind2", "K" * 63])
-def test_a_kind_of_letters_and_digits_is_valid(kind):
-    assert problems_of(entity(kind)) == []
+@pytest.mark.parametrize("kind", ["MyKind", "k", "Kind2", "Service", "K" * 63])
+def test_a_kind_the_catalog_does_not_know_is_refused_naming_the_kinds_it_knows(kind):
+    assert only_problem(entity(kind)) == (
+        f"{SOURCE}: kind {json.dumps(kind)} is not a kind the catalog knows; expected one of API, Component, Domain, "
+        "Group, Location, Resource, System, Template, User (Backstage's) or EditTemplate, ReverseProvisioningTemplate, "
+        "AccessControlRequestTemplate (Meshforge's)"
+    )
 
 
 @pytest.mark.parametrize("kind", ["my-kind", "2Kind", "Kind\n", "My Kind", "", "K" * 64, "Kïnd"])
@@ -149,17 +203,20 @@ def test_a_kind_that_is_not_a_string_is_refused():
     assert only_problem(entity(5)) == f"{SOURCE}: kind must be a string, not a number"
 
 
-def test_kinds_are_matched_case_insensitively_so_their_rules_apply():
-    assert problems_of(entity("component", spec={})) == [
-        f"{SOURCE}: spec.type is required",
-        f"{SOURCE}: spec.lifecycle is required",
-        f"{SOURCE}: spec.owner is required",
+@pytest.mark.parametrize(
+    ("kind", "known"), [("component", "Component"), ("Api", "API"), ("editTemplate", "EditTemplate")]
+)
+def test_kinds_are_case_sensitive_as_in_backstage(kind, known):
+    assert only_problem(entity(kind, spec=MINIMAL_SPECS[known])) == (
+        f'{SOURCE}: kind "{kind}" is not a kind the catalog knows; kinds are case-sensitive: did you mean {known}?'
+    )
+
+
+def test_an_unknown_kind_still_gets_the_envelope_and_metadata_checks():
+    assert problems_of(entity("Widget", name="bad-", spec={"owner": ":x"}))[1:] == [
+        f'{SOURCE}: metadata.name "bad-" is not valid; expected sequences of [a-zA-Z0-9] separated by [-_.], '
+        "at most 63 characters"
     ]
-
-
-def test_an_unknown_kind_gets_the_envelope_and_metadata_checks_only():
-    assert problems_of(entity("Widget", spec={"owner": ":x", "anything": [1, 2]})) == []
-    assert only_problem(entity("Widget", name="bad-")).startswith(f'{SOURCE}: metadata.name "bad-" is not valid')
 
 
 # --- metadata -------------------------------------------------------------------------------------------------
@@ -218,12 +275,12 @@ def test_a_very_long_value_is_shortened_in_the_message():
     assert "…" in problem
 
 
-@pytest.mark.parametrize("namespace", ["default", "ops", "team-a", "a1-b2-c3", "n" * 63])
+@pytest.mark.parametrize("namespace", ["default", "ops", "team-a", "a1-b2-c3", "team--a", "a---b", "n" * 63])
 def test_a_valid_namespace_is_accepted(namespace):
     assert problems_of(entity(namespace=namespace)) == []
 
 
-@pytest.mark.parametrize("namespace", ["Ops", "team_a", "team-", "-team", "team--a", "n" * 64, "ops\n", "", "a.b"])
+@pytest.mark.parametrize("namespace", ["Ops", "team_a", "team-", "-team", "n" * 64, "ops\n", "", "a.b", " ops"])
 def test_an_invalid_namespace_is_refused(namespace):
     assert only_problem(entity(namespace=namespace)).startswith(f"{SOURCE}: metadata.namespace ")
 
@@ -232,10 +289,26 @@ def test_a_namespace_that_is_not_a_string_is_refused():
     assert only_problem(entity(namespace=None)) == f"{SOURCE}: metadata.namespace must be a string, not null"
 
 
-@pytest.mark.parametrize("field", ["title", "description"])
-def test_title_and_description_must_be_strings(field):
-    assert problems_of(entity(**{field: "Payments"})) == []
-    assert only_problem(entity(**{field: ["x"]})) == f"{SOURCE}: metadata.{field} must be a string, not a list"
+def test_title_and_description_must_be_strings_and_a_title_not_empty():
+    assert problems_of(entity(title="Payments", description="")) == []
+    assert problems_of(entity(title=" ", description=" ")) == []
+    assert only_problem(entity(description=["x"])) == f"{SOURCE}: metadata.description must be a string, not a list"
+    assert only_problem(entity(title=["x"])) == f"{SOURCE}: metadata.title must be a non-empty string, not a list"
+    assert only_problem(entity(title="")) == f"{SOURCE}: metadata.title must be a non-empty string"
+
+
+@pytest.mark.parametrize("field", ["uid", "etag"])
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        (1, "must be a non-empty string, not a number"),
+        ("", "must be a non-empty string"),
+        (None, "must be a non-empty string, not null"),
+    ],
+)
+def test_uid_and_etag_in_a_file_must_be_non_empty_strings(field, value, problem):
+    assert problems_of(entity(**{field: "e01199ab-08cc-44c2-8e19-5c29ded82521"})) == []
+    assert only_problem(entity(**{field: value})) == f"{SOURCE}: metadata.{field} {problem}"
 
 
 @pytest.mark.parametrize("tag", ["java", "c++", "c#", "web-app", "a:b", "k8s", "t" * 63])
@@ -326,6 +399,14 @@ def test_label_and_annotation_values_must_be_strings(field):
         {"url": "http://localhost:8080/docs?x=1#y", "title": "Docs", "icon": "docs", "type": "runbook"},
         {"url": "mailto:team@example.com"},
         {"url": "git+ssh://git.example.com/repo.git"},
+        {"url": "http:example.com"},
+        {"url": "urn:isbn:0451450523"},
+        {"url": "mailto:"},
+        {"url": "https://example.com/a b"},
+        {"url": " https://example.com/\n"},
+        {"url": "http://[::1]:8080/"},
+        {"url": "http://bücher.example/"},
+        {"url": "https://example.com", "type": " "},
     ],
 )
 def test_a_valid_link_is_accepted(link):
@@ -340,27 +421,47 @@ def test_a_valid_link_is_accepted(link):
         "/docs/index.html",
         "http://",
         "https://exa mple.com",
-        "https://example.com/\n",
         "http://example.com:99999",
         "http://[::1",
-        "mailto:",
+        "http://1.2.3.256/",
+        "http://user@/",
+        "git+ssh://git@example.com:org/repo.git",
         "1http://example.com",
         "",
         "javascript://example.com/%0Aalert(1)",
-        "data://example.com/text/html,<script>alert(1)</script>",
-        "vbscript://example.com/x",
+        "JavaScript:alert(1)",
+        " java\tscript:alert(1)",
     ],
 )
-def test_a_link_url_that_does_not_parse_or_could_run_script_is_refused(url):
+def test_a_link_url_that_does_not_parse_or_runs_script_is_refused(url):
     assert only_problem(entity(links=[{"url": url}])).startswith(f"{SOURCE}: metadata.links[0].url ")
+
+
+def test_a_javascript_link_is_refused_saying_why():
+    assert only_problem(entity(links=[{"url": "javascript:alert(1)"}])) == (
+        f'{SOURCE}: metadata.links[0].url "javascript:alert(1)" is not allowed; a javascript: link runs code in the '
+        "browser of whoever follows it"
+    )
 
 
 def test_a_link_needs_a_url_string_and_string_details():
     assert only_problem(entity(links=[{"title": "Docs"}])) == f"{SOURCE}: metadata.links[0].url is required"
-    assert only_problem(entity(links=[{"url": 5}])) == f"{SOURCE}: metadata.links[0].url must be a string, not a number"
-    assert only_problem(entity(links=[{"url": "https://example.com", "title": 1}])) == (
-        f"{SOURCE}: metadata.links[0].title must be a string, not a number"
+    assert only_problem(entity(links=[{"url": 5}])) == (
+        f"{SOURCE}: metadata.links[0].url must be a non-empty string, not a number"
     )
+    assert only_problem(entity(links=[{"url": "https://example.com", "title": 1}])) == (
+        f"{SOURCE}: metadata.links[0].title must be a non-empty string, not a number"
+    )
+
+
+@pytest.mark.parametrize("field", ["title", "icon"])
+def test_a_link_title_or_icon_is_not_empty_or_blank(field):
+    link = {"url": "https://example.com"}
+    assert only_problem(entity(links=[{**link, field: ""}])) == (
+        f"{SOURCE}: metadata.links[0].{field} must be a non-empty string"
+    )
+    blank = {**link, field: " \t"}
+    assert only_problem(entity(links=[blank])) == f"{SOURCE}: metadata.links[0].{field} must not be blank"
 
 
 def test_links_must_be_a_list_of_objects():
@@ -373,7 +474,7 @@ def test_links_must_be_a_list_of_objects():
 
 
 def test_unknown_metadata_fields_are_left_alone():
-    assert problems_of(entity(uid="123", etag="abc", custom={"x": 1})) == []
+    assert problems_of(entity(uid="123", etag="abc", custom={"x": 1}, generation=3)) == []
 
 
 # --- kind rules -----------------------------------------------------------------------------------------------
@@ -424,6 +525,16 @@ def test_a_required_string_field_must_be_a_non_empty_string(kind, field, value, 
     assert only_problem(document).startswith(f"{SOURCE}: spec.{field} {problem}")
 
 
+@pytest.mark.parametrize(("kind", "field"), [(k, f) for k, f in REQUIRED_FIELDS if f not in ("children", "memberOf")])
+def test_a_blank_string_is_a_string_for_backstage_kinds_not_for_meshforge_kinds(kind, field):
+    document = entity(kind)
+    document["spec"][field] = "  "
+    if kind in ("EditTemplate", "ReverseProvisioningTemplate", "AccessControlRequestTemplate"):
+        assert only_problem(document) == f"{SOURCE}: spec.{field} must be a non-empty string"
+    else:
+        assert problems_of(document) == []
+
+
 def test_an_entity_without_spec_reports_each_required_field():
     document = entity("API")
     del document["spec"]
@@ -438,22 +549,38 @@ def test_an_entity_without_spec_reports_each_required_field():
 def test_group_children_may_be_empty_but_must_be_a_list():
     assert problems_of(entity("Group", spec={"type": "team", "children": []})) == []
     assert only_problem(entity("Group", spec={"type": "team", "children": "group:a"})) == (
-        f"{SOURCE}: spec.children must be a list, not a string"
+        f"{SOURCE}: spec.children must be a list of entity references, not a string"
     )
 
 
 def test_user_member_of_must_be_a_list():
     assert problems_of(entity("User", spec={"memberOf": []})) == []
     assert only_problem(entity("User", spec={"memberOf": "finance"})) == (
-        f"{SOURCE}: spec.memberOf must be a list, not a string"
+        f"{SOURCE}: spec.memberOf must be a list of entity references, not a string"
     )
 
 
 def test_group_and_user_profiles_are_objects():
-    assert problems_of(entity("User", spec={"memberOf": [], "profile": {"email": "a@example.com"}})) == []
+    profile = {"displayName": "Alice", "email": "a@example.com", "picture": "https://example.com/a.png", "x": 1}
+    assert problems_of(entity("User", spec={"memberOf": [], "profile": profile})) == []
     assert only_problem(entity("Group", spec={"type": "team", "children": [], "profile": "x"})) == (
         f"{SOURCE}: spec.profile must be an object, not a string"
     )
+
+
+@pytest.mark.parametrize("kind", ["Group", "User"])
+@pytest.mark.parametrize(
+    ("profile", "expected"),
+    [
+        ({"displayName": 1}, "spec.profile.displayName must be a non-empty string, not a number"),
+        ({"email": ""}, "spec.profile.email must be a non-empty string"),
+        ({"picture": ["a.png"]}, "spec.profile.picture must be a non-empty string, not a list"),
+    ],
+)
+def test_profile_fields_are_non_empty_strings(kind, profile, expected):
+    document = entity(kind)
+    document["spec"]["profile"] = profile
+    assert only_problem(document) == f"{SOURCE}: {expected}"
 
 
 @pytest.mark.parametrize(
@@ -464,19 +591,13 @@ def test_group_and_user_profiles_are_objects():
         {"targets": []},
         {"type": "url", "target": "https://example.com/catalog-info.yaml", "presence": "optional"},
         {"target": "./a.yaml", "presence": "required"},
+        {"type": "url"},
+        {},
+        {"target": " ", "type": " "},
     ],
 )
-def test_a_location_with_a_target_or_targets_is_valid(spec):
+def test_a_location_may_have_a_target_targets_or_neither(spec):
     assert problems_of(entity("Location", spec=spec)) == []
-
-
-def test_a_location_needs_a_target_or_targets():
-    assert (
-        only_problem(entity("Location", spec={"type": "url"})) == f"{SOURCE}: spec.target or spec.targets is required"
-    )
-    document = entity("Location")
-    del document["spec"]
-    assert only_problem(document) == f"{SOURCE}: spec.target or spec.targets is required"
 
 
 @pytest.mark.parametrize(
@@ -485,7 +606,7 @@ def test_a_location_needs_a_target_or_targets():
         ({"target": 5}, "spec.target must be a non-empty string, not a number"),
         ({"target": ""}, "spec.target must be a non-empty string"),
         ({"targets": "./a.yaml"}, "spec.targets must be a list, not a string"),
-        ({"targets": ["./a.yaml", 5]}, "spec.targets[1] must be a string, not a number"),
+        ({"targets": ["./a.yaml", 5]}, "spec.targets[1] must be a non-empty string, not a number"),
         ({"targets": [""]}, "spec.targets[0] must be a non-empty string"),
         ({"target": "./a.yaml", "type": 1}, "spec.type must be a non-empty string, not a number"),
         (
@@ -498,28 +619,124 @@ def test_an_invalid_location_spec_is_refused(spec, expected):
     assert only_problem(entity("Location", spec=spec)) == f"{SOURCE}: {expected}"
 
 
+FULL_TEMPLATE = {
+    "type": "service",
+    "owner": "group:platform",
+    "lifecycle": "production",
+    "parameters": [
+        {"title": "Basics", "required": ["name"], "properties": {}, "when": "${{ true }}"},
+        {"backstage:permissions": {"tags": ["admin"]}, "when": False},
+    ],
+    "secrets": {"schema": {"properties": {}}},
+    "presentation": {"buttonLabels": {"backButtonText": "Back", "createButtonText": "Go", "reviewButtonText": "Look"}},
+    "EXPERIMENTAL_recovery": {"EXPERIMENTAL_strategy": "startOver"},
+    "formDecorators": [{"id": "decorate", "input": {}}],
+    "steps": [
+        {"id": "fetch", "name": "Fetch", "action": "fetch:template", "input": {"url": "./skeleton"}, "if": True},
+        {"action": "", "backstage:permissions": {"tags": []}},
+    ],
+    "output": {
+        "links": [{"title": "Repository", "url": "${{ steps.publish.output.remoteUrl }}", "if": "x"}],
+        "text": [{"title": "Done", "content": "**done**"}],
+        "remoteUrl": "${{ steps.publish.output.remoteUrl }}",
+    },
+}
+
+
 @pytest.mark.parametrize(
     "spec",
     [
-        {"type": "service", "steps": [{"id": "fetch", "action": "fetch:template"}]},
-        {"type": "dataproduct", "parameters": [{"title": "Basics", "required": ["name"], "properties": {}}]},
-        {"type": "outputport", "parameters": {"properties": {}}, "owner": "group:platform"},
+        {"type": "service", "steps": []},
+        {"type": "service", "steps": [{"action": "debug:log"}], "parameters": {"properties": {}}},
+        FULL_TEMPLATE,
     ],
 )
-def test_a_template_with_steps_or_meshforge_parameters_is_valid(spec):
+def test_a_backstage_template_with_steps_is_valid(spec):
     assert problems_of(entity("Template", spec=spec)) == []
 
 
 @pytest.mark.parametrize(
     ("spec", "expected"),
     [
-        ({"type": "service"}, "spec.steps or spec.parameters is required"),
+        ({"type": "service"}, "spec.steps is required"),
         ({"type": "service", "steps": {"id": "x"}}, "spec.steps must be a list, not an object"),
-        ({"type": "service", "parameters": "name"}, "spec.parameters must be a list or an object, not a string"),
+        ({"type": "service", "steps": [{"id": "fetch"}]}, "spec.steps[0].action is required"),
+        ({"type": "service", "steps": [{"action": 1}]}, "spec.steps[0].action must be a string, not a number"),
+        ({"type": "service", "steps": ["fetch:template"]}, "spec.steps[0] must be an object, not a string"),
+        (
+            {"type": "service", "steps": [{"action": "a", "if": 1}]},
+            "spec.steps[0].if must be a string or a boolean, not a number",
+        ),
+        (
+            {"type": "service", "steps": [{"action": "a", "input": []}]},
+            "spec.steps[0].input must be an object, not a list",
+        ),
+        (
+            {"type": "service", "steps": [], "parameters": "name"},
+            "spec.parameters must be an object or a list, not a string",
+        ),
+        (
+            {"type": "service", "steps": [], "parameters": ["name"]},
+            "spec.parameters[0] must be an object, not a string",
+        ),
+        (
+            {"type": "service", "steps": [], "parameters": [{"when": 1}]},
+            "spec.parameters[0].when must be a string or a boolean, not a number",
+        ),
+        (
+            {"type": "service", "steps": [], "parameters": {"backstage:permissions": {"tags": [1]}}},
+            'spec.parameters["backstage:permissions"].tags[0] must be a string, not a number',
+        ),
+        ({"type": "service", "steps": [], "output": "done"}, "spec.output must be an object, not a string"),
+        ({"type": "service", "steps": [], "output": {"url": 1}}, "spec.output.url must be a string, not a number"),
+        (
+            {"type": "service", "steps": [], "output": {"links": [{"url": ""}]}},
+            "spec.output.links[0].url must be a non-empty string",
+        ),
+        (
+            {"type": "service", "steps": [], "output": {"text": [{"content": 1}]}},
+            "spec.output.text[0].content must be a string, not a number",
+        ),
+        ({"type": "service", "steps": [], "secrets": []}, "spec.secrets must be an object, not a list"),
+        ({"type": "service", "steps": [], "lifecycle": ""}, "spec.lifecycle must be a non-empty string"),
     ],
 )
-def test_an_invalid_template_spec_is_refused(spec, expected):
+def test_an_invalid_backstage_template_spec_is_refused(spec, expected):
     assert only_problem(entity("Template", spec=spec)) == f"{SOURCE}: {expected}"
+
+
+MESHFORGE_TEMPLATE = {"type": "outputport", "mesh": {"useCaseTemplateId": "urn:dmb:utm:x:0.0.0"}}
+
+
+@pytest.mark.parametrize("api_version", ["backstage.io/v1alpha1", "scaffolder.backstage.io/v1beta3", "witboost.com/v1"])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"parameters": [{"title": "Basics", "required": ["name"], "properties": {}}]},
+        {"parameters": {"properties": {}}, "owner": "group:platform"},
+        {"steps": [{"action": "witboost:create"}]},
+    ],
+)
+def test_a_meshforge_template_has_spec_mesh_and_steps_or_parameters_under_any_api_version(api_version, extra):
+    document = entity("Template", spec={**MESHFORGE_TEMPLATE, **extra})
+    document["apiVersion"] = api_version
+    assert problems_of(document) == []
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        (MESHFORGE_TEMPLATE, "spec.steps or spec.parameters is required"),
+        ({**MESHFORGE_TEMPLATE, "parameters": "name"}, "spec.parameters must be an object or a list, not a string"),
+        ({**MESHFORGE_TEMPLATE, "steps": [{"id": "x"}]}, "spec.steps[0].action is required"),
+        ({**MESHFORGE_TEMPLATE, "parameters": [], "mesh": "x"}, "spec.mesh must be an object, not a string"),
+        ({"mesh": {}, "parameters": []}, "spec.type is required"),
+    ],
+)
+def test_an_invalid_meshforge_template_spec_is_refused(spec, expected):
+    document = entity("Template", spec=spec)
+    document["apiVersion"] = "backstage.io/v1alpha1"
+    assert only_problem(document) == f"{SOURCE}: {expected}"
 
 
 @pytest.mark.parametrize("kind", ["System", "Domain"])
@@ -543,7 +760,18 @@ def test_system_and_domain_types_are_optional_strings(kind):
         ({"dependsOn": ["resource:db", "k:ns/"]}, "spec.dependsOn[1]", "k:ns/", "has an empty name"),
         ({"dependencyOf": [":x"]}, "spec.dependencyOf[0]", ":x", "has an empty kind"),
         ({"providesApis": ["api:"]}, "spec.providesApis[0]", "api:", "has an empty name"),
-        ({"consumesApis": ["x" * 64]}, "spec.consumesApis[0]", "x" * 64, "has a name longer than 63 characters"),
+        (
+            {"dependsOn": ["resource:db", "ledger"]},
+            "spec.dependsOn[1]",
+            "ledger",
+            "has no kind, and a kind is required here (write kind:[namespace/]name)",
+        ),
+        (
+            {"dependencyOf": "ns/ledger"},
+            "spec.dependencyOf",
+            "ns/ledger",
+            "has no kind, and a kind is required here (write kind:[namespace/]name)",
+        ),
     ],
 )
 def test_a_component_reference_that_does_not_parse_is_refused_naming_path_and_problem(spec, path, text, problem):
@@ -560,12 +788,21 @@ def test_a_component_reference_that_does_not_parse_is_refused_naming_path_and_pr
         {"owner": "ns/a:b"},
         {"system": "finance.cashflow.0"},
         {"subcomponentOf": "payments-core"},
-        {"dependsOn": ["resource:payments-db", "payments-core"], "dependencyOf": ["component:checkout"]},
+        {"dependsOn": ["resource:payments-db", "component:payments-core"], "dependencyOf": ["component:checkout"]},
         {"providesApis": ["payments-api"], "consumesApis": ["api:ops/ledger-api"]},
         {"dependsOn": []},
+        {"owner": " "},
+        {"owner": "group: "},
+        {"owner": "group:" + "x" * 64},
+        {"system": "a/b/c"},
+        {"owner": "group:team--a/finance"},
+        {"dependencyOf": "component:checkout"},
+        {"dependencyOf": None},
+        {"dependencyOf": ""},
+        {"dependencyOf": []},
     ],
 )
-def test_a_component_reference_that_parses_is_accepted(spec):
+def test_a_component_reference_that_backstage_reads_is_accepted(spec):
     assert problems_of(component(**spec)) == []
 
 
@@ -578,6 +815,9 @@ def test_a_component_reference_that_parses_is_accepted(spec):
         ({"system": ["a"]}, "spec.system must be a non-empty string, not a list"),
         ({"system": ""}, "spec.system must be a non-empty string"),
         ({"subcomponentOf": None}, "spec.subcomponentOf must be a non-empty string, not null"),
+        ({"dependsOn": [""]}, "spec.dependsOn[0] must be a non-empty string"),
+        ({"dependencyOf": 5}, "spec.dependencyOf must be an entity reference or a list of them, not a number"),
+        ({"dependencyOf": ["component:a", None]}, "spec.dependencyOf[1] must be a non-empty string, not null"),
     ],
 )
 def test_a_reference_field_of_the_wrong_type_is_refused(spec, expected):
@@ -597,6 +837,7 @@ def test_a_reference_field_of_the_wrong_type_is_refused(spec, expected):
         ("Group", {"type": "team", "children": [], "members": ["user:"]}, "spec.members[0]"),
         ("User", {"memberOf": ["finance", ":x"]}, "spec.memberOf[1]"),
         ("Template", {"type": "service", "steps": [], "owner": "group:"}, "spec.owner"),
+        ("Template", {**MESHFORGE_TEMPLATE, "parameters": [], "owner": "group:"}, "spec.owner"),
         ("EditTemplate", {"type": "outputport", "owner": "/x"}, "spec.owner"),
     ],
 )
