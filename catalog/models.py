@@ -72,6 +72,11 @@ class Location(models.Model):
         return "generated-" + hashlib.sha1(f"{self.type}:{self.target}".encode(), usedforsecurity=False).hexdigest()
 
     @property
+    def entity_ref(self) -> str:
+        """The ref of the Location entity that stands for it, as Backstage's locations carry it."""
+        return f"location:default/{self.generated_entity_name}"
+
+    @property
     def is_root(self) -> bool:
         return self.parent_id is None
 

@@ -107,10 +107,33 @@ def _condition(key: str, expected: object, path: str, counter: list[int], depth:
             raise PredicateError(f"{path}.$hasPrefix: expected text, got {_type(operand)}")
         return Condition(key, (_text(operand, path).lower(),), prefix=True)
     if operator == "$contains":
+        if key == "relations" and isinstance(operand, dict):
+            return _relation(operand, f"{path}.$contains")
         if isinstance(operand, dict):  # a predicate on the items of a list of objects
             raise PredicateError(f"{path}.$contains: only a value is supported (an item of the list equals it)")
         return Condition(key, (_primitive(operand, f"{path}.$contains"),))
     raise PredicateError(f"{path}: unknown operator {operator!r}; expected $in, $exists, $hasPrefix or $contains")
+
+
+def _relation(operand: dict, path: str) -> Condition:
+    """``{"relations": {"$contains": {"type": "ownedBy", "targetRef": ...}}}``, as Backstage reads it: a relation of
+    that type, to that target (a ref, or ``{"$in": [...]}``), or to any target when none is given."""
+    unknown = sorted(str(key) for key in operand if key not in ("type", "targetRef"))
+    if unknown:
+        raise PredicateError(f"{path}.{unknown[0]}: a relation is matched on type and targetRef only")
+    relation_type = operand.get("type")
+    if not isinstance(relation_type, str) or not relation_type.strip():
+        raise PredicateError(f"{path}.type: expected the relation type as text, e.g. ownedBy")
+    key = f"relations.{_text(relation_type, f'{path}.type').strip().lower()}"
+    if "targetRef" not in operand:
+        return Condition(key, None)
+    target = operand["targetRef"]
+    if isinstance(target, dict):
+        if set(target) != {"$in"} or not isinstance(target["$in"], list):
+            raise PredicateError(f"{path}.targetRef: expected a ref or {{$in: [refs]}}")
+        refs = enumerate(target["$in"])
+        return Condition(key, tuple(_primitive(item, f"{path}.targetRef.$in[{i}]") for i, item in refs))
+    return Condition(key, (_primitive(target, f"{path}.targetRef"),))
 
 
 def _primitive(value: object, path: str) -> str:

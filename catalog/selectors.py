@@ -518,11 +518,7 @@ def _parent_entity(entity: Entity) -> Entity | None:
     if location.parent_id is None:
         if entity.name == location.generated_entity_name and entity.kind.lower() == "location":
             return None
-        return (
-            Entity.objects.select_related("location")
-            .filter(ref=f"location:default/{location.generated_entity_name}")
-            .first()
-        )
+        return Entity.objects.select_related("location").filter(ref=location.entity_ref).first()
     parent = location.parent
     for candidate in Entity.objects.select_related("location").filter(
         location=parent, kind__iexact="location", orphan=False

@@ -155,7 +155,7 @@ def location_update(*, location: Location, type: str, target: str, actor) -> Loc
         if Location.objects.filter(type=type, target=target).exists():
             raise CatalogConflict(f"location {type}:{target} is already registered")
         before = _snapshot(location)
-        Entity.objects.filter(ref=f"location:default/{location.generated_entity_name}").delete()
+        Entity.objects.filter(ref=location.entity_ref).delete()
         location.type, location.target = type, target
         location.source_fingerprint, location.source_revision = "", ""
         location.next_refresh_at = timezone.now()

@@ -273,6 +273,9 @@ class LocationSerializer(serializers.ModelSerializer):
     """Backstage's ``{id, type, target}`` (the id as a string, as Backstage's are) plus Meshforge's state."""
 
     id = serializers.CharField(source="pk", read_only=True)
+    entityRef = serializers.CharField(
+        source="entity_ref", read_only=True, help_text="The Location entity that stands for it."
+    )
     parent = serializers.CharField(source="parent_id", read_only=True, allow_null=True)
     registeredBy = serializers.CharField(source="registered_by.username", read_only=True, allow_null=True, default=None)
     errors = serializers.ListField(child=serializers.CharField(), read_only=True)
@@ -289,7 +292,7 @@ class LocationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Location
         fields = [
-            *("id", "type", "target", "presence", "parent", "trusted", "registeredBy"),
+            *("id", "type", "target", "entityRef", "presence", "parent", "trusted", "registeredBy"),
             *("errors", "lastRefresh", "lastSuccess", "nextRefresh", "homeOf"),
         ]
         read_only_fields = fields
@@ -323,6 +326,7 @@ class BackstageLocationSerializer(serializers.Serializer):
     id = serializers.CharField(source="pk")
     type = serializers.CharField()
     target = serializers.CharField()
+    entityRef = serializers.CharField(source="entity_ref", help_text="The Location entity that stands for it.")
 
 
 class LocationQueryResponseSerializer(serializers.Serializer):

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import posixpath
 import uuid
@@ -124,7 +126,7 @@ def _query_from_params(request: Request, limit: int) -> EntityQuery:
         filters=_filters(request),
         order=order,
         full_text_term=next(reversed(_params(request, "fullTextFilterTerm")), ""),
-        full_text_fields=_comma_list(request, "fullTextFilterFields", MAX_FULL_TEXT_FIELDS),
+        full_text_fields=_full_text_fields(_comma_list(request, "fullTextFilterFields", MAX_FULL_TEXT_FIELDS), order),
         limit=limit,
         offset=_whole_number(request, "offset", 0, maximum=selectors.MAX_OFFSET),
         with_total=_total_items(request),
@@ -153,14 +155,28 @@ def _query_from_cursor(cursor: str, limit: int) -> EntityQuery:
     if len(cursor) > MAX_CURSOR_LENGTH:
         raise invalid
     try:
+        if ":" not in cursor:  # a predicate query's: the signed cursor inside, see _sign
+            cursor = json.loads(base64.b64decode(cursor, validate=True))["cursor"]
         query = EntityQuery.from_cursor(CURSOR_SIGNER.unsign(cursor), limit=limit)
-    except signing.BadSignature:
+    except (signing.BadSignature, ValueError, TypeError, KeyError, binascii.Error):
         raise invalid from None
     return query
 
 
-def _sign(cursor: str | None) -> str | None:
-    return CURSOR_SIGNER.sign(cursor) if cursor else None
+def _sign(cursor: str | None, *, predicate: dict | None = None) -> str | None:
+    """A cursor this server can trust again. A predicate query's is base64 JSON holding its ``query``, which is
+    how Backstage's client knows to continue it with ``POST by-query`` (the signed cursor rides inside)."""
+    if not cursor:
+        return None
+    signed = CURSOR_SIGNER.sign(cursor)
+    if predicate is None:
+        return signed
+    return base64.b64encode(json.dumps({"query": predicate, "cursor": signed}).encode()).decode()
+
+
+def _full_text_fields(fields: list[str], order: list[tuple[str, str]]) -> list[str]:
+    """As Backstage: without fields, the term is looked for in the first order field, else in the uid."""
+    return fields or [order[0][0] if order else "metadata.uid"]
 
 
 class EntitiesByQueryView(CatalogAPIView):
@@ -177,7 +193,10 @@ class EntitiesByQueryView(CatalogAPIView):
             OpenApiParameter("orderField", str, many=True, description="`field[,asc|desc]`, repeatable."),
             OpenApiParameter("fullTextFilterTerm", str, description="Case-insensitive substring to look for."),
             OpenApiParameter(
-                "fullTextFilterFields", str, description="Comma-separated fields the term is looked for in."
+                "fullTextFilterFields",
+                str,
+                description="Comma-separated fields the term is looked for in; as Backstage, by default the first "
+                "`orderField`, else `metadata.uid`.",
             ),
             OpenApiParameter("cursor", str, description="From `pageInfo`; the query is then taken from the cursor."),
             OpenApiParameter("offset", int, description="Items to skip before the first one."),
@@ -207,11 +226,12 @@ class EntitiesByQueryView(CatalogAPIView):
         if "cursor" in data:
             return _query_page(_query_from_cursor(data["cursor"], limit), fields)
         full_text = data.get("fullTextFilter") or {}
+        order = [(order["field"].strip().lower(), order["order"]) for order in data.get("orderBy", [])]
         query = EntityQuery(
             predicate=_predicate(data.get("query")),
-            order=[(order["field"].strip().lower(), order["order"]) for order in data.get("orderBy", [])],
+            order=order,
             full_text_term=full_text.get("term", ""),
-            full_text_fields=full_text.get("fields", []),
+            full_text_fields=_full_text_fields(full_text.get("fields", []), order),
             limit=limit,
             offset=data.get("offset", 0),
             with_total=data["totalItems"] == "include",
@@ -229,7 +249,10 @@ def _predicate(value: object) -> dict | None:
 
 def _query_page(query: EntityQuery, fields: list[str]) -> Response:
     page = selectors.entity_query(query)
-    page_info = {"nextCursor": _sign(page.next_cursor), "prevCursor": _sign(page.prev_cursor)}
+    page_info = {
+        "nextCursor": _sign(page.next_cursor, predicate=query.predicate),
+        "prevCursor": _sign(page.prev_cursor, predicate=query.predicate),
+    }
     return Response(
         {
             "items": [s.project(s.entity_json(entity), fields) for entity in page.items],

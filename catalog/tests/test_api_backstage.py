@@ -225,7 +225,12 @@ def test_entities_name_their_origin_location_and_the_client_finds_it(client, loc
     assert annotations["backstage.io/managed-by-origin-location"] == f"git:{location.target}"
     assert annotations["backstage.io/managed-by-location"] != annotations["backstage.io/managed-by-origin-location"]
     response = client.get(f"{API}/locations/by-entity/component/default/payments")
-    assert response.json() == {"id": str(location.pk), "type": "git", "target": location.target}
+    assert response.json() == {
+        "id": str(location.pk),
+        "type": "git",
+        "target": location.target,
+        "entityRef": location.entity_ref,
+    }
     assert client.get(f"{API}/locations/by-entity/component/default/nope").status_code == 404
 
 
@@ -360,3 +365,41 @@ def test_the_location_page_changes_the_target_with_errors_next_to_the_field(
     response = api_client.post(url, {"type": "git", "target": other.target()})
     assert response.status_code == 302
     assert not Entity.objects.get(ref="component:default/moved-in").orphan
+
+
+def test_relations_are_matched_as_backstage_reads_a_contains_on_them(client, location):
+    owned = {"relations": {"$contains": {"type": "ownedBy", "targetRef": "group:default/marketing"}}}
+    assert names(by_predicate(client, {"query": owned})["items"]) == ["campaigns"]
+    any_owner = {"kind": "system", "relations": {"$contains": {"type": "OWNEDBY"}}}
+    assert names(by_predicate(client, {"query": any_owner})["items"]) == ["cashflow"]
+    refs = {"relations": {"$contains": {"type": "partOf", "targetRef": {"$in": ["system:default/cashflow"]}}}}
+    assert names(by_predicate(client, {"query": refs})["items"]) == ["ledger"]
+    bad = client.post(
+        f"{API}/entities/by-query", {"query": {"relations": {"$contains": {"kind": "x"}}}}, format="json"
+    ).json()
+    assert bad["error"]["message"].startswith("query.relations.$contains.kind: ")
+
+
+def test_full_text_without_fields_looks_in_the_first_order_field_as_backstage(client, location):
+    body = {"fullTextFilter": {"term": "LEDG"}, "orderBy": [{"field": "metadata.name", "order": "asc"}]}
+    assert names(by_predicate(client, body)["items"]) == ["ledger"]
+    body = {"fullTextFilter": {"term": "daily", "fields": ["metadata.title"]}}
+    assert names(by_predicate(client, body)["items"]) == ["balances"]
+    assert by_predicate(client, {"fullTextFilter": {"term": "daily"}})["items"] == []  # the uid holds no "daily"
+
+
+def test_a_predicate_querys_cursor_tells_backstages_client_to_continue_with_post(client, location):
+    import base64
+
+    body = by_predicate(client, {"query": {"kind": "component"}, "limit": 1})
+    decoded = json.loads(base64.b64decode(body["pageInfo"]["nextCursor"]))
+    assert decoded["query"] == {"kind": "component"}
+    forged = base64.b64encode(json.dumps({"query": {}, "cursor": "x:y"}).encode()).decode()
+    response = client.post(f"{API}/entities/by-query", {"cursor": forged}, format="json")
+    assert response.status_code == 400
+
+
+def test_locations_carry_the_ref_of_their_location_entity(client, location):
+    item = client.get(f"{API}/locations/{location.pk}").json()
+    assert item["entityRef"] == f"location:default/{location.generated_entity_name}"
+    assert Entity.objects.filter(ref=item["entityRef"]).exists()

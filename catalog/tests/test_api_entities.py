@@ -150,8 +150,12 @@ def test_order_field_sorts_ascending_or_descending(client, location):
 
 
 def test_full_text_term_matches_a_case_insensitive_substring(client, location):
-    assert names(query(client, fullTextFilterTerm="EDG")) == ["ledger"]
-    assert names(query(client, fullTextFilterTerm="tracker")) == ["campaigns"]
+    fields = "metadata.name,metadata.title"  # as Backstage's catalog page asks
+    assert names(query(client, fullTextFilterTerm="EDG", fullTextFilterFields=fields)) == ["ledger"]
+    assert names(query(client, fullTextFilterTerm="tracker", fullTextFilterFields=fields)) == ["campaigns"]
+    # without fields, as Backstage: the first order field, else the uid
+    assert names(query(client, fullTextFilterTerm="EDG", orderField="metadata.name")) == ["ledger"]
+    assert query(client, fullTextFilterTerm="tracker")["totalItems"] == 0
 
 
 def test_full_text_fields_limit_where_the_term_is_looked_for(client, location):
