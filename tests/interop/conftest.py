@@ -22,7 +22,7 @@ NODE_TIMEOUT_SECONDS = 120
 
 def _missing() -> str | None:
     if shutil.which("node") is None:
-        return "Node.js is not installed: the Backstage conformance tests need node and npm (apt-get install nodejs npm)."
+        return "Node.js is not installed: the Backstage conformance tests need node and npm (apt-get install npm)."
     if not INSTALLED.exists():
         return "Backstage's packages are not installed: run `make test` (it runs `npm ci` in tests/interop)."
     return None
