@@ -59,7 +59,7 @@ class EntityQuery:
     order: list[tuple[str, str]] = field(default_factory=list)  # (field, "asc" | "desc")
     full_text_term: str = ""
     full_text_fields: list[str] = field(default_factory=list)
-    limit: int = DEFAULT_LIMIT
+    limit: int | None = DEFAULT_LIMIT  # None: all of them (GET /entities without a limit)
     offset: int = 0
     with_total: bool = True  # Backstage's totalItems=exclude skips the count (then 0)
 
@@ -235,7 +235,7 @@ def entity_query(query: EntityQuery) -> EntityPage:
     return EntityPage(
         items=items,
         total=total,
-        next_cursor=query.to_cursor(next_offset) if more else None,
+        next_cursor=query.to_cursor(next_offset) if more and query.limit else None,  # limit 0: no endless pages
         prev_cursor=query.to_cursor(max(query.offset - query.limit, 0)) if query.offset > 0 else None,
     )
 

@@ -642,7 +642,7 @@ class LocationsByQueryView(CatalogAPIView):
             predicate, offset, limit = data.get("query"), 0, min(data.get("limit", DEFAULT_LIMIT), MAX_LIMIT)
         items, total, more = selectors.location_query(predicate=predicate, offset=offset, limit=limit)
         page_info = {}
-        if more:
+        if more and limit:  # limit 0 counts only: no endless pages
             state = {"query": predicate, "offset": offset + limit, "limit": limit}
             page_info["nextCursor"] = LOCATION_CURSOR_SIGNER.sign_object(state)
         return Response(
