@@ -345,9 +345,12 @@ def _entity_or_404(entity: Entity | None, what: str) -> Entity:
 class EntityByNameView(CatalogAPIView):
     @extend_schema(operation_id="catalog_entity_by_name", responses={200: s.EntitySerializer, **errors(404)})
     def get(self, request: Request, kind: str, namespace: str, name: str) -> Response:
-        what = f"named {kind}:{namespace}/{name}"
-        entity = selectors.entity_get_by_name(kind=kind, namespace=namespace, name=name)
-        return Response(s.entity_json(_entity_or_404(entity, what)))
+        return Response(s.entity_json(_entity_by_name(kind, namespace, name)))
+
+
+def _entity_by_name(kind: str, namespace: str, name: str) -> Entity:
+    entity = selectors.entity_get_by_name(kind=kind, namespace=namespace, name=name)
+    return _entity_or_404(entity, f"named {kind}:{namespace}/{name}")
 
 
 class EntityAncestryView(CatalogAPIView):
@@ -357,8 +360,7 @@ class EntityAncestryView(CatalogAPIView):
         responses={200: s.AncestryResponseSerializer, **errors(404)},
     )
     def get(self, request: Request, kind: str, namespace: str, name: str) -> Response:
-        entity = selectors.entity_get_by_name(kind=kind, namespace=namespace, name=name)
-        entity = _entity_or_404(entity, f"named {kind}:{namespace}/{name}")
+        entity = _entity_by_name(kind, namespace, name)
         items = selectors.entity_ancestry(entity)
         return Response(
             {
@@ -660,8 +662,7 @@ class LocationByEntityView(CatalogAPIView):
         responses={200: s.BackstageLocationSerializer, **errors(404)},
     )
     def get(self, request: Request, kind: str, namespace: str, name: str) -> Response:
-        entity = selectors.entity_get_by_name(kind=kind, namespace=namespace, name=name)
-        entity = _entity_or_404(entity, f"named {kind}:{namespace}/{name}")
+        entity = _entity_by_name(kind, namespace, name)
         location = selectors.location_by_entity(entity)
         if location is None:
             raise NotFound(f"{selectors.entity_ref_text(entity)} comes from no location (it is an orphan)")
