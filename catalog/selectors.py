@@ -132,6 +132,8 @@ _DEFAULT_ORDER = (Lower("kind"), Lower("namespace"), Lower("name"))
 # Set on orphans when they are served (the stored document is the one their file last had), so filtered here.
 ORPHAN_KEY = "metadata.annotations.backstage.io/orphan"
 _NOTHING = Q(pk__in=[])
+# The fields Entity.search_text holds, lower-cased as written (see catalog.processing): a term in one of them is in it.
+SEARCH_TEXT_KEYS = frozenset({"metadata.name", "metadata.title", "metadata.description", "metadata.tags", "spec.type"})
 
 
 def relation_exists(relation_type: str, target: str | None = None) -> Exists:
@@ -199,9 +201,10 @@ def entity_queryset(query: EntityQuery) -> QuerySet[Entity]:
     term = query.full_text_term.strip().lower()
     if term:
         if query.full_text_fields:
-            rows = EntitySearch.objects.filter(
-                entity=OuterRef("pk"), key__in=[f.lower() for f in query.full_text_fields], value__contains=term
-            )
+            keys = [f.lower() for f in query.full_text_fields]
+            if set(keys) <= SEARCH_TEXT_KEYS:  # a cheap superset first: one text column per entity
+                entities = entities.filter(search_text__contains=term)
+            rows = EntitySearch.objects.filter(entity=OuterRef("pk"), key__in=keys, value__contains=term)
             entities = entities.filter(Exists(rows))
         else:
             entities = entities.filter(search_text__contains=term)

@@ -192,7 +192,9 @@ class Command(BaseCommand):
         cases = {
             "by-query kind": "/api/catalog/entities/by-query?filter=kind=component&limit=20",
             "by-query owner": "/api/catalog/entities/by-query?filter=spec.owner=group:team-7&limit=20",
-            "by-query full text": "/api/catalog/entities/by-query?fullTextFilterTerm=number%2012&limit=20",
+            # the fields Backstage's catalog page searches (without fields, Backstage looks in metadata.uid)
+            "by-query full text": "/api/catalog/entities/by-query?fullTextFilterTerm=number%2012"
+            "&fullTextFilterFields=metadata.name,metadata.title,metadata.description&limit=20",
             "entity page": "/catalog/entity/component/default/component-6/",
         }
         for name, url in cases.items():
