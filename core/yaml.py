@@ -90,6 +90,17 @@ class YamlError(ValueError):
 class _Resolver(BaseResolver):
     """Implicit tags of the YAML 1.2 core schema (BaseResolver has none, unlike PyYAML's 1.1 Resolver)."""
 
+    def resolve(self, kind: type[Node], value: Any, implicit: Any) -> str:
+        """BaseResolver.resolve for the one case that matters for speed (libyaml calls it for every scalar): a
+        scalar's tag comes from its first character's resolvers when it is plain, else it is a string."""
+        if kind is not ScalarNode or self.yaml_path_resolvers or None in self.yaml_implicit_resolvers:
+            return super().resolve(kind, value, implicit)
+        if implicit[0]:
+            for tag, regexp in self.yaml_implicit_resolvers.get(value[:1], ()):
+                if regexp.match(value):
+                    return tag
+        return self.DEFAULT_SCALAR_TAG
+
 
 # Order matters within a first character: ints before floats, because the float pattern also matches "12".
 _Resolver.add_implicit_resolver(_NULL_TAG, _NULL_RE, ["~", "n", "N", ""])
@@ -246,6 +257,10 @@ def _load_stream(
     if not 1 <= max_depth <= _DEPTH_CEILING:
         raise ValueError(f"max_depth must be between 1 and {_DEPTH_CEILING}, not {max_depth}")
     decoded = _decode(text, source, max_bytes)
+    if len(decoded) <= _DIRECT_MAX_CHARS and "&" not in decoded and "*" not in decoded:
+        documents = _load_direct(decoded, max_nodes, max_depth, single=single)
+        if documents is not None:
+            return documents
     loaders: list[Any] = []
     try:
         # Two passes: one over the events to measure nesting, one for the composer and constructor.
@@ -275,6 +290,77 @@ def _load_stream(
     finally:
         for used in loaders:
             used.dispose()
+
+
+# Small inputs without anchors or aliases (nearly every catalog file) are loaded in one pass over the composed
+# nodes, without the event pass: their nesting is bounded by their length, far below what libyaml's recursive
+# composer survives, and nothing in them expands. Whatever that pass does not accept (a limit, a tag, a key, a
+# scalar) goes through the full path, which reports it exactly as it always has.
+_DIRECT_MAX_CHARS = 8192
+_DIRECT_SCALARS = {
+    _STR_TAG: None,  # the text itself
+    _NULL_TAG: _Constructor.construct_core_null,
+    _BOOL_TAG: _Constructor.construct_core_bool,
+    _INT_TAG: _Constructor.construct_core_int,
+    _FLOAT_TAG: _Constructor.construct_core_float,
+}
+
+
+class _NotDirect(Exception):
+    """The direct pass leaves this input to the full path."""
+
+
+def _load_direct(decoded: str, max_nodes: int, max_depth: int, *, single: bool) -> list[object] | None:
+    """The documents of a small alias-free stream as the full path builds them, or None to take the full path."""
+    loader = None
+    try:
+        loader = _Loader(decoded)
+        documents = []
+        remaining = max_nodes
+        while loader.check_node():
+            node = loader.get_node()
+            if _is_empty_document(node):
+                continue
+            if single and documents:
+                return None
+            counter = [0]
+            documents.append(_build(loader, node, 1, max_depth, counter))
+            remaining -= counter[0]
+            if remaining < 0:
+                return None
+        return documents
+    except Exception:  # any problem is reported by the full path, in its own words
+        return None
+    finally:
+        if loader is not None:
+            loader.dispose()
+
+
+def _build(loader: Any, node: Node, depth: int, max_depth: int, counter: list[int]) -> object:
+    """The value of ``node`` (``depth`` is where a collection here would sit), counting nodes in ``counter``."""
+    counter[0] += 1
+    tag = node.tag
+    if isinstance(node, ScalarNode):
+        if tag not in _DIRECT_SCALARS:
+            raise _NotDirect
+        construct = _DIRECT_SCALARS[tag]
+        return node.value if construct is None else construct(loader, node)
+    if depth > max_depth:
+        raise _NotDirect
+    if isinstance(node, SequenceNode):
+        if tag != _SEQ_TAG:
+            raise _NotDirect
+        return [_build(loader, child, depth + 1, max_depth, counter) for child in node.value]
+    if not isinstance(node, MappingNode) or tag != _MAP_TAG:
+        raise _NotDirect
+    mapping: dict[str, object] = {}
+    for key_node, value_node in node.value:
+        # keys are the text as written, whatever it would resolve to (see _check_keys)
+        if not isinstance(key_node, ScalarNode) or key_node.tag not in _ALLOWED_TAGS or key_node.value in mapping:
+            raise _NotDirect
+        counter[0] += 1
+        mapping[key_node.value] = _build(loader, value_node, depth + 1, max_depth, counter)
+    return mapping
 
 
 def _decode(text: str | bytes, source: str, max_bytes: int) -> str:

@@ -1,5 +1,6 @@
 """Git locations: one fetched bare mirror per repository URL under CATALOG_MIRROR_DIR, read through one tree
-listing per commit and one persistent ``git cat-file --batch`` (GitPython's object database) per mirror."""
+listing per commit and one persistent ``git cat-file --batch`` (GitPython's object database) per mirror; a
+batch of locations may have its files read ahead in one ``git cat-file`` run per repository (``prefetch``)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,10 @@ from core.locking import flock_within
 __all__ = ["GitMirror", "GitReader", "fetch_mirror", "mirror_lock", "mirror_path"]
 
 FETCHED_STAMP = "meshforge-fetched"
+# What one prefetch keeps in memory at most; files beyond it are read one by one as before. A repository with
+# fewer files to read than PREFETCH_MIN_FILES is read one by one too: two commands would cost more.
+PREFETCH_MAX_BYTES = 16 * 1024 * 1024
+PREFETCH_MIN_FILES = 8
 
 
 def lock_timeout() -> float:
@@ -156,6 +161,7 @@ class GitMirror:
         self.default_branch: str | None = None
         self._trees: dict[str, tuple[dict[str, str], set[str]]] = {}
         self._repo: git.Repo | None = None
+        self._prefetched: dict[str, bytes] = {}
 
     def load_refs(self) -> None:
         self.heads = list_heads(self.path)
@@ -183,7 +189,37 @@ class GitMirror:
             listing = self._trees[commit] = (blobs, links)
         return listing
 
+    def prefetch(self, shas: list[str], *, max_bytes: int) -> None:
+        """Read these blobs ahead in two ``git cat-file`` runs (their sizes, then the contents of those up to
+        ``max_bytes``, within PREFETCH_MAX_BYTES in all), for ``read_blob`` to hand out until the next prefetch. The
+        files of a batch come at the cost of two commands instead of a round trip each through the persistent
+        cat-file."""
+        self._prefetched.clear()
+        listed = "".join(f"{sha}\n" for sha in dict.fromkeys(shas)).encode()
+        sizes = _git(self.path, "cat-file", "--batch-check", failure="cannot list blobs", input=listed).stdout
+        chosen, total = [], 0
+        for line in sizes.splitlines():
+            sha, kind, size = [*line.split(b" "), b"", b""][:3]
+            length = int(size) if kind == b"blob" and size.isdigit() else max_bytes + 1  # "<sha> missing"
+            if length <= max_bytes and total + length <= PREFETCH_MAX_BYTES:
+                chosen.append(sha)
+                total += length
+        if not chosen:
+            return
+        output = _git(self.path, "cat-file", "--batch", failure="cannot read blobs", input=b"\n".join(chosen) + b"\n")
+        contents, position = {}, 0
+        for _ in chosen:
+            end = output.stdout.index(b"\n", position)
+            sha, kind, size = output.stdout[position:end].split(b" ")
+            start = end + 1
+            contents[sha.decode()] = output.stdout[start : start + int(size)]
+            position = start + int(size) + 1
+        self._prefetched = contents
+
     def read_blob(self, sha: str, *, max_bytes: int, what: str) -> bytes:
+        content = self._prefetched.get(sha)  # kept until the next prefetch: two files may share one blob
+        if content is not None and len(content) <= max_bytes:
+            return content
         if self._repo is None:
             self._repo = git.Repo(self.path, odbt=git.GitCmdObjectDB)
         try:
@@ -198,6 +234,7 @@ class GitMirror:
             raise ReadError(f"cannot read {what}: {redact(str(exc))}") from exc
 
     def close(self) -> None:
+        self._prefetched.clear()
         if self._repo is not None:
             self._repo.close()
             self._repo = None
@@ -216,16 +253,7 @@ class GitReader:
         return frozenset(url for url, mirror in self._mirrors.items() if mirror.fetched)
 
     def read(self, target: str, *, previous: str | None = None) -> ReadResult:
-        parsed = self._targets.get(target)
-        if parsed is None:
-            parsed = self._targets[target] = parse_git_target(target)
-        mirror = self._mirror(parsed.repository, needs_default_branch=parsed.branch is None)
-        branch = parsed.branch or mirror.default_branch
-        if branch is None:
-            raise TargetNotFound(f"{parsed.repository} has no default branch; name one with #<branch>")
-        commit = mirror.heads.get(branch)
-        if commit is None:
-            raise TargetNotFound(f"branch {branch!r} not found in {parsed.repository}")
+        parsed, mirror, branch, commit = self._locate(target)
         blobs, links = mirror.tree(commit)
         sha = blobs.get(parsed.path)
         what = f"{parsed.path} on branch {branch!r} of {parsed.repository}"
@@ -238,6 +266,41 @@ class GitReader:
             return ReadResult(content=None, fingerprint=fingerprint, revision=commit, unchanged=True)
         content = mirror.read_blob(sha, max_bytes=settings.CATALOG_URL_MAX_BYTES, what=what)
         return ReadResult(content=content, fingerprint=fingerprint, revision=commit, unchanged=False)
+
+    def prefetch(self, targets: list[tuple[str, str | None]]) -> None:
+        """Read ahead the files that ``read`` will return with content for these (target, previous fingerprint)
+        pairs, one ``git cat-file`` run per repository. Only a shortcut: whatever goes wrong here is left for
+        ``read`` to meet and report as it always does."""
+        wanted: dict[str, tuple[GitMirror, list[str]]] = {}
+        for target, previous in targets:
+            try:
+                parsed, mirror, _, commit = self._locate(target)
+                sha = mirror.tree(commit)[0].get(parsed.path)
+            except Exception:  # noqa: S112 - read() reports it
+                continue
+            if sha is not None and f"git:{sha}" != previous:
+                wanted.setdefault(mirror.repository, (mirror, []))[1].append(sha)
+        for mirror, shas in wanted.values():
+            if len(shas) < PREFETCH_MIN_FILES:
+                continue
+            try:
+                mirror.prefetch(shas, max_bytes=settings.CATALOG_URL_MAX_BYTES)
+            except Exception:  # each file is then read on its own, and read() reports what fails
+                mirror._prefetched.clear()
+
+    def _locate(self, target: str) -> tuple[GitTarget, GitMirror, str, str]:
+        """The parsed target, its mirror (fetched once per session), branch and commit."""
+        parsed = self._targets.get(target)
+        if parsed is None:
+            parsed = self._targets[target] = parse_git_target(target)
+        mirror = self._mirror(parsed.repository, needs_default_branch=parsed.branch is None)
+        branch = parsed.branch or mirror.default_branch
+        if branch is None:
+            raise TargetNotFound(f"{parsed.repository} has no default branch; name one with #<branch>")
+        commit = mirror.heads.get(branch)
+        if commit is None:
+            raise TargetNotFound(f"branch {branch!r} not found in {parsed.repository}")
+        return parsed, mirror, branch, commit
 
     def _mirror(self, repository: str, *, needs_default_branch: bool) -> GitMirror:
         mirror = self._mirrors.get(repository)
@@ -295,7 +358,7 @@ def _remove_stale_git_locks(path: Path) -> None:
         stale.unlink(missing_ok=True)
 
 
-def _git(path: Path | None, *args: str, failure: str) -> subprocess.CompletedProcess[bytes]:
+def _git(path: Path | None, *args: str, failure: str, input: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
     timeout = time_left(settings.CATALOG_GIT_TIMEOUT_SECONDS, what=failure)
     executable = git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git"
     command = [
@@ -319,7 +382,7 @@ def _git(path: Path | None, *args: str, failure: str) -> subprocess.CompletedPro
         "LC_ALL": "C",
     }
     try:
-        completed = _run(command, environment, timeout)
+        completed = _run(command, environment, timeout, input=input)
     except subprocess.TimeoutExpired:
         raise ReadError(redact(budget_message(failure, timeout))) from None
     except OSError as exc:
@@ -329,19 +392,21 @@ def _git(path: Path | None, *args: str, failure: str) -> subprocess.CompletedPro
     return completed
 
 
-def _run(command: list[str], environment: dict[str, str], timeout: float) -> subprocess.CompletedProcess[bytes]:
+def _run(
+    command: list[str], environment: dict[str, str], timeout: float, *, input: bytes | None = None
+) -> subprocess.CompletedProcess[bytes]:
     """Run git in a process group of its own, and kill the whole group when it overruns (or we are interrupted):
     ``git fetch`` works through helpers (git-remote-https, ssh) that would outlive a kill of git alone."""
     process = subprocess.Popen(  # noqa: S603 - fixed git command, arguments never reach a shell
         command,
-        stdin=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL if input is None else subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=environment,
         start_new_session=True,
     )
     try:
-        stdout, stderr = process.communicate(timeout=timeout)
+        stdout, stderr = process.communicate(input=input, timeout=timeout)
     except BaseException:
         _kill_group(process)
         raise

@@ -44,6 +44,12 @@ class ReadSession:
             return read_file(target, previous=previous)
         raise InvalidTarget(f"unknown location type {type!r}; expected one of {', '.join(TARGET_TYPES)}")
 
+    def prefetch(self, reads: list[tuple[str, str, str | None]]) -> None:
+        """Read ahead, in one ``git cat-file`` run per repository, the Git files that the coming ``read`` calls
+        for these (type, target, previous) will return: a batch of locations in one repository then costs two
+        commands instead of a round trip per file. Never raises; ``read`` meets and reports every problem."""
+        self._git.prefetch([(target, previous) for type, target, previous in reads if type == "git"])
+
     def close(self) -> None:
         self._git.close()
         if self._http is not None:

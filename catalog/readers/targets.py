@@ -290,6 +290,7 @@ def _split_repository_and_path(text: str) -> tuple[str, str]:
     return text[: marker + 4], text[marker + 5 :]
 
 
+@functools.lru_cache(maxsize=1024)  # pure; a Location file's targets name one repository over and over
 def _normalize_repository(repository: str) -> str:
     scheme = _SCHEME_RE.match(repository)
     if scheme is None:
@@ -371,6 +372,7 @@ def _without_password(url: str) -> str:
     return re.sub(r"(://[^/@:]*):[^/@]*@", r"\1:***@", url)
 
 
+@functools.lru_cache(maxsize=1024)  # pure (it raises for a bad name, which is never cached)
 def _check_branch(branch: str) -> None:
     if (
         _BAD_BRANCH_RE.search(branch)

@@ -326,6 +326,62 @@ def test_a_blob_over_the_size_limit_is_refused_and_the_session_keeps_reading(ori
         assert session.read("git", f"{origin.url}:teams/a.yaml").content == b"kind: Group\n"
 
 
+def test_a_prefetch_reads_a_batch_of_files_at_once_and_read_answers_as_without_it(origin, settings, monkeypatch):
+    settings.CATALOG_URL_MAX_BYTES = 1024
+    monkeypatch.setattr(git_reader, "PREFETCH_MIN_FILES", 2)
+    origin.commit({"big.yaml": "x" * 5000, "same.yaml": "kind: Group\n"})  # same.yaml: the blob of teams/a.yaml
+    first = read(origin.url)
+    targets = [origin.url, f"{origin.url}:teams/a.yaml", f"{origin.url}:same.yaml", f"{origin.url}:big.yaml"]
+    targets += [f"{origin.url}:missing.yaml", f"{origin.url}#nope:a.yaml", "git:not a target"]
+    reads = [("git", target, None) for target in targets] + [("git", origin.url, first.fingerprint)]
+    one_by_one = []  # the files read through the persistent cat-file, not handed out from a prefetch
+    original = GitMirror.read_blob
+
+    def counting(self, sha, **options):
+        if sha not in self._prefetched:
+            one_by_one.append(options["what"].split(" ")[0])
+        return original(self, sha, **options)
+
+    monkeypatch.setattr(GitMirror, "read_blob", counting)
+
+    with ReadSession() as session:
+        session.prefetch(reads)
+        results = [outcome(session, target, previous) for _, target, previous in reads]
+
+    assert one_by_one == ["big.yaml"]  # over the size limit: read (and refused) as before
+    assert results[:3] == [b"kind: System\n", b"kind: Group\n", b"kind: Group\n"]
+    assert "5000 bytes, over the limit of 1024 bytes" in results[3]
+    assert [type(result) for result in results[4:]] == [str, str, str, bool]
+    with ReadSession() as session:  # the same reads without a prefetch give the same answers
+        assert [outcome(session, target, previous) for _, target, previous in reads] == results
+
+
+def outcome(session, target, previous):
+    try:
+        result = session.read("git", target, previous=previous)
+    except ReadError as exc:
+        return str(exc)
+    return result.unchanged if result.content is None else result.content
+
+
+def test_a_failed_prefetch_leaves_every_read_to_the_files_one_by_one(origin, monkeypatch):
+    monkeypatch.setattr(git_reader, "PREFETCH_MIN_FILES", 1)
+    monkeypatch.setattr(git_reader, "PREFETCH_MAX_BYTES", 0)  # nothing fits: each file is read on its own
+    with ReadSession() as session:
+        session.prefetch([("git", origin.url, None), ("url", "https://example.com/x.yaml", None)])
+        assert session.read("git", origin.url).content == b"kind: System\n"
+
+    def broken(*args, **kwargs):
+        raise ReadError("cannot read blobs: boom")
+
+    monkeypatch.setattr(git_reader, "PREFETCH_MAX_BYTES", 1024)
+    with ReadSession() as session:
+        session.read("git", origin.url)  # fetched and listed
+        monkeypatch.setattr(git_reader, "_git", broken)
+        session.prefetch([("git", f"{origin.url}:teams/a.yaml", None)])
+        assert session.read("git", f"{origin.url}:teams/a.yaml").content == b"kind: Group\n"
+
+
 def test_a_symbolic_link_in_the_repository_is_not_followed(origin):
     root = Path(origin.work.working_tree_dir)
     (root / "link.yaml").symlink_to("/etc/passwd")

@@ -492,3 +492,44 @@ def test_dump_round_trips_plain_data(value):
 
 def test_dump_leaves_pyyaml_safe_dumper_as_it_was():
     assert pyyaml.dump("1e3", Dumper=pyyaml.SafeDumper).startswith("1e3")
+
+
+PARITY_INPUTS = [
+    "a: 0o17\nb: 1_000\nc: .inf\nd: ~\ne: 'yes'\nf: yes\ng: 1e3\nh: 0x1F\ni: -.5\nj: NULL\nk: True\nl: '012'\n",
+    "1: one\ntrue: yes\nnull: x\n~: y\n",
+    "a: 1\na: 2\n",
+    "a: !!binary aGk=\n",
+    "? [a, b]\n: c\n",
+    "---\nkind: A\n...\n---\n# only a comment\n---\nkind: B\n",
+    "a: [1, {b: [2, {c: 3}]}]\nd: |\n  text\n  lines\ne: >\n  folded\n",
+    "a: [\n",
+    "a: b\n\tc: d\n",
+    "é: [é, \x02]",
+    "",
+    "# nothing\n",
+    "- 1\n- [2, 3]\n- {x: y}\n",
+    "a: 2001-12-14t21:59:43.10-05:00\nb: 12:30:00\n",
+]
+
+
+def test_the_direct_path_for_small_inputs_loads_exactly_what_the_full_path_loads(monkeypatch):
+    """Small alias-free inputs skip the event pass (core.yaml._load_direct); whatever they give, values or the
+    error with its position, must be what the full path gives."""
+    paths = sorted(p for p in WITBOOST_FIXTURES.rglob("*") if p.suffix in {".yaml", ".yml"})
+    inputs = [*PARITY_INPUTS, *(path.read_text() for path in paths), nested_lists(70)]
+
+    def outcome(text, **limits):
+        try:
+            return "ok", load_all(text, **limits)
+        except YamlError as exc:
+            return "error", str(exc)
+
+    limits = [{}, {"max_nodes": 5}, {"max_depth": 2}]
+    direct = [[outcome(text, **limit) for limit in limits] for text in inputs]
+    monkeypatch.setattr(core_yaml, "_DIRECT_MAX_CHARS", -1)  # every input through the full path
+    full = [[outcome(text, **limit) for limit in limits] for text in inputs]
+
+    for text, mine, theirs in zip(inputs, direct, full, strict=True):
+        assert mine == theirs, text[:80]
+    assert any(kind == "ok" for row in direct for kind, _ in row)
+    assert any(kind == "error" for row in direct for kind, _ in row)
