@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import CharField, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import CharField, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, Window
 from django.db.models.functions import Cast, Lower
 from django.db.models.lookups import In, StartsWith
 from django.utils import timezone
@@ -226,13 +226,21 @@ class EntityPage:
 
 
 def entity_query(query: EntityQuery) -> EntityPage:
-    """One page of a by-query request: three queries whatever the catalog's size (items, total, relations)."""
+    """One page of a by-query request in three queries whatever the catalog's size: the page's ids with the total
+    (one pass over the matches: a filter no index serves, such as full text, is evaluated once, not once for the
+    page and again for a count), the entities, their relations."""
     entities = entity_queryset(query)
-    # one more than asked says whether there is a next page, also when the count is skipped
-    items = list(entities[query.offset : query.offset + query.limit + 1])
+    window = slice(query.offset, query.offset + query.limit + 1)  # one more than asked: is there a next page?
+    if query.with_total:
+        rows = list(entities.annotate(_total=Window(Count("*"))).values_list("pk", "_total")[window])
+        # past the end (or nothing matches) the window saw no row to carry the count
+        total = rows[0][1] if rows else (entities.count() if query.offset else 0)
+        by_pk = Entity.objects.in_bulk([pk for pk, _ in rows])
+        items = [by_pk[pk] for pk, _ in rows if pk in by_pk]  # one removed in between is left out
+    else:
+        items, total = list(entities[window]), 0
     more = len(items) > query.limit
     items = items[: query.limit]
-    total = entities.count() if query.with_total else 0
     relations_attach(items)
     next_offset = query.offset + query.limit
     return EntityPage(

@@ -8,7 +8,14 @@ from celery import shared_task
 from django.conf import settings
 
 from catalog import services
-from catalog.processing import ProcessCounts, claim_due_locations, locations_process, orphans_delete_expired
+from catalog.processing import (
+    BULK_LOAD_ENTITIES,
+    ProcessCounts,
+    claim_due_locations,
+    locations_process,
+    orphans_delete_expired,
+    statistics_refresh,
+)
 from catalog.readers import ReadSession
 
 logger = logging.getLogger(__name__)
@@ -25,6 +32,8 @@ def refresh_due(*, time_budget: float, fetch_max_age: float = 0.0) -> ProcessCou
             if not batch:
                 break
             counts += locations_process(batch, session=session)
+    if counts.added >= BULK_LOAD_ENTITIES:
+        statistics_refresh()
     return counts
 
 

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.test import override_settings
 
 from catalog.models import Entity, Location
+from catalog.selectors import EntityQuery, entity_query
 from catalog.services import location_refresh, location_register
 from catalog.tests.test_api_entities import CATALOG, component
 from core.testing.git import GitRepo
@@ -174,6 +175,16 @@ def test_predicate_cursors_visit_each_entity_once(client, location):
         body = by_predicate(client, {"cursor": body["pageInfo"]["nextCursor"], "limit": 2})
         seen += names(body["items"])
     assert seen == ["balances", "campaigns", "ledger", "payments"]
+
+
+def test_the_total_comes_with_the_page_and_is_still_counted_past_the_end(location):
+    components = [[("kind", "component")]]
+    page = entity_query(EntityQuery(filters=components, offset=3, limit=2))
+    assert [entity.name for entity in page.items] == ["payments"] and page.total == 4 and page.next_cursor is None
+    page = entity_query(EntityQuery(filters=components, offset=10, limit=2))  # entities removed since page one
+    assert page.items == [] and page.total == 4 and page.prev_cursor is not None
+    page = entity_query(EntityQuery(filters=[[("kind", "nothing")]], limit=2))
+    assert page.items == [] and page.total == 0
 
 
 def test_total_items_can_be_left_out_and_the_next_page_is_still_known(client, location):

@@ -334,13 +334,14 @@ def test_catalog_errors_prints_each_location_and_entity_error_and_exits_1(db, re
 def test_bench_catalog_measures_a_small_catalog_and_prints_the_targets(django_db_blocker):
     """The benchmark creates and drops a database of its own, so it runs outside pytest-django's test
     transaction (no db fixture) with database access unblocked."""
-    with django_db_blocker.unblock():
-        out, _ = run("bench_catalog", "--entities", "100")
+    with django_db_blocker.unblock():  # the loop in two processes, as two worker processes run it
+        out, _ = run("bench_catalog", "--entities", "100", "--workers", "2")
 
     lines = out.splitlines()
+    assert any(line.startswith("The loop runs in 2 processes at once") for line in lines)
     first = next(line for line in lines if "first ingest" in line)
     assert "entities/s" in first and "target >= 1,000/s" in first
-    assert "(100 entities, " in out and ", 0 failed, " in out
+    assert "(100 entities, 102 added, 0 failed, " in out  # 100 entities, the tree's 2 Location entities
     unchanged = next(line for line in lines if "unchanged re-check" in line)
     assert "target >= 10,000/s" in unchanged
     assert "refresh after 1% changed" in out and "(1 updated)" in out

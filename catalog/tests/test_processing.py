@@ -205,6 +205,28 @@ def test_an_unchanged_source_writes_no_entity_or_relation(repo, platform_user):
     assert location.pk
 
 
+def test_a_run_that_adds_a_bulk_of_entities_refreshes_the_planner_statistics_and_a_small_one_does_not(
+    repo, platform_user, monkeypatch
+):
+    from catalog import tasks
+
+    monkeypatch.setattr(tasks, "BULK_LOAD_ENTITIES", 2)
+    repo.put({"catalog-info.yaml": location_file("./a.yaml", "./b.yaml"), "a.yaml": component("alpha"),
+              "b.yaml": component("beta")})  # fmt: skip
+    Location.objects.create(type="git", target=repo.target(), next_refresh_at=timezone.now())
+
+    def analyzed():
+        with CaptureQueriesContext(connection) as queries:
+            counts = tasks.refresh_due(time_budget=30)
+        return counts.added, [str(q["sql"]) for q in queries if str(q["sql"]).startswith("ANALYZE")]
+
+    assert analyzed() == (3, ['ANALYZE "catalog_entity", "catalog_entitysearch", "catalog_relation"'])
+    repo.put({"c.yaml": component("gamma")})
+    repo.put({"catalog-info.yaml": location_file("./a.yaml", "./b.yaml", "./c.yaml")})
+    Location.objects.update(next_refresh_at=timezone.now())
+    assert analyzed() == (1, [])
+
+
 def test_registering_the_same_location_twice_is_a_conflict(repo, platform_user):
     repo.put({"catalog-info.yaml": component("ledger")})
     location_register(type="git", target=repo.target(), actor=platform_user)

@@ -1,18 +1,23 @@
 """``manage.py bench_catalog``: catalog processing and query speed against PRODUCT §10, in a database of its
 own (created and dropped on the configured server), through the same claim → read → validate → write path as
-the background loop."""
+the background loop. ``--workers N`` runs that loop in N processes at once, each claiming batches of due
+locations with ``FOR UPDATE SKIP LOCKED`` as N worker processes of a deployment do; the default, one, is what
+``make run`` starts."""
 
 from __future__ import annotations
 
+import multiprocessing
+import queue
 import statistics
 import tempfile
 import time
+import traceback
 from pathlib import Path
 
 import git
 from django.conf import settings
-from django.core.management.base import BaseCommand
-from django.db import connection
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, connections
 from django.test import Client
 from django.test.utils import override_settings
 from django.utils import timezone
@@ -48,16 +53,93 @@ def _git(work: Path, *args: str) -> None:
     git.Repo(work).git.execute(["git", *args])
 
 
+def _drain(busy=None):
+    """The loop's tick (claim a batch, process it, until none is due) until no location is due. Among several
+    processes (``busy`` counts those inside a tick) a process that found nothing due stops only when no other is
+    inside a tick: one that is may still add child locations, which become due at once."""
+    from catalog.processing import ProcessCounts
+    from catalog.tasks import refresh_due
+
+    total = ProcessCounts()
+    while True:
+        if busy is not None:
+            with busy.get_lock():
+                busy.value += 1
+        try:
+            run = refresh_due(time_budget=3600)
+        finally:
+            if busy is not None:
+                with busy.get_lock():
+                    busy.value -= 1
+                    others_busy = busy.value > 0
+        total += run
+        if not run.locations:
+            if busy is None or not others_busy:
+                return total
+            time.sleep(0.02)
+
+
+def _drain_worker(busy, results) -> None:
+    try:
+        results.put(("counts", _drain(busy)))
+    except BaseException:
+        results.put(("error", traceback.format_exc()))
+    finally:
+        connections.close_all()
+
+
+def _drain_in_processes(workers: int):
+    """``_drain`` in ``workers`` forked processes (each with its own database connection), their counts summed."""
+    from catalog.processing import ProcessCounts
+
+    context = multiprocessing.get_context("fork")
+    busy, results = context.Value("i", 0), context.Queue()
+    connections.close_all()  # a connection is never shared with a child
+    processes = [context.Process(target=_drain_worker, args=(busy, results), daemon=True) for _ in range(workers)]
+    for process in processes:
+        process.start()
+    total, pending = ProcessCounts(), workers
+    try:
+        while pending:
+            try:
+                kind, value = results.get(timeout=1)
+            except queue.Empty:  # the workers are busy, unless one died without a word
+                if any(process.exitcode not in (None, 0) for process in processes):
+                    raise CommandError("a worker process of the benchmark died") from None
+                continue
+            if kind == "error":
+                raise CommandError(f"a worker process of the benchmark failed:\n{value}")
+            total += value
+            pending -= 1
+    finally:
+        for process in processes:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.kill()
+    return total
+
+
 class Command(BaseCommand):
     help = "Measure catalog ingest, re-check, change and query speed at N entities (default 20000)."
 
     def add_arguments(self, parser):
         parser.add_argument("--entities", type=int, default=20_000)
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=1,
+            help="processes running the background loop at once, as that many worker processes would (default 1:"
+            " make run starts one)",
+        )
 
-    def handle(self, *args, entities: int, **options):
+    def handle(self, *args, entities: int, workers: int, **options):
         if entities < 100:
             self.stderr.write("--entities: at least 100")
             raise SystemExit(2)
+        if not 1 <= workers <= 16:
+            self.stderr.write("--workers: between 1 and 16")
+            raise SystemExit(2)
+        self.workers = workers
         with tempfile.TemporaryDirectory(prefix="meshforge-bench-") as tmp:
             root = Path(tmp)
             creation = connection.creation
@@ -81,7 +163,6 @@ class Command(BaseCommand):
         from catalog.models import Entity, Location
         from catalog.processing import ProcessCounts
         from catalog.services import location_register
-        from catalog.tasks import refresh_due
         from core.services import OPERATOR
 
         work, bare = root / "work", root / "bench.git"
@@ -89,17 +170,18 @@ class Command(BaseCommand):
         files = self._build_tree(work, count)
         git.Repo.clone_from(work, bare, bare=True)
         self.stdout.write(f"Built a Git tree of {count} entities in {time.perf_counter() - started:.1f} s")
+        processes = "1 process" if self.workers == 1 else f"{self.workers} processes at once"
+        self.stdout.write(
+            f"The loop runs in {processes}, each claiming batches of {settings.CATALOG_BATCH_SIZE} due locations"
+            " (FOR UPDATE SKIP LOCKED) as a worker process's ticks do; make run starts one worker process"
+        )
 
         def loop() -> tuple[float, ProcessCounts]:
             """Every location due, then the loop's own path until none is (children found on the way too)."""
             Location.objects.update(next_refresh_at=timezone.now())
             begin = time.perf_counter()
-            total = ProcessCounts()
-            while True:
-                run = refresh_due(time_budget=3600)
-                total += run
-                if not run.locations:
-                    return time.perf_counter() - begin, total
+            total = _drain() if self.workers == 1 else _drain_in_processes(self.workers)
+            return time.perf_counter() - begin, total
 
         begin = time.perf_counter()
         location_register(type="git", target=f"file://{bare}#main:catalog-info.yaml", actor=OPERATOR, trusted=True)
@@ -114,7 +196,7 @@ class Command(BaseCommand):
         unchanged_rate = ingested / unchanged
         self._row("unchanged re-check", f"{unchanged_rate:,.0f} entities/s", ">= 10,000/s", unchanged_rate >= 10000)
 
-        changed = files[::100]
+        changed = [Path(name) for name in files[::100]]
         for path in changed:
             path.write_text(path.read_text().replace("Benchmark entity", "Changed benchmark entity"))
         _git(work, "commit", "-qam", "Change 1%")
@@ -134,7 +216,9 @@ class Command(BaseCommand):
         )
         self._queries()
 
-    def _build_tree(self, work: Path, count: int) -> list[Path]:
+    def _build_tree(self, work: Path, count: int) -> list[str]:
+        """The tree, committed; the paths of its entity files (text: no objects for the collector to walk on
+        every full collection of the processes under measurement, which a worker would not hold)."""
         git.Repo.init(work, mkdir=True, initial_branch="main")
         files = []
         location_files = []
@@ -147,7 +231,7 @@ class Command(BaseCommand):
                 kind = KINDS[index % len(KINDS)]
                 path = shard / f"{kind.lower()}-{index}.yaml"
                 path.write_text(_entity_yaml(index, kind))
-                files.append(path)
+                files.append(str(path))
                 targets.append(f"    - ./{path.name}")
             location = shard / "catalog-info.yaml"
             location.write_text(
