@@ -25,6 +25,7 @@ from catalog.refs import (
     parse_urn,
     ref_of,
 )
+from core import graphs
 from core.text import invisible_character, invisible_problem, reveal_invisible
 
 __all__ = [
@@ -971,7 +972,7 @@ def validate_data_product(
                 )
 
     edges = {urn: [target for _i, target in member.depends_on] for urn, member in members.items()}
-    for cycle in dependency_cycles(edges):
+    for cycle in graphs.cycles(edges):
         names = " -> ".join(members[urn].identity.component or urn for urn in cycle)
         for current, following in itertools.pairwise(cycle):
             member = members[current]
@@ -999,38 +1000,7 @@ def _member_of(component: dict) -> _Member | None:
     return _Member(key=key, identity=identity, depends_on=targets)
 
 
-def dependency_cycles(edges: dict[str, list[str]]) -> list[list[str]]:
-    """The cycles of a dependency graph (node → the nodes it depends on; targets outside ``edges`` are ignored):
-    one per back edge of a depth-first walk in sorted order, the first node repeated at the end and rotated to
-    start at the smallest; cutting every cycle reported leaves the graph acyclic. Iterative, so a long chain cannot
-    exhaust the stack. Shared by the catalog's data product rules and the descriptor's."""
-    edges = {node: [target for target in targets if target in edges] for node, targets in edges.items()}
-    state: dict[str, int] = {}  # 1 on the current path, 2 done
-    cycles: list[list[str]] = []
-    seen: set[tuple[str, ...]] = set()
-    for start in sorted(edges):
-        if start in state:
-            continue
-        path = [start]
-        state[start] = 1
-        iterators = [iter(edges[start])]
-        while iterators:
-            target = next(iterators[-1], None)
-            if target is None:
-                iterators.pop()
-                state[path.pop()] = 2
-            elif state.get(target) == 1:
-                loop = path[path.index(target) :]
-                first = loop.index(min(loop))
-                rotated = tuple(loop[first:] + loop[:first])
-                if rotated not in seen:
-                    seen.add(rotated)
-                    cycles.append([*rotated, rotated[0]])
-            elif target not in state:
-                state[target] = 1
-                path.append(target)
-                iterators.append(iter(edges[target]))
-    return cycles
+dependency_cycles = graphs.cycles  # the descriptor's import until it reads core.graphs itself
 
 
 # --- relations and the stored form ----------------------------------------------------------------------------

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
+from core import graphs
+
 NODE_WIDTH = 200
 NODE_HEIGHT = 52
 LAYER_GAP = 80  # horizontal room between layers, where the arrows run
@@ -55,43 +57,13 @@ class PlacedNode:
         return MARGIN + self.row * (NODE_HEIGHT + ROW_GAP)
 
 
-def graph_layers(*, keys: list[str], depends_on: dict[str, list[str]]) -> dict[str, int]:
-    """The layer of every key: 0 when it depends on nothing, else one more than the deepest of its dependencies.
-
-    A cycle (which the catalog reports as an error, but a page must still draw) is broken at the edge that
-    closes it in a depth-first walk from the keys in order, so the result is stable and the walk always ends.
-    The walk keeps its own stack: a long chain of components cannot exhaust Python's recursion limit."""
-    known = set(keys)
-    layers: dict[str, int] = {}
-    on_stack: set[str] = set()
-    for start in keys:
-        if start in layers:
-            continue
-        stack = [(start, iter(depends_on.get(start, ())))]
-        on_stack.add(start)
-        while stack:
-            key, pending = stack[-1]
-            for dependency in pending:
-                # unknown keys, edges back into the current path (cycles) and finished keys need no walk
-                if dependency in known and dependency not in layers and dependency not in on_stack:
-                    stack.append((dependency, iter(depends_on.get(dependency, ()))))
-                    on_stack.add(dependency)
-                    break
-            else:
-                stack.pop()
-                on_stack.discard(key)
-                finished = [layers[d] for d in depends_on.get(key, ()) if d in layers]
-                layers[key] = 1 + max(finished) if finished else 0
-    return layers
-
-
 def graph_place(*, nodes: list[GraphNode], edges: list[GraphEdge]) -> list[PlacedNode]:
     """Nodes with their layer (column) and row; within a layer the nodes keep the order they were given in."""
     keys = [node.key for node in nodes]
     depends_on: dict[str, list[str]] = {}
     for edge in edges:
         depends_on.setdefault(edge.dependent, []).append(edge.dependency)
-    layers = graph_layers(keys=keys, depends_on=depends_on)
+    layers = graphs.layers(keys=keys, depends_on=depends_on)
     rows: dict[int, int] = {}
     placed = []
     for node in nodes:
