@@ -8,19 +8,30 @@ the shared Witboost fixtures differ: the fixtures win, because Meshforge must ac
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError as SchemaViolation
 
 from catalog.refs import DataProductUrn, RefError, parse_dp_entity_name, parse_ref, parse_urn
 from catalog.validation import dependency_cycles
 
 __all__ = [
+    "ADAPTER_SCHEMA_PATH",
     "COMPONENT_KINDS",
     "DATA_PRODUCT_KIND",
+    "NO_COMPONENTS_PROBLEM",
+    "TAG_LABEL_SOURCE",
+    "AdapterVerdict",
     "component_descriptor_validate",
+    "descriptor_adapter_problems",
+    "descriptor_adapter_verdict",
     "descriptor_build",
     "descriptor_validate",
 ]
@@ -96,6 +107,13 @@ _MAX_COLUMN_DEPTH = 32
 
 _TYPE_NAMES = {"string": "a string", "object": "an object", "list": "a list", "number": "a number"}
 
+# The tag label Meshforge writes for a plain tag. The DPS specification's source is Tag|Glossary, but the pydantic
+# models of the public Witboost tech adapters accept only Classification|Glossary (OpenMetadata's current name):
+# an emitted descriptor must pass the adapters, and the lenient reader still accepts Tag.
+TAG_LABEL_SOURCE = "Classification"
+# A workload that does not say how it connects is a data pipeline, as every built-in workload is.
+_DEFAULT_CONNECTION_TYPE = "DataPipeline"
+
 
 # --- assembly ----------------------------------------------------------------------------------------------------
 
@@ -131,10 +149,12 @@ def descriptor_build(
     owner_group = _ref_name(spec.get("owner"), "group")
     if owner_group is not None:
         derived["ownerGroup"] = owner_group
-    derived["tags"] = []
+        derived["devGroup"] = owner_group
     derived["specific"] = {}
 
     fields = _with_defaults(mesh, derived)
+    fields["tags"] = _tag_labels(mesh.get("tags"), metadata.get("tags"))
+    fields["devGroup"] = _group_name(fields.get("devGroup"))
     fields.pop("components", None)  # the assembled list below is the only truth about components
     fields["environment"] = environment
     _merge_configuration(fields, configurations, metadata.get("name"))
@@ -161,14 +181,52 @@ def _component_build(component: dict, configurations: dict[str, dict]) -> dict:
     if isinstance(spec.get("type"), str):
         derived["kind"] = spec["type"]
     derived["dependsOn"] = []
-    derived["tags"] = []
-    # A workload's readsFrom is required by the DPS schema; an empty list keeps a new workload valid.
-    if str(mesh.get("kind", spec.get("type"))).lower() == "workload":
+    kind = str(mesh.get("kind", spec.get("type"))).lower()
+    # What the DPS and the tech adapters require of a kind, with the value a new component means: a workload reads
+    # from nothing yet and is a data pipeline; an output port has no semantic links yet.
+    if kind == "workload":
         derived["readsFrom"] = []
+        derived["connectionType"] = _DEFAULT_CONNECTION_TYPE
+    elif kind == "outputport":
+        derived["semanticLinking"] = []
     derived["specific"] = {}
     fields = _with_defaults(mesh, derived)
+    fields["tags"] = _tag_labels(mesh.get("tags"), metadata.get("tags"))
+    if fields.get("semanticLinking") == {}:
+        fields["semanticLinking"] = []  # the CUE's empty object; the adapters take a list
     _merge_configuration(fields, configurations, metadata.get("name"))
     return _ordered(fields, _COMPONENT_FIELD_ORDER)
+
+
+def _tag_labels(written: object, names: object) -> object:
+    """The ``tags`` of a descriptor: the labels ``spec.mesh.tags`` writes, then one label per ``metadata.tags``
+    name not among them, so the tags people edit on the entity reach the descriptor. A plain string becomes a
+    label; anything else is kept as written for validation to report."""
+    if written is None:
+        written = []
+    if not isinstance(written, list):
+        return copy.deepcopy(written)
+    labels = [_tag_label(tag) if isinstance(tag, str) else copy.deepcopy(tag) for tag in written]
+    present = {label.get("tagFQN") for label in labels if isinstance(label, dict)}
+    for name in names if isinstance(names, list) else []:
+        if isinstance(name, str) and name not in present:
+            labels.append(_tag_label(name))
+            present.add(name)
+    return labels
+
+
+def _tag_label(name: str) -> dict:
+    """An OpenMetadata tag label for a plain tag, as a person attached it."""
+    return {"tagFQN": name, "source": TAG_LABEL_SOURCE, "labelType": "Manual", "state": "Confirmed"}
+
+
+def _group_name(value: object) -> object:
+    """``devGroup`` in the form of ``ownerGroup``: a ``group:`` ref becomes its name (``group:finance`` →
+    ``finance``), as in the DPS example, where both are names. Anything else is kept as written: a user ref or a
+    plain name is no group ref to shorten."""
+    if not isinstance(value, str) or not value.lower().startswith("group:"):
+        return value
+    return _ref_name(value, "group") or value
 
 
 def _entity_parts(document: object) -> tuple[dict, dict, dict]:
@@ -265,6 +323,159 @@ def component_descriptor_validate(document: object) -> list[str]:
     if target is not None and component_ids is not None and target not in component_ids:
         problems.add("componentIdToProvision", f"{_show(target)} names no component of dataProduct.components")
     return problems.messages
+
+
+# --- adapter readiness (strict) ---------------------------------------------------------------------------------
+
+ADAPTER_SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "witboost_scaffold.schema.json"
+# What descriptor_validate says of a product without components; the Descriptor tab reads it as "incomplete".
+NO_COMPONENTS_PROBLEM = "components: must list at least one component"
+_SCHEMA_TYPE_NAMES = {
+    "string": "a string",
+    "object": "an object",
+    "array": "a list",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "a boolean",
+    "null": "null",
+}
+_SIZE_FIELDS = ("dataLength", "precision", "scale")
+
+
+def descriptor_adapter_problems(document: object) -> list[str]:
+    """Every reason a public Witboost tech adapter would refuse ``document`` (a bare descriptor or the wrapper
+    ``{dataProduct, componentIdToProvision}``), as ``"path: message"``; empty when it is adapter-ready.
+
+    Writing is strict where reading is lenient (PRODUCT §4.3): the DPS rules of :func:`component_descriptor_validate`
+    apply, and on top of them the JSON Schema of the adapters' models (``ADAPTER_SCHEMA_PATH``) and the rules that
+    relate two values of a column. A field is reported once: the more specific adapter message wins.
+    """
+    wrapped = _is_wrapper(document)
+    problems = [_schema_problem(error) for error in _adapter_validator(wrapped=wrapped).iter_errors(document)]
+    dp = document.get("dataProduct") if wrapped and isinstance(document, dict) else document
+    problems += _column_size_problems(dp, "dataProduct" if wrapped else "")
+    problems.sort(key=_path_sort_key)
+    reported = {_problem_path(problem) for problem in problems}
+    problems += [p for p in component_descriptor_validate(document) if _problem_path(p) not in reported]
+    return list(dict.fromkeys(problems))
+
+
+@dataclass(frozen=True, slots=True)
+class AdapterVerdict:
+    """What a descriptor's page says of it: ``valid`` (adapter-ready), ``incomplete`` (a data product with no
+    component yet: nothing to deploy, nothing wrong) or ``invalid``, with the problems to fix."""
+
+    state: str
+    problems: tuple[str, ...]
+
+
+def descriptor_adapter_verdict(descriptor: object, *, other_problems: Iterable[str] = ()) -> AdapterVerdict:
+    """The verdict on a built descriptor: :func:`descriptor_adapter_problems`, then ``other_problems`` (such as an
+    environment file that does not parse) on fields not already reported. A product whose only problem is that
+    it has no component yet is ``incomplete``, not ``invalid``: a new product is not broken."""
+    problems = descriptor_adapter_problems(descriptor)
+    reported = {_problem_path(problem) for problem in problems}
+    problems += [problem for problem in other_problems if _problem_path(problem) not in reported]
+    problems = list(dict.fromkeys(problems))
+    if not problems:
+        return AdapterVerdict("valid", ())
+    no_components = isinstance(descriptor, dict) and descriptor.get("components") == []
+    if no_components and problems == [NO_COMPONENTS_PROBLEM]:
+        return AdapterVerdict("incomplete", ())
+    return AdapterVerdict("invalid", tuple(problems))
+
+
+def _is_wrapper(document: object) -> bool:
+    return isinstance(document, dict) and ("dataProduct" in document or "componentIdToProvision" in document)
+
+
+@functools.cache
+def _adapter_validator(*, wrapped: bool) -> Draft202012Validator:
+    """The schema's validator for a DATAPRODUCT_DESCRIPTOR, or for a COMPONENT_DESCRIPTOR when ``wrapped``."""
+    schema = json.loads(ADAPTER_SCHEMA_PATH.read_text(encoding="utf-8"))
+    if wrapped:
+        schema["$ref"] = "#/$defs/componentDescriptor"
+    return Draft202012Validator(schema)
+
+
+def _schema_problem(error: SchemaViolation) -> str:
+    """One jsonschema error as ``path: message`` in the words of :func:`descriptor_validate`."""
+    path = _schema_path(error.absolute_path)
+    if error.validator == "required":
+        missing = next(
+            (key for key in error.validator_value if key not in error.instance and repr(key) in error.message), None
+        )
+        field = _join(path, missing) if missing is not None else path or "descriptor"
+        data_type = error.instance.get("dataType") if isinstance(error.instance, dict) else None
+        if missing in _SIZE_FIELDS and isinstance(data_type, str):
+            return f"{field}: required for {data_type.upper()}"
+        return f"{field}: is required"
+    where = path or "descriptor"
+    if error.validator == "type":
+        expected = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        names = " or ".join(_SCHEMA_TYPE_NAMES.get(name, name) for name in expected)
+        return f"{where}: must be {names}, not {_type_name(error.instance)}"
+    if error.validator == "enum":
+        return f"{where}: {_show(error.instance)} is not valid; expected one of {', '.join(error.validator_value)}"
+    if error.validator == "const":
+        return f"{where}: {_show(error.instance)} is not valid; expected {_show(error.validator_value)}"
+    if error.validator == "pattern" and error.schema.get("description"):
+        return f"{where}: {_show(error.instance)} is not valid; expected {error.schema['description']}"
+    return f"{where}: {error.message}"
+
+
+def _schema_path(parts: Iterable[object]) -> str:
+    path = ""
+    for part in parts:
+        path = f"{path}[{part}]" if isinstance(part, int) else _join(path, str(part))
+    return path
+
+
+def _column_size_problems(dp: object, path: str) -> list[str]:
+    """What a schema cannot say of a column's sizes: a length or precision of at least 1, a scale between 0 and
+    the precision, and no scale without a precision (``DECIMAL(12,2)``, not ``DECIMAL(,2)``)."""
+    problems = []
+    for column_path, column in _columns(dp, path):
+        sizes = {key: column.get(key) for key in _SIZE_FIELDS}
+        if any(not (value is None or _is_int(value)) for value in sizes.values()):
+            continue  # the schema reports the wrong type
+        for key in ("dataLength", "precision"):
+            if sizes[key] is not None and sizes[key] < 1:
+                problems.append(f"{column_path}.{key}: must be at least 1, not {sizes[key]}")
+        precision, scale = sizes["precision"], sizes["scale"]
+        if scale is None:
+            continue
+        if scale < 0:
+            problems.append(f"{column_path}.scale: must be at least 0, not {scale}")
+        elif precision is None:
+            problems.append(f"{column_path}.scale: needs a precision (the total number of digits)")
+        elif precision >= 1 and scale > precision:
+            problems.append(f"{column_path}.scale: {scale} is more than the precision {precision}")
+    return problems
+
+
+def _columns(dp: object, path: str) -> Iterator[tuple[str, dict]]:
+    """``(path, column)`` of every output port's contract column that is an object."""
+    components = dp.get("components") if isinstance(dp, dict) else None
+    for index, component in enumerate(components if isinstance(components, list) else []):
+        contract = component.get("dataContract") if isinstance(component, dict) else None
+        schema = contract.get("schema") if isinstance(contract, dict) else None
+        for position, column in enumerate(schema if isinstance(schema, list) else []):
+            if isinstance(column, dict):
+                yield f"{_join(path, 'components')}[{index}].dataContract.schema[{position}]", column
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _problem_path(problem: str) -> str:
+    return problem.split(": ", 1)[0]
+
+
+def _path_sort_key(problem: str) -> list[object]:
+    """Problems in document order: ``components[10]`` after ``components[9]``."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"\[(\d+)\]", _problem_path(problem))]
 
 
 def _check_data_product(problems: _Problems, descriptor: object, path: str) -> set[str] | None:

@@ -1,5 +1,6 @@
 """``POST /api/dataproducts/validate-descriptor``: check a DPS descriptor (bare, or the tech adapter wrapper
-``{dataProduct, componentIdToProvision}``) sent as JSON or as YAML text, without storing anything (PRODUCT §4.3)."""
+``{dataProduct, componentIdToProvision}``) sent as JSON or as YAML text, without storing anything (PRODUCT §4.3):
+leniently by default, strictly (what the Witboost tech adapters accept) with ``adapterReady``."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from rest_framework.views import APIView
 from core.api.parsers import JSONParser
 from core.api.schema import error_responses
 from core.yaml import YamlError, load
-from dataproducts.descriptor import component_descriptor_validate
+from dataproducts.descriptor import component_descriptor_validate, descriptor_adapter_problems
 
 
 class DescriptorValidateSerializer(serializers.Serializer):
@@ -30,6 +31,15 @@ class DescriptorValidateSerializer(serializers.Serializer):
         trim_whitespace=False,
         help_text="The same as YAML text (YAML 1.2, safe loading; at most 1 MiB).",
     )
+    adapterReady = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=(
+            "Also require what the public Witboost tech adapters require (semanticLinking on output ports, "
+            "connectionType on workloads, useCaseTemplateId on every component, tag labels, column sizes): the "
+            "check every descriptor Meshforge writes passes."
+        ),
+    )
 
     def validate_yaml(self, value: str) -> object:
         try:
@@ -44,7 +54,7 @@ class DescriptorValidateSerializer(serializers.Serializer):
             raise serializers.ValidationError({"descriptor": ["Send the descriptor as `descriptor` (JSON) or `yaml`."]})
         if len(given) > 1:
             raise serializers.ValidationError({"yaml": ["Send either `descriptor` or `yaml`, not both."]})
-        return {"document": attrs[given[0]]}
+        return {"document": attrs[given[0]], "adapter_ready": attrs.get("adapterReady", False)}
 
 
 class DescriptorValidationSerializer(serializers.Serializer):
@@ -62,7 +72,8 @@ class DescriptorValidateView(APIView):
         operation_id="dataproducts_validate_descriptor",
         description=(
             "Check a Data Product Specification descriptor, bare or wrapped as a tech adapter receives it "
-            "(`{dataProduct, componentIdToProvision}`), against the DPS rules. Nothing is stored. An invalid "
+            "(`{dataProduct, componentIdToProvision}`), against the DPS rules, and with `adapterReady: true` also "
+            "against what the public Witboost tech adapters accept. Nothing is stored. An invalid "
             "descriptor is a 200 with `valid: false`; a request without `descriptor` or `yaml`, or YAML that does "
             "not parse, is a 400 naming the field."
         ),
@@ -72,5 +83,9 @@ class DescriptorValidateView(APIView):
     def post(self, request: Request) -> Response:
         body = DescriptorValidateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        problems = component_descriptor_validate(body.validated_data["document"])
+        document = body.validated_data["document"]
+        if body.validated_data["adapter_ready"]:
+            problems = descriptor_adapter_problems(document)
+        else:
+            problems = component_descriptor_validate(document)
         return Response(DescriptorValidationSerializer({"valid": not problems, "errors": problems}).data)

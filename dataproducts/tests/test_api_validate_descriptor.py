@@ -189,3 +189,25 @@ def test_the_endpoint_adds_no_openapi_warnings(tmp_path, db):
     operation = json.loads(target.read_text())["paths"]["/api/dataproducts/validate-descriptor"]["post"]
     assert operation["operationId"] == "dataproducts_validate_descriptor"
     assert set(operation["responses"]) == {"200", "400", "401"}
+
+
+def test_adapter_ready_applies_what_the_tech_adapters_require(post):
+    """The DPS example is a valid descriptor, but not one the Witboost tech adapters accept."""
+    lenient = post({"descriptor": fixture("dps-example.yaml")})
+    strict = post({"descriptor": fixture("dps-example.yaml"), "adapterReady": True})
+    assert lenient.json() == {"valid": True, "errors": []}
+    assert strict.status_code == 200
+    assert strict.json()["valid"] is False
+    assert "components[2].dependsOn: is required" in strict.json()["errors"]
+
+
+@pytest.mark.parametrize("name", DESCRIPTOR_FIXTURES[1:])
+def test_adapter_ready_accepts_the_scaffolds_descriptors(post, name):
+    response = post({"yaml": (FIXTURES / name).read_text(), "adapterReady": True})
+    assert response.json() == {"valid": True, "errors": []}
+
+
+def test_adapter_ready_that_is_not_a_boolean_is_a_400_naming_the_field(post):
+    response = post({"descriptor": fixture("dps-example.yaml"), "adapterReady": "sometimes"})
+    assert response.status_code == 400
+    assert "adapterReady" in json.dumps(response.json())

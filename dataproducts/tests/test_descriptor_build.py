@@ -124,9 +124,9 @@ def test_the_data_product_fields_come_from_spec_mesh_with_derived_ones_filled_in
         "environment": "development",
         "dataProductOwner": "user:alice",
         "ownerGroup": "finance",
-        "devGroup": "group:finance",
+        "devGroup": "finance",
         "maturity": "Strategic",
-        "tags": [],
+        "tags": [{"tagFQN": "finance", "source": "Classification", "labelType": "Manual", "state": "Confirmed"}],
         "specific": {},
     }
 
@@ -204,6 +204,39 @@ def test_a_workload_gets_an_empty_reads_from_so_a_new_one_is_valid():
     descriptor = build(components=[workload])
     assert descriptor["components"][0]["readsFrom"] == []
     assert descriptor_validate(descriptor) == []
+
+
+def test_the_systems_tags_become_tag_labels_after_those_spec_mesh_writes():
+    written = {"tagFQN": "PII", "source": "Glossary", "labelType": "Manual", "state": "Confirmed"}
+    descriptor = build(system=system(tags=[written, "finance", "legacy"]))
+    label = {"source": "Classification", "labelType": "Manual", "state": "Confirmed"}
+    assert descriptor["tags"] == [written, {"tagFQN": "finance"} | label, {"tagFQN": "legacy"} | label]
+
+
+def test_the_dev_group_is_a_name_like_the_owner_group_and_defaults_to_it():
+    assert build()["devGroup"] == build()["ownerGroup"] == "finance"
+    assert build(system=system(devGroup="group:default/treasury"))["devGroup"] == "treasury"
+    assert build(system=system(devGroup="user:alice"))["devGroup"] == "user:alice"
+    without = system()
+    del without["spec"]["mesh"]["devGroup"]
+    assert build(system=without)["devGroup"] == "finance"
+
+
+def test_what_the_adapters_require_of_a_kind_is_filled_in_for_older_components():
+    port, loader = output_port(), storage()
+    loader["metadata"]["name"] = "finance.cashflow.0.loader"
+    loader["spec"]["type"] = "workload"
+    written = output_port()
+    written["spec"]["mesh"]["semanticLinking"] = {}  # the CUE's object form
+    descriptor = build(components=[port, storage(), loader])
+    by_id = {component["id"].rsplit(":", 1)[1]: component for component in descriptor["components"]}
+    assert by_id["daily-balances"]["semanticLinking"] == []
+    assert by_id["loader"]["connectionType"] == "DataPipeline"
+    assert "connectionType" not in by_id["ledger"] and "semanticLinking" not in by_id["ledger"]
+    assert build(components=[written, storage()])["components"][0]["semanticLinking"] == []
+    kept = storage(kind="workload", connectionType="housekeeping")
+    kept["spec"]["type"] = "workload"
+    assert build(components=[kept])["components"][0]["connectionType"] == "housekeeping"
 
 
 # --- environment configuration -----------------------------------------------------------------------------

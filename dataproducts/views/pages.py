@@ -23,6 +23,7 @@ from catalog.models import Entity
 from core.htmx import render_page, wants_fragment
 from dataproducts import schema_forms, selectors, services
 from dataproducts.choices import COMPONENT_TYPES
+from dataproducts.descriptor import descriptor_adapter_verdict
 from dataproducts.exceptions import CreationFailed, DataProductConflict, StaleEdit, TemplateError, ValuesInvalid
 from dataproducts.filtersets import DataProductFilterSet
 from dataproducts.forms import DomainForm, IdentityCheck
@@ -193,7 +194,10 @@ def _descriptor_context(request: HttpRequest, data_product: DataProduct) -> tupl
             f"env: unknown environment {environment!r}; expected one of {', '.join(environments)}"
         )
         return context, 400
-    context["descriptor"] = selectors.dataproduct_descriptor(data_product=data_product, environment=environment)
+    view = selectors.dataproduct_descriptor(data_product=data_product, environment=environment)
+    context["descriptor"] = view
+    # The verdict is the strict one (what the tech adapters accept, PRODUCT §4.3), not the lenient reading.
+    context["verdict"] = descriptor_adapter_verdict(view.descriptor, other_problems=view.errors)
     context["download_url"] = reverse("dp:dataproduct_descriptor_download", args=[data_product.name, environment])
     return context, 200
 

@@ -1,12 +1,15 @@
-"""``manage.py validate_descriptor FILE…``: check DPS descriptor files (bare, or the tech adapter wrapper
-``{dataProduct, componentIdToProvision}``), print every problem, and exit non-zero when any file is invalid."""
+"""``manage.py validate_descriptor [--adapter-ready] FILE…``: check DPS descriptor files (bare, or the tech adapter
+wrapper ``{dataProduct, componentIdToProvision}``), print every problem, and exit non-zero when any file is invalid.
+
+Without the flag the check is the lenient reading of PRODUCT §4.3 (what real platforms send); with it, the strict
+one that every descriptor Meshforge writes must pass (what the public Witboost tech adapters accept)."""
 
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
 from core.yaml import YamlError, load_file
-from dataproducts.descriptor import component_descriptor_validate
+from dataproducts.descriptor import component_descriptor_validate, descriptor_adapter_problems
 
 
 class Command(BaseCommand):
@@ -20,11 +23,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("files", nargs="+", metavar="FILE", help="descriptor files (YAML or JSON)")
+        parser.add_argument(
+            "--adapter-ready",
+            action="store_true",
+            help="also require what the Witboost tech adapters' models require (semanticLinking on output ports, "
+            "connectionType on workloads, useCaseTemplateId on components, tag labels, column sizes…)",
+        )
 
     def handle(self, *args, **options):
         invalid = 0
         for name in options["files"]:
-            problems = descriptor_file_problems(path=name)
+            problems = descriptor_file_problems(path=name, adapter_ready=options["adapter_ready"])
             for problem in problems:
                 self.stdout.write(f"{name}: {problem}")
             if problems:
@@ -35,8 +44,9 @@ class Command(BaseCommand):
             raise CommandError(f"{invalid} of {len(options['files'])} descriptor files are invalid", returncode=1)
 
 
-def descriptor_file_problems(*, path: str) -> list[str]:
-    """The problems of one descriptor file; a file that cannot be read or parsed is one problem, not a crash."""
+def descriptor_file_problems(*, path: str, adapter_ready: bool = False) -> list[str]:
+    """The problems of one descriptor file, strict when ``adapter_ready``; a file that cannot be read or parsed is
+    one problem, not a crash."""
     try:
         document = load_file(path)
     except YamlError as exc:
@@ -46,4 +56,4 @@ def descriptor_file_problems(*, path: str) -> list[str]:
         return [f"{where}: {exc.problem}"]
     except OSError as exc:
         return [f"file: cannot be read ({exc.strerror or exc})"]
-    return component_descriptor_validate(document)
+    return descriptor_adapter_problems(document) if adapter_ready else component_descriptor_validate(document)
