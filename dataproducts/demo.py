@@ -17,10 +17,17 @@ from dataproducts.models import DataProduct
 
 BUILTIN_TEMPLATES = Path(__file__).resolve().parent / "builtin_templates"
 
+# PostgreSQL types with the sizes they need (varchar(n), numeric(p, s)), as the output port's contract editor asks.
 _COLUMNS_PAYMENTS = [
-    {"name": "payment_id", "dataType": "STRING", "description": "Payment identifier", "constraint": "PRIMARY_KEY"},
+    {
+        "name": "payment_id",
+        "dataType": "VARCHAR",
+        "dataLength": 36,
+        "description": "Payment identifier",
+        "constraint": "PRIMARY_KEY",
+    },
     {"name": "settled_on", "dataType": "DATE", "description": "Day the payment settled"},
-    {"name": "amount", "dataType": "DECIMAL", "description": "Amount in EUR"},
+    {"name": "amount", "dataType": "DECIMAL", "precision": 12, "scale": 2, "description": "Amount in EUR"},
 ]
 
 DEMO_DATA_PRODUCTS = [
@@ -80,7 +87,7 @@ DEMO_DATA_PRODUCTS = [
                     "title": "Open invoices",
                     "description": "Invoices not paid yet.",
                     "columns": [
-                        {"name": "invoice_id", "dataType": "STRING", "constraint": "PRIMARY_KEY"},
+                        {"name": "invoice_id", "dataType": "VARCHAR", "dataLength": 36, "constraint": "PRIMARY_KEY"},
                         {"name": "due_on", "dataType": "DATE"},
                     ],
                 },
@@ -108,7 +115,7 @@ DEMO_DATA_PRODUCTS = [
                     "description": "Clicks, impressions and spend per campaign and day.",
                     "dependsOn": ["urn:dmb:cmp:marketing:campaigns:0:spend"],
                     "columns": [
-                        {"name": "campaign_id", "dataType": "STRING"},
+                        {"name": "campaign_id", "dataType": "VARCHAR", "dataLength": 36},
                         {"name": "day", "dataType": "DATE"},
                         {"name": "clicks", "dataType": "BIGINT"},
                     ],

@@ -11,6 +11,7 @@ from django.conf import settings
 
 from catalog.validation import validate_data_product, validate_entity
 from core.yaml import load, load_all
+from dataproducts.descriptor import descriptor_adapter_problems, descriptor_build
 from dataproducts.rendering import BUILTIN_TEMPLATES_DIR, skeleton_render, template_problems
 
 FOLDERS = ("dataproduct", "outputport", "workload", "storage")
@@ -108,7 +109,8 @@ VALUES = {
         "dependsOn": [],
         "columns": [
             {"name": "day", "dataType": "DATE", "description": "The day", "constraint": "PRIMARY_KEY"},
-            {"name": "balance", "dataType": "DECIMAL"},
+            {"name": "account", "dataType": "VARCHAR", "dataLength": 64},
+            {"name": "balance", "dataType": "DECIMAL", "precision": 12, "scale": 2},
         ],
         "termsAndConditions": "Internal use only",
     },
@@ -274,6 +276,7 @@ def test_the_output_port_template_renders_a_component_with_its_data_contract():
             "SLA": {},
         },
         "dataSharingAgreement": {},
+        "semanticLinking": [],
         "specific": {"schema": "finance_cashflow_0", "view": "daily_balances"},
     }
 
@@ -305,6 +308,33 @@ def test_a_data_product_with_an_output_port_and_a_workload_depending_on_it_is_co
         assert validate_entity(entity, source="catalog-info.yaml") == []
     assert workload["spec"]["mesh"]["dependsOn"] == [port_id]
     assert validate_data_product(system, [port, workload]) == {}
+
+
+def test_a_product_rendered_from_every_builtin_template_is_adapter_ready():
+    """The golden path at template level: what the skeletons write builds into a descriptor that the Witboost tech
+    adapters accept, as a whole and as each component's COMPONENT_DESCRIPTOR."""
+    system = entity_of(render("dataproduct", VALUES["dataproduct"]))
+    port = entity_of(render("outputport", VALUES["outputport"], component_meta("outputport", "daily-balances")))
+    storage = entity_of(render("storage", VALUES["storage"], component_meta("storage", "ledger")))
+    workload = entity_of(render("workload", VALUES["workload"], component_meta("workload", "balance-load")))
+
+    descriptor = descriptor_build(system=system, components=[port, storage, workload], environment="development")
+
+    assert descriptor_adapter_problems(descriptor) == []
+    for component in descriptor["components"]:
+        payload = {"dataProduct": descriptor, "componentIdToProvision": component["id"]}
+        assert descriptor_adapter_problems(payload) == [], component["id"]
+    assert descriptor["tags"][0] == {
+        "tagFQN": "finance",
+        "source": "Classification",
+        "labelType": "Manual",
+        "state": "Confirmed",
+    }
+    assert {component["kind"]: component.get("connectionType") for component in descriptor["components"]} == {
+        "outputport": None,
+        "storage": None,
+        "workload": "DataPipeline",
+    }
 
 
 def test_the_consistency_check_sees_a_dependency_on_a_missing_component():

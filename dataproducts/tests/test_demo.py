@@ -4,14 +4,18 @@ reservation, a repository whose commits are by its owner, and a valid descriptor
 from __future__ import annotations
 
 import io
+import json
 
 import git
 import pytest
 from django.core.management import call_command
 from django.db import transaction
 from django.test.utils import override_settings
+from jsonschema import Draft202012Validator
 
+from core.yaml import dump, load
 from dataproducts import selectors
+from dataproducts.descriptor import ADAPTER_SCHEMA_PATH, descriptor_adapter_problems
 from dataproducts.models import DataProduct, DataProductReservation
 
 
@@ -62,3 +66,45 @@ def test_the_demo_descriptors_are_valid(seeded, environment):
             data_product=selectors.dataproduct_get(name=data_product.name), environment=environment
         )
         assert view.errors == [], (data_product.name, view.errors)
+
+
+def test_every_demo_descriptor_and_component_payload_satisfies_the_tech_adapters_models(seeded, settings):
+    """Issue 11's acceptance: each demo product in each environment, as a DATAPRODUCT_DESCRIPTOR and as one
+    COMPONENT_DESCRIPTOR per component, passes the JSON Schema of the Witboost adapters' models and the strict
+    check; a payload travels as YAML text (Tech Adapter API 2.2), so it is checked after a round trip."""
+    schema = json.loads(ADAPTER_SCHEMA_PATH.read_text())
+    product_schema = Draft202012Validator(schema)
+    payload_schema = Draft202012Validator({**schema, "$ref": "#/$defs/componentDescriptor"})
+    failures, payloads = [], 0
+    for data_product in DataProduct.objects.order_by("name"):
+        for environment in settings.MESHFORGE_ENVIRONMENTS:
+            descriptor = selectors.dataproduct_descriptor(data_product=data_product, environment=environment).descriptor
+            assert descriptor["components"], data_product.name
+            failures += [(data_product.name, environment, e.message) for e in product_schema.iter_errors(descriptor)]
+            failures += [(data_product.name, environment, p) for p in descriptor_adapter_problems(descriptor)]
+            for component in descriptor["components"]:
+                payload = load(dump({"dataProduct": descriptor, "componentIdToProvision": component["id"]}))
+                payloads += 1
+                failures += [(component["id"], environment, e.message) for e in payload_schema.iter_errors(payload)]
+                failures += [(component["id"], environment, p) for p in descriptor_adapter_problems(payload)]
+    assert failures == []
+    assert payloads == 6 * len(settings.MESHFORGE_ENVIRONMENTS)
+
+
+def test_the_demo_descriptors_carry_what_the_adapters_read(seeded):
+    """Tags as tag labels from the System, the owner and development group in one form, and the kind-specific
+    fields the adapters require, on the demo product with every kind of component."""
+    descriptor = selectors.dataproduct_descriptor(
+        data_product=selectors.dataproduct_get(name="finance.payments.0"), environment="development"
+    ).descriptor
+    assert descriptor["tags"] == [
+        {"tagFQN": tag, "source": "Classification", "labelType": "Manual", "state": "Confirmed"}
+        for tag in ("payments", "pci")
+    ]
+    assert (descriptor["ownerGroup"], descriptor["devGroup"]) == ("finance", "finance")
+    by_kind = {component["kind"]: component for component in descriptor["components"]}
+    assert by_kind["outputport"]["semanticLinking"] == []
+    assert by_kind["workload"]["connectionType"] == "DataPipeline"
+    assert all(component["useCaseTemplateId"].startswith("urn:dmb:utm:") for component in by_kind.values())
+    amount = by_kind["outputport"]["dataContract"]["schema"][2]
+    assert (amount["dataType"], amount["precision"], amount["scale"]) == ("DECIMAL", 12, 2)
