@@ -11,6 +11,7 @@ OwnerPicker, DomainPicker, ComponentPicker). Anything else is a template problem
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections import defaultdict
@@ -45,6 +46,7 @@ __all__ = [
     "form_summary",
     "form_values",
     "parameters_problems",
+    "pattern_sentence",
     "step_form",
     "template_parameters",
     "values_validate",
@@ -102,7 +104,7 @@ _KEYWORDS = {
 }
 _KEYWORDS["integer"] = _KEYWORDS["number"]
 _STRING_ITEM_KEYWORDS = frozenset({"type", "title", "description", "pattern", "minLength", "maxLength", "enum"})
-_ROW_KEYWORDS = frozenset({"type", "title", "description", "properties", "required", "additionalProperties"})
+_ROW_KEYWORDS = frozenset({"type", "title", "description", "properties", "required", "additionalProperties", "allOf"})
 # Table cells and the children of an object are plain inputs: no widgets, pickers or defaults of their own
 # (a default in a cell would make every added row look filled in).
 _CELL_KEYWORDS = {
@@ -166,6 +168,7 @@ class Param:
     kind: str
     required: bool
     children: list[Param] = field(default_factory=list)  # an object's properties, a table's columns
+    rules: list[RowRule] = field(default_factory=list)  # a table's rules between columns (``items.allOf``)
 
     @property
     def label(self) -> str:
@@ -182,6 +185,19 @@ class Param:
         source = self.items if self.kind == CHECKBOXES else self.schema
         enum = source.get("enum")
         return enum if isinstance(enum, list) else []
+
+
+@dataclass(frozen=True)
+class RowRule:
+    """One ``if``/``then``/``else`` of a table's ``items.allOf``: when column ``column`` holds one of ``values``,
+    the columns in ``required`` must be filled; otherwise the columns in ``only`` must stay empty. This is how a
+    contract's ``dataLength`` is needed for VARCHAR and meaningless for INT. The form shows and hides those cells
+    as the type changes; ``values_validate`` says which value asked for a missing cell."""
+
+    column: str
+    values: tuple[str, ...]
+    required: tuple[str, ...] = ()
+    only: tuple[str, ...] = ()
 
 
 @dataclass
@@ -396,9 +412,74 @@ def _param_parse(problems: _Problems, path: str, name: str, schema: dict, requir
         kind = _scalar_kind(problems, path, schema, cell=False)
     if kind is None:
         return None
+    rules = _row_rules_parse(problems, f"{path}.items.allOf", schema["items"], children) if kind == TABLE else []
     if "default" in schema:
         _default_check(problems, path, schema)
-    return Param(name, name, schema, kind, required, children)
+    return Param(name, name, schema, kind, required, children, rules)
+
+
+def _row_rules_parse(problems: _Problems, path: str, items: dict, columns: list[Param]) -> list[RowRule]:
+    """A table's ``items.allOf``, in the one shape a form can show: ``{if: {properties: {<column>: {enum: [..]}},
+    required: [<column>]}, then: {required: [columns]}, else: {properties: {<column>: false}}}``."""
+    if "allOf" not in items:
+        return []
+    entries = items["allOf"]
+    if not isinstance(entries, list) or not entries:
+        problems.add(path, "must be a non-empty list of if/then/else rules between columns")
+        return []
+    names = {column.name for column in columns}
+    rules = []
+    for index, entry in enumerate(entries):
+        rule = _row_rule_parse(problems, f"{path}[{index}]", entry, names)
+        if rule is not None:
+            rules.append(rule)
+    return rules
+
+
+def _row_rule_parse(problems: _Problems, path: str, entry: object, names: set[str]) -> RowRule | None:
+    shape = "an object with if, then and/or else"
+    if not isinstance(entry, dict) or "if" not in entry or not {"then", "else"} & set(entry):
+        problems.add(path, f"must be {shape}")
+        return None
+    for key in set(entry) - {"if", "then", "else"}:
+        problems.add(f"{path}.{key}", f"is not supported; a rule is {shape}")
+    condition = entry["if"]
+    watched = condition.get("properties") if isinstance(condition, dict) else None
+    if not isinstance(watched, dict) or len(watched) != 1 or set(condition) - {"properties", "required"}:
+        problems.add(f"{path}.if", "must be {properties: {<column>: {enum: [values]}}, required: [<column>]}")
+        return None
+    column, test = next(iter(watched.items()))
+    values = test.get("enum") if isinstance(test, dict) and set(test) == {"enum"} else None
+    if column not in names:
+        problems.add(f"{path}.if.properties", f"{_shown(column)} is not a column of this table")
+        return None
+    if not isinstance(values, list) or not values or not all(isinstance(value, str) for value in values):
+        problems.add(f"{path}.if.properties.{column}", "must be {enum: [values]} (a non-empty list of strings)")
+        return None
+    if condition.get("required") != [column]:
+        # without it a row that leaves the column empty would match the rule
+        problems.add(f"{path}.if.required", f"must be [{column}]")
+    required = _rule_columns(problems, f"{path}.then", entry.get("then"), names, key="required")
+    only = _rule_columns(problems, f"{path}.else", entry.get("else"), names, key="properties")
+    return RowRule(column, tuple(values), tuple(required), tuple(only))
+
+
+def _rule_columns(problems: _Problems, path: str, part: object, names: set[str], *, key: str) -> list[str]:
+    if part is None:
+        return []
+    expected = "{required: [columns]}" if key == "required" else "{properties: {<column>: false}}"
+    if not isinstance(part, dict) or set(part) != {key}:
+        problems.add(path, f"must be {expected}")
+        return []
+    listed = part[key]
+    columns = listed if key == "required" else list(listed) if isinstance(listed, dict) else None
+    if not isinstance(columns, list) or (key == "properties" and any(v is not False for v in listed.values())):
+        problems.add(f"{path}.{key}", f"must be {expected}")
+        return []
+    for column in columns:
+        if column not in names:
+            problems.add(f"{path}.{key}", f"{_shown(column)} is not a column of this table")
+    return [column for column in columns if column in names]
 
 
 def _closed_check(problems: _Problems, path: str, schema: dict) -> None:
@@ -513,7 +594,12 @@ def _step_parse(problems: _Problems, path: str, raw: object, declared: dict[str,
 def _checked_schema(schema: dict) -> dict:
     """The schema jsonschema checks: no ui: hints, strings capped at MAX_STRING_LENGTH and lists at MAX_ITEMS
     unless the template sets its own limit, and no keys beyond an object's properties."""
-    checked = {key: value for key, value in schema.items() if not (isinstance(key, str) and key.startswith("ui:"))}
+    # ui:help stays (jsonschema ignores it): a pattern's error speaks with it when the pattern is too rich to say
+    checked = {
+        key: value
+        for key, value in schema.items()
+        if not (isinstance(key, str) and key.startswith("ui:") and key != "ui:help")
+    }
     type_ = checked.get("type")
     if type_ == "string":
         checked.setdefault("maxLength", MAX_STRING_LENGTH)
@@ -580,6 +666,105 @@ def _listed(values: Iterable[object]) -> str:
     return ", ".join(str(value) for value in values)
 
 
+# --- a pattern in words: people are never shown a regular expression -------------------------------------------
+
+_CLASS_WORDS = (  # (what the class holds, plural, singular), in the order a sentence lists them
+    (frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"), "letters", "a letter"),
+    (frozenset("abcdefghijklmnopqrstuvwxyz"), "lower-case letters", "a lower-case letter"),
+    (frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ"), "upper-case letters", "an upper-case letter"),
+    (frozenset("0123456789"), "digits", "a digit"),
+    (frozenset("-"), "hyphens", "a hyphen"),
+    (frozenset("_"), "underscores", "an underscore"),
+    (frozenset("."), "dots", "a dot"),
+)
+_ATOM_RE = re.compile(r"(\[(?:[^\]\\]|\\.)+\]|[A-Za-z0-9_-]|\\[d.-])(\?|\*|\+|\{(\d+)(,(\d*))?\})?")
+
+
+def _class_chars(atom: str) -> frozenset[str] | None:
+    r"""The characters of ``[a-z0-9-]``, ``\d`` or a literal; None for anything a sentence cannot say."""
+    if atom == "\\d":
+        return frozenset("0123456789")
+    if not atom.startswith("["):
+        return frozenset(atom[-1])
+    body, chars, index = atom[1:-1], set(), 0
+    if body.startswith("^"):
+        return None
+    while index < len(body):
+        char = body[index]
+        if char == "\\":
+            chars.add(body[index + 1])
+            index += 2
+        elif index + 2 < len(body) and body[index + 1] == "-":
+            chars.update(chr(code) for code in range(ord(char), ord(body[index + 2]) + 1))
+            index += 3
+        else:
+            chars.add(char)
+            index += 1
+    return frozenset(chars)
+
+
+def _class_words(chars: frozenset[str], *, singular: bool) -> str | None:
+    words, left = [], set(chars)
+    for members, plural, one in _CLASS_WORDS:
+        if members <= left:
+            words.append(one if singular else plural)
+            left -= members
+    if left or not words:
+        return None
+    if singular:
+        return " or ".join(words)
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def pattern_sentence(pattern: object) -> str:
+    """``^[a-z][a-z0-9-]{1,38}[a-z0-9]$`` as "use 3 to 40 lower-case letters, digits and hyphens, starting with a
+    lower-case letter and ending with a lower-case letter or digit"; ``""`` for a pattern too rich to say (the
+    field's ``ui:help`` speaks then)."""
+    if not isinstance(pattern, str) or not pattern.startswith("^") or not pattern.endswith("$"):
+        return ""
+    body, atoms, index = pattern[1:-1], [], 0
+    while index < len(body):
+        match = _ATOM_RE.match(body, index)
+        if match is None:
+            return ""
+        chars = _class_chars(match[1])
+        if chars is None:
+            return ""
+        quantifier = match[2] or ""
+        low, high = {"?": (0, 1), "*": (0, None), "+": (1, None), "": (1, 1)}.get(quantifier, (None, None))
+        if low is None:
+            low = int(match[3])
+            high = low if match[4] is None else (int(match[5]) if match[5] else None)
+        atoms.append((chars, low, high))
+        index = match.end()
+    if not atoms:
+        return ""
+    every = _class_words(frozenset().union(*(chars for chars, _, _ in atoms)), singular=False)
+    if every is None:
+        return ""
+    low = sum(atom[1] for atom in atoms)
+    high = None if any(atom[2] is None for atom in atoms) else sum(atom[2] for atom in atoms)
+    count = f"{low} to {high} " if high is not None and high != low else f"{low} " if high == low else ""
+    if high is None and low > 1:
+        count = f"at least {low} "
+    sentence = f"use {count}{every}"
+    ends = []
+    union = frozenset().union(*(chars for chars, _, _ in atoms))
+    first, last = atoms[0], atoms[-1]
+    if first[1] >= 1 and first[0] != union:
+        ends.append(f"starting with {_class_words(first[0], singular=True)}")
+    if len(atoms) > 1 and last[1] >= 1 and last[0] != union:
+        ends.append(f"ending with {_class_words(last[0], singular=True)}")
+    if None in ends:
+        return ""
+    return f"{sentence}, {' and '.join(ends)}" if ends else sentence
+
+
+def _help_of(schema: object) -> str:
+    help_text = schema.get("ui:help") if isinstance(schema, dict) else None
+    return help_text if isinstance(help_text, str) else ""
+
+
 _TYPE_WORDS = {
     "string": "a string",
     "number": "a number",
@@ -603,7 +788,7 @@ def _message(error) -> str:
             # what to name, since the value looks right in the form
             if isinstance(error.instance, str) and (problem := invisible_problem(error.instance)):
                 return problem
-            return f"does not match {value}"
+            return pattern_sentence(value) or _help_of(error.schema) or "is not in the form this field expects"
         case "minLength":
             return f"must be at least {value} character{'s' if value != 1 else ''} long"
         case "maxLength":
@@ -637,7 +822,10 @@ def _schema_errors(step: Step, values: dict) -> Iterator[tuple[str, str]]:
         raise TemplateError(f"the template's form is not a valid JSON Schema: {exc.message}") from exc
     for error in errors:
         parts = list(error.absolute_path)
-        if error.validator == "required":
+        rule = _rule_of(step.schema, list(error.absolute_schema_path))
+        if rule is not None:
+            yield from _rule_errors(rule, values, parts, error)
+        elif error.validator == "required":
             for name in error.validator_value:
                 if isinstance(error.instance, dict) and name not in error.instance:
                     yield _path_text([*parts, name]), "is required"
@@ -648,6 +836,49 @@ def _schema_errors(step: Step, values: dict) -> Iterator[tuple[str, str]]:
                     yield _path_text([*parts, str(key)]), "is not a field here"
         else:
             yield _path_text(parts), _message(error)
+
+
+def _rule_of(schema: dict, schema_path: list) -> tuple[dict, str] | None:
+    """The ``allOf`` entry (and ``"then"`` or ``"else"``) of a table's row rule that an error comes from."""
+    for index, part in enumerate(schema_path):
+        if part == "allOf" and index + 2 < len(schema_path) and schema_path[index + 2] in ("then", "else"):
+            node: object = schema
+            for step in schema_path[: index + 2]:
+                node = node[step] if isinstance(node, dict | list) else None
+            return (node, schema_path[index + 2]) if isinstance(node, dict) else None
+    return None
+
+
+def _rule_errors(rule: tuple[dict, str], values: dict, parts: list, error) -> Iterator[tuple[str, str]]:
+    """A row rule's error in words: which value of the watched column asked for (or against) which cell."""
+    entry, branch = rule
+    column, test = next(iter(entry["if"]["properties"].items()))
+    row: object = values
+    for part in parts:
+        row = row[part] if isinstance(row, dict | list) else None
+    if not isinstance(row, dict):  # a false schema's error points at the cell; its row is one step up
+        row, parts = _lookup_parts(values, parts[:-1]), parts[:-1]
+    if not isinstance(row, dict):
+        yield _path_text(parts), error.message
+        return
+    if branch == "then":
+        for name in entry["then"]["required"]:
+            if name not in row:
+                yield _path_text([*parts, name]), f"required for {row.get(column)}"
+        return
+    for name in entry["else"]["properties"]:
+        if name in row:
+            message = f"only applies to {_listed(test['enum'])}"
+            yield (
+                _path_text([*parts, name]),
+                f"{message}; leave it empty for {row[column]}" if row.get(column) else message,
+            )
+
+
+def _lookup_parts(values: object, parts: list) -> object:
+    for part in parts:
+        values = values[part] if isinstance(values, dict | list) else None
+    return values
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -1324,7 +1555,14 @@ class StepForm(forms.Form):
                 "number": index + 1,
                 "remove": f"remove:{view.name}:{index}",
                 "cells": [
-                    self._cell_view(view, column, index, row.get(column.name), cell_errors.get((index, column.name)))
+                    self._cell_view(
+                        view,
+                        column,
+                        index,
+                        row.get(column.name),
+                        cell_errors.get((index, column.name)),
+                        rules=param.rules,
+                    )
                     for column in param.children
                 ],
             }
@@ -1334,7 +1572,16 @@ class StepForm(forms.Form):
         view.add_action = f"add:{view.name}"
         view.can_add = not view.disabled and len(rows) < self.fields[name].widget.max_rows - 1
 
-    def _cell_view(self, view: FieldView, column: Param, index: int, value: object, errors: list | None) -> dict:
+    def _cell_view(
+        self,
+        view: FieldView,
+        column: Param,
+        index: int,
+        value: object,
+        errors: list | None,
+        *,
+        rules: list[RowRule] = (),
+    ) -> dict:
         cell_id = f"{view.id}-{index}-{column.name}"
         errors = list(errors or [])
         label = f"Row {index + 1}, {column.label}"
@@ -1344,6 +1591,7 @@ class StepForm(forms.Form):
             attrs = {"maxlength": column.schema.get("maxLength", MAX_STRING_LENGTH)}
         else:
             attrs = {}
+        attrs |= _rule_attrs(column.name, rules, row_prefix=f"{view.name}-{index}-")
         aria = {
             "aria-describedby": f"{cell_id}_errors" if errors else "",
             "aria-invalid": "true" if errors else "",
@@ -1400,6 +1648,22 @@ def _text(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return value if isinstance(value, str) else str(value)
+
+
+def _rule_attrs(name: str, rules: Iterable[RowRule], *, row_prefix: str) -> dict:
+    """The data- attributes with which static/js/wizard.js shows a cell only for the values of the column it
+    depends on (Length for CHAR and VARCHAR) and marks it required for them; without JavaScript every cell shows
+    and the server says what is missing."""
+    applies = [value for rule in rules if name in rule.only for value in rule.values]
+    needed = [value for rule in rules if name in rule.required for value in rule.values]
+    watched = next((rule.column for rule in rules if name in rule.only or name in rule.required), None)
+    if watched is None:
+        return {}
+    return {
+        "data-depends-on": f"{row_prefix}{watched}",
+        "data-applies-to": json.dumps(applies) if applies else "",
+        "data-required-for": json.dumps(needed) if needed else "",
+    }
 
 
 def _number_attrs(schema: dict) -> dict:

@@ -22,12 +22,21 @@ from dataproducts.schema_forms import (
     form_summary,
     form_values,
     parameters_problems,
+    pattern_sentence,
     step_form,
     template_parameters,
     values_validate,
 )
 
 pytestmark = pytest.mark.django_db
+
+# How the patterns of the kitchen sink read in messages: words, never a regular expression.
+NAME_RULE = (
+    "use at least 2 lower-case letters, digits and hyphens, starting with a lower-case letter and ending "
+    "with a lower-case letter or a digit"
+)
+COLUMN_RULE = "use lower-case letters, digits and underscores, starting with a lower-case letter or an underscore"
+TAG_RULE = "use lower-case letters, digits and hyphens"
 
 KITCHEN_SINK = Path(__file__).resolve().parent / "data" / "templates" / "kitchen-sink" / "template.yaml"
 PARAMETERS = load(KITCHEN_SINK.read_text(), source=str(KITCHEN_SINK))["spec"]["parameters"]
@@ -167,11 +176,11 @@ def test_a_single_bound_field_renders_through_its_widget_template(context):
 def test_a_pattern_mismatch_is_an_error_next_to_the_field_and_marks_it_invalid(context):
     form = identity(context, name="Cash Flow")
 
-    assert form.errors["name"] == ["does not match ^[a-z][a-z0-9-]*[a-z0-9]$"]
+    assert form.errors["name"] == [NAME_RULE]
     page = html(form)
     assert 'aria-invalid="true"' in page
     assert 'aria-describedby="id_name_help id_name_errors"' in page
-    assert '<ul class="field-errors" id="id_name_errors"><li>does not match ^[a-z][a-z0-9-]*[a-z0-9]$</li></ul>' in page
+    assert '<ul class="field-errors" id="id_name_errors"><li>' + NAME_RULE + "</li></ul>" in page
 
 
 def test_min_and_max_length_are_errors_next_to_their_fields(context):
@@ -255,7 +264,7 @@ def test_a_list_of_strings_is_one_item_per_line_with_errors_naming_the_item(cont
     assert "One per line." in page
 
     assert form_values(contract(context, tags="finance\n\n  daily \n"))["tags"] == ["finance", "daily"]
-    assert contract(context, tags="finance\nNot Valid").errors["tags"] == ["Item 2: does not match ^[a-z0-9-]+$"]
+    assert contract(context, tags="finance\nNot Valid").errors["tags"] == ["Item 2: " + TAG_RULE]
     assert contract(context, tags="a\nb\nc\nd\ne\nf").errors["tags"] == ["must have at most 5 items"]
     assert contract(context, tags="a\na").errors["tags"] == ["lists the same value twice"]
 
@@ -292,7 +301,7 @@ def test_a_table_cell_error_sits_in_its_cell_and_names_row_and_column(context):
     assert form.cell_errors["columns"][(1, "dataType")] == [
         "must be one of: TEXT, INTEGER, DECIMAL, DATE, TIMESTAMP, BOOLEAN"
     ]
-    assert form.cell_errors["columns"][(2, "name")] == ["does not match ^[a-z_][a-z0-9_]*$"]
+    assert form.cell_errors["columns"][(2, "name")] == [COLUMN_RULE]
     assert form.cell_errors["columns"][(2, "dataType")] == ["is required"]
     page = html(form)
     assert (
@@ -464,7 +473,10 @@ def test_errors_are_keyed_by_field_path(context):
 
     errors = values_validate(PARAMETERS, values, context=context)
 
-    assert errors["name"] == ["does not match ^[a-z][a-z0-9-]*[a-z0-9]$", "must be at least 3 characters long"]
+    assert errors["name"] == [
+        NAME_RULE,
+        "must be at least 3 characters long",
+    ]
     assert errors["owner"] == ["is required"]
     assert errors["retentionDays"] == ["must be an integer"]
     assert errors["columns[1].dataType"] == ["must be one of: TEXT, INTEGER, DECIMAL, DATE, TIMESTAMP, BOOLEAN"]
@@ -650,7 +662,7 @@ def test_template_parameters_trust_the_catalog_when_the_text_says_something_else
 @pytest.mark.parametrize("value", ["cashflow\n", "cash\nflow"])
 def test_a_pattern_anchored_with_dollar_refuses_a_trailing_newline(context, value):
     errors = values_validate(PARAMETERS, VALID | {"name": value}, context=context)
-    assert errors["name"] == ["does not match ^[a-z][a-z0-9-]*[a-z0-9]$"]
+    assert errors["name"] == [NAME_RULE]
 
 
 def test_a_dollar_inside_a_character_class_stays_a_literal_dollar(context):
@@ -676,3 +688,176 @@ def test_additional_properties_false_is_accepted_and_true_is_a_template_problem(
         "spec.parameters[0].properties.rows.items.additionalProperties: only false is supported: a form has no other"
         " fields"
     ]
+
+
+# --- patterns in words --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("pattern", "sentence"),
+    [
+        (
+            "^[a-z][a-z0-9-]{1,38}[a-z0-9]$",
+            "use 3 to 40 lower-case letters, digits and hyphens, starting with a lower-case letter and ending with a "
+            "lower-case letter or a digit",
+        ),
+        (
+            "^[a-z_][a-z0-9_]*$",
+            COLUMN_RULE,
+        ),
+        ("^[A-Za-z]+$", "use letters"),
+        ("^\\d{4}$", "use 4 digits"),
+        ("^(red|green)$", ""),
+        ("^[^x]+$", ""),
+        ("^v[0-9]+$", ""),
+    ],
+)
+def test_a_pattern_is_said_in_a_sentence_or_not_at_all(pattern, sentence):
+    assert pattern_sentence(pattern) == sentence
+
+
+def test_a_pattern_too_rich_for_a_sentence_speaks_with_the_fields_help_never_the_regex(context):
+    step = {
+        "title": "Colour",
+        "properties": {
+            "colour": {"type": "string", "pattern": "^(red|green)$", "ui:help": "Red or green, in lower case."},
+            "shade": {"type": "string", "pattern": "^(light|dark)$"},
+        },
+    }
+
+    errors = values_validate([step], {"colour": "blue", "shade": "pale"}, context=context)
+
+    assert errors == {"colour": ["Red or green, in lower case."], "shade": ["is not in the form this field expects"]}
+
+
+# --- rules between the cells of a row (a contract's length, precision and scale) ------------------------------
+
+OUTPUTPORT = Path(__file__).resolve().parents[1] / "builtin_templates" / "outputport"
+
+
+def _builtin_contract(file: str) -> dict:
+    parameters = load((OUTPUTPORT / file).read_text(), source=file)["spec"]["parameters"]
+    return next(step for step in parameters if "columns" in step["properties"])
+
+
+@pytest.mark.parametrize("file", ["template.yaml", "edit-template.yaml"])
+def test_the_postgres_contract_offers_only_postgres_types_with_length_precision_and_scale(context, file):
+    step = _builtin_contract(file)
+    columns = step["properties"]["columns"]["items"]["properties"]
+
+    assert parameters_problems([step]) == []
+    assert {"dataLength", "precision", "scale"} <= set(columns)
+    assert {"VARCHAR", "CHAR", "TEXT", "INT", "BIGINT", "DECIMAL", "NUMERIC", "TIMESTAMP", "BOOLEAN"} <= set(
+        columns["dataType"]["enum"]
+    )
+    assert not {"STRING", "MAP", "STRUCT", "BLOB", "GEOGRAPHY"} & set(columns["dataType"]["enum"])
+
+
+def test_a_type_that_needs_a_length_or_precision_says_so_next_to_the_missing_cell(context):
+    step = _builtin_contract("template.yaml")
+    form = bound(
+        step,
+        context,
+        **{
+            "columns-0-name": "code",
+            "columns-0-dataType": "VARCHAR",
+            "columns-1-name": "amount",
+            "columns-1-dataType": "DECIMAL",
+            "columns-2-name": "seen_at",
+            "columns-2-dataType": "TIMESTAMP",
+        },
+    )
+
+    assert form.cell_errors["columns"][(0, "dataLength")] == ["required for VARCHAR"]
+    assert form.cell_errors["columns"][(1, "precision")] == ["required for DECIMAL"]
+    assert (2, "dataLength") not in form.cell_errors["columns"]
+    assert "Row 1, Length: required for VARCHAR" in form.errors["columns"]
+
+
+def test_a_length_on_a_type_without_one_is_refused_by_name(context):
+    step = _builtin_contract("template.yaml")
+    values = {"columns": [{"name": "n", "dataType": "INT", "dataLength": 10, "scale": 2}]}
+
+    assert values_validate([step], values, context=context) == {
+        "columns[0].dataLength": ["only applies to CHAR, VARCHAR; leave it empty for INT"],
+        "columns[0].scale": ["only applies to DECIMAL, NUMERIC; leave it empty for INT"],
+    }
+
+
+def test_the_golden_path_columns_are_valid_and_come_out_typed(context):
+    step = _builtin_contract("template.yaml")
+    form = bound(
+        step,
+        context,
+        **{
+            "columns-0-name": "code",
+            "columns-0-dataType": "VARCHAR",
+            "columns-0-dataLength": "64",
+            "columns-1-name": "amount",
+            "columns-1-dataType": "DECIMAL",
+            "columns-1-precision": "12",
+            "columns-1-scale": "2",
+            "columns-2-name": "seen_at",
+            "columns-2-dataType": "TIMESTAMP",
+        },
+    )
+
+    assert form.is_valid(), form.errors
+    assert form_values(form)["columns"] == [
+        {"name": "code", "dataType": "VARCHAR", "dataLength": 64},
+        {"name": "amount", "dataType": "DECIMAL", "precision": 12, "scale": 2},
+        {"name": "seen_at", "dataType": "TIMESTAMP"},
+    ]
+
+
+def test_dependent_cells_carry_the_data_attributes_the_script_shows_them_by(context):
+    page = html(step_form(_builtin_contract("template.yaml"), context=context))
+
+    assert (
+        'id="id_columns-0-dataLength" name="columns-0-dataLength" value="" min="1" max="10485760" step="1" '
+        'data-depends-on="columns-0-dataType" '
+        'data-applies-to="[&quot;CHAR&quot;, &quot;VARCHAR&quot;]" data-required-for="[&quot;CHAR&quot;, '
+        '&quot;VARCHAR&quot;]"'
+    ) in page
+    assert 'name="columns-0-scale" value="" min="0" max="1000" step="1" data-depends-on="columns-0-dataType"' in page
+    assert 'name="columns-0-name" data-depends-on' not in page
+
+
+@pytest.mark.parametrize(
+    ("rule", "problem"),
+    [
+        ({"then": {"required": ["size"]}}, "spec.parameters[0].properties.rows.items.allOf[0]: must be an object"),
+        (
+            {"if": {"properties": {"nope": {"enum": ["A"]}}, "required": ["nope"]}, "then": {"required": ["size"]}},
+            'spec.parameters[0].properties.rows.items.allOf[0].if.properties: "nope" is not a column of this table',
+        ),
+        (
+            {"if": {"properties": {"kind": {"enum": ["A"]}}}, "then": {"required": ["size"]}},
+            "spec.parameters[0].properties.rows.items.allOf[0].if.required: must be [kind]",
+        ),
+        (
+            {"if": {"properties": {"kind": {"enum": ["A"]}}, "required": ["kind"]}, "else": {"required": ["size"]}},
+            "spec.parameters[0].properties.rows.items.allOf[0].else: must be {properties: {<column>: false}}",
+        ),
+        (
+            {"if": {"properties": {"kind": {"const": "A"}}, "required": ["kind"]}, "then": {"required": ["size"]}},
+            "spec.parameters[0].properties.rows.items.allOf[0].if.properties.kind: must be {enum: [values]}",
+        ),
+    ],
+)
+def test_row_rules_of_another_shape_are_template_problems(rule, problem):
+    step = {
+        "title": "Rows",
+        "properties": {
+            "rows": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"kind": {"type": "string", "enum": ["A", "B"]}, "size": {"type": "integer"}},
+                    "allOf": [rule],
+                },
+            }
+        },
+    }
+
+    assert any(found.startswith(problem) for found in parameters_problems([step])), parameters_problems([step])
