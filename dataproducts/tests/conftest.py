@@ -10,7 +10,7 @@ from catalog.demo import folder_publish
 from catalog.services import location_register
 from core.services import OPERATOR
 from core.testing.git import GitRepo
-from dataproducts import selectors, services
+from dataproducts import selectors, services, testing
 from dataproducts.demo import BUILTIN_TEMPLATES
 
 DOMAINS_YAML = """\
@@ -117,3 +117,52 @@ def add_component(builder):
         return services.component_create(data_product=data_product, template=template, values=values, actor=actor)
 
     return add
+
+
+# --- fast builders (dataproducts.testing): the same entities and projections from trusted file locations, in
+# milliseconds, for tests that do not test Git, rendering or edits ---------------------------------------------
+
+
+@pytest.fixture
+def catalog_files(settings, tmp_path):
+    """A folder of this test's own under the allowed file roots, where the builders write catalog files."""
+    root = tmp_path / "catalog-files"
+    root.mkdir()
+    settings.CATALOG_FILE_ROOTS = [*settings.CATALOG_FILE_ROOTS, root]
+    return root
+
+
+@pytest.fixture
+def file_domains(db, personas, catalog_files):
+    """What ``domains`` provides (the finance and marketing domains, the users alice and bob), without Git."""
+    return testing.domains_build(root=catalog_files)
+
+
+@pytest.fixture
+def file_templates(db, catalog_files):
+    """The built-in templates as catalog entities, without Git and without skeletons (nothing renders them)."""
+    return testing.templates_build(root=catalog_files)
+
+
+@pytest.fixture
+def build_dp(file_domains, catalog_files):
+    """``build_dp(actor, components=[{"kind": ..., **values}], **overrides)``: what ``create_dp`` makes (plus the
+    components, in one processing run), without Git or cookiecutter."""
+
+    def build(actor, *, components=(), major=0, **overrides):
+        return testing.dataproduct_build(
+            root=catalog_files, user=actor.get_username(), major=major, components=components, **dp_values(**overrides)
+        )
+
+    return build
+
+
+@pytest.fixture
+def build_component(build_dp):
+    """``build_component(data_product, actor, kind="outputport", **values)``: what ``add_component`` makes, on a
+    product from ``build_dp``."""
+
+    def build(data_product, actor, kind="outputport", **values):
+        return testing.component_build(data_product, kind=kind, user=actor.get_username(), **values)
+
+    return build
