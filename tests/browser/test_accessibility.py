@@ -41,3 +41,41 @@ def test_a_signed_in_page_has_no_serious_accessibility_violations(page, live_ser
 def test_the_login_page_has_no_serious_accessibility_violations(page, live_server, transactional_db):
     page.goto(f"{live_server.url}/accounts/login/")
     assert_no_blocking_violations(page)
+
+
+BUTTON_VARIANTS = ["button", "button button-secondary", "button button-danger", "button button-small button-secondary"]
+# WCAG 2 contrast of an element's text against its own background, from their computed rgb() colours.
+CONTRAST = """(node) => {
+  const rgb = (value) => value.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const luminance = (value) => {
+    const linear = (c) => (c / 255 <= 0.03928 ? c / 255 / 12.92 : ((c / 255 + 0.055) / 1.055) ** 2.4);
+    const [r, g, b] = rgb(value).map(linear);
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const style = getComputedStyle(node);
+  const [light, dark] = [luminance(style.color), luminance(style.backgroundColor)].sort((a, b) => b - a);
+  return (light + 0.05) / (dark + 0.05);
+}"""
+
+
+@pytest.mark.parametrize("variant", BUTTON_VARIANTS)
+@pytest.mark.parametrize("element", ["a", "button"])
+def test_every_button_variant_is_readable_on_links_and_buttons_at_rest_and_on_hover(
+    page, live_server, transactional_db, element, variant
+):
+    # Links and buttons share the classes (a secondary link-button once rendered white on white).
+    page.goto(f"{live_server.url}/accounts/login/")
+    href = ' href="#"' if element == "a" else ""
+    page.evaluate(
+        "([element, variant, href]) => { document.querySelector('main').insertAdjacentHTML('beforeend',"
+        " `<p><${element} id='probe' class='${variant}'${href}>Probe</${element}></p>`); }",
+        [element, variant, href],
+    )
+    probe = page.locator("#probe")
+
+    at_rest = probe.evaluate(CONTRAST)
+    probe.hover()
+    on_hover = probe.evaluate(CONTRAST)
+
+    assert at_rest >= 4.5, f"<{element} class='{variant}'> has a contrast of {at_rest:.2f}"
+    assert on_hover >= 4.5, f"<{element} class='{variant}'> has a contrast of {on_hover:.2f} on hover"

@@ -104,6 +104,7 @@ def test_the_swagger_ui_renders_the_operations_without_csp_violations(page, live
     assert violations() == []
 
 
+@pytest.mark.allow_console_errors(r"cdn\.redoc\.ly")  # its logo, refused below
 def test_redoc_renders_the_operations_and_its_search_without_csp_violations(page, live_server, sign_in, violations):
     sign_in(page, live_server, "alice")
 

@@ -83,3 +83,98 @@ def test_htmx_is_served_by_the_app_and_no_request_leaves_the_live_server(page, l
     assert any(urlsplit(url).path.startswith("/static/") and "htmx" in url for url in requested_urls)
     foreign = [url for url in requested_urls if not url.startswith(f"{live_server.url}/")]
     assert not foreign, f"requests left the live server {live_server.url}: {foreign}"
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def data_product(live_server, personas, settings, tmp_path):
+    """A data product with an output port, created through the Builder's services (not its wizard, which
+    test_builder drives), so the pages of a real product can be walked."""
+    from catalog.demo import folder_publish
+    from catalog.services import location_register
+    from core.services import OPERATOR
+    from core.testing.git import GitRepo
+    from dataproducts import selectors, services
+    from dataproducts.demo import BUILTIN_TEMPLATES
+    from dataproducts.tests.conftest import DOMAINS_YAML, dp_values, port_values
+
+    settings.MESHFORGE_GIT_ROOT = tmp_path / "git"
+    settings.CATALOG_MIRROR_DIR = tmp_path / "mirrors"
+    bare = settings.MESHFORGE_GIT_ROOT / "platform" / "templates.git"
+    folder_publish(BUILTIN_TEMPLATES, bare, message="Built-in templates")
+    location_register(type="git", target=f"file://{bare}#main:catalog-info.yaml", actor=OPERATOR, trusted=True)
+    domains = GitRepo(tmp_path / "other-git", "domains")
+    domains.put({"catalog-info.yaml": DOMAINS_YAML})
+    location_register(type="git", target=domains.target(), actor=OPERATOR, trusted=True)
+    alice = personas["alice"]
+    created = services.dataproduct_create(
+        template=selectors.template_get(ref="template:dataproduct"), values=dp_values(), actor=alice
+    )
+    services.component_create(
+        data_product=selectors.dataproduct_get(name=created.name),
+        template=selectors.template_get(ref="template:outputport"),
+        values=port_values(
+            columns=[
+                {"name": "day", "dataType": "DATE", "description": "The day", "constraint": "PRIMARY_KEY"},
+                {"name": "entries", "dataType": "BIGINT", "description": "Ledger entries that day"},
+            ]
+        ),
+        actor=alice,
+    )
+    return selectors.dataproduct_get(name=created.name)
+
+
+def test_every_main_page_fits_a_phone_and_logs_no_error(page, live_server, sign_in, data_product, personas):
+    # The checks themselves live in tests/browser/conftest.py and run on every page this test loads: no
+    # console error, no sideways scroll at 390 px. This test only makes sure the main pages are among them.
+    from core.services import api_token_create
+
+    api_token_create(user=personas["alice"], name="a rather long token name for a laptop", actor=personas["alice"])
+    component = data_product.components.first()
+    dp = f"/dp/{data_product.name}/"
+    paths = [
+        "/",
+        "/builder/",
+        "/builder/?mine=",
+        "/builder/domains/",
+        "/builder/templates/",
+        dp,
+        f"{dp}?tab=components",
+        f"{dp}?tab=descriptor",
+        f"{dp}c/{component.slug}/",
+        "/catalog/",
+        f"/catalog/entity/system/default/{data_product.name}/",
+        "/catalog/locations/",
+        "/catalog/register/",
+        "/governance/",
+        "/accounts/profile/",
+    ]
+    sign_in(page, live_server, "alice")
+    for path in paths:
+        response = page.goto(f"{live_server.url}{path}")
+        assert response.status == 200, path
+
+
+def test_on_a_phone_the_header_folds_its_navigation_behind_a_menu(page, live_server, sign_in):
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server, "alice")
+    menu = page.locator("summary", has_text="Menu")
+
+    expect(menu).to_be_visible()
+    expect(main_nav(page)).to_be_hidden()
+    header_height = page.locator(".site-header").bounding_box()["height"]
+    assert header_height < 70, f"the folded header is {header_height} px tall"
+
+    menu.click()
+    with page.expect_navigation():
+        main_nav(page).get_by_role("link", name="Catalog", exact=True).click()
+    expect(page.locator("h1")).to_have_text("Catalog")
+    expect(main_nav(page)).to_be_hidden()
+
+
+def test_on_a_wide_screen_the_menu_stays_open_without_a_toggle(page, live_server, sign_in):
+    sign_in(page, live_server, "alice")
+    expect(page.locator("summary", has_text="Menu")).to_be_hidden()
+    expect(main_nav(page)).to_be_visible()

@@ -1,0 +1,103 @@
+"""Guards every browser test carries without asking: the page it drives must log no console error and throw no
+uncaught exception, and no page it loads may scroll sideways on a 390 px phone.
+
+The ``page`` fixture here wraps the one of ``tests/conftest.py``, so every test that takes ``page`` is guarded.
+A test that provokes an error on purpose says which with ``@pytest.mark.allow_console_errors(<regex>, ...)``.
+"""
+
+import re
+from urllib.parse import urlsplit
+
+import pytest
+
+PHONE = {"width": 390, "height": 844}
+# Pages Meshforge does not style itself: the Django admin (out of scope) and the vendored API docs.
+OVERFLOW_EXEMPT_PATHS = ("/admin/", "/api/docs/", "/api/redoc/")
+SCRIPT = re.compile(r"<script\b.*?</script\s*>", re.IGNORECASE | re.DOTALL)
+HEAD = re.compile(r"<head\b[^>]*>", re.IGNORECASE)
+MEASURE = "() => [document.documentElement.scrollWidth, window.innerWidth]"
+# What sticks out: boxes reaching past the right edge, and boxes whose own content (a long word) overflows them.
+WIDEST = """() => [...document.body.querySelectorAll('*')]
+  .filter((node) => node.getBoundingClientRect().right > window.innerWidth + 0.5
+    || (node.scrollWidth > node.clientWidth + 1 && getComputedStyle(node).overflowX === 'visible'))
+  .slice(-3)
+  .map((node) => {
+    const classes = typeof node.className === 'string' ? node.className.trim().split(/\\s+/).filter(Boolean) : [];
+    return node.tagName.toLowerCase() + (node.id ? '#' + node.id : '') + classes.map((name) => '.' + name).join('');
+  })"""
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "allow_console_errors(*patterns): console errors matching one of these regexes are expected"
+    )
+
+
+# Each document hands a copy of itself to the check when it has loaded and after each htmx swap. The copy is taken
+# in the browser at that moment: Playwright delivers events to Python only when the test next calls it, by which time
+# the page may be elsewhere.
+REPORT_LAYOUT = """
+if (window === window.top) {
+  const report = () => window.__meshforgeLayout(location.href, document.documentElement.outerHTML);
+  addEventListener("load", report);
+  addEventListener("htmx:afterSettle", report);
+}
+"""
+
+
+class PhoneWidthCheck:
+    """Lays out a copy of each page the test sees in a second, 390 px wide page and records any sideways scroll.
+
+    A copy, not a second request: fetching the URL again could consume a flash message, advance a wizard or
+    repeat a side effect, and resizing the test's own page would race with what the test does next. The copy
+    keeps the page's DOM as rendered (htmx swaps included) and its stylesheet; its scripts are removed so the
+    copy sends no request of its own.
+    """
+
+    def __init__(self, page):
+        self.context = page.context
+        self.phone = None
+        self.problems: list[str] = []
+
+    def check(self, url: str, html: str) -> None:
+        if not url.startswith("http") or urlsplit(url).path.startswith(OVERFLOW_EXEMPT_PATHS):
+            return
+        if self.phone is None:
+            self.phone = self.context.new_page()
+            self.phone.set_viewport_size(PHONE)
+        origin = "{0.scheme}://{0.netloc}/".format(urlsplit(url))
+        html = HEAD.sub(lambda match: f'{match.group(0)}<base href="{origin}">', SCRIPT.sub("", html), count=1)
+        self.phone.set_content("<!doctype html>" + html, wait_until="load")
+        scroll_width, inner_width = self.phone.evaluate(MEASURE)
+        problem = f"{url} is {scroll_width} px wide at {inner_width} px"
+        if scroll_width > inner_width and not any(seen.startswith(problem) for seen in self.problems):
+            self.problems.append(f"{problem} (too wide: {', '.join(self.phone.evaluate(WIDEST))})")
+
+    def close(self) -> None:
+        if self.phone is not None:
+            self.phone.close()
+
+
+@pytest.fixture
+def page(page, request):
+    """The page of ``tests/conftest.py``, failing the test on a console error, an uncaught exception, or a page
+    that scrolls sideways at 390 px."""
+    marker = request.node.get_closest_marker("allow_console_errors")
+    allowed = [re.compile(pattern) for pattern in (marker.args if marker else ())]
+    errors: list[str] = []
+
+    def on_console(message):
+        if message.type == "error" and not any(pattern.search(message.text) for pattern in allowed):
+            errors.append(f"console error on {page.url}: {message.text} ({message.location.get('url', '')})")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: errors.append(f"uncaught exception on {page.url}: {error}"))
+    phone = PhoneWidthCheck(page)
+    page.expose_binding("__meshforgeLayout", lambda _source, url, html: phone.check(url, html))
+    page.add_init_script(REPORT_LAYOUT)
+
+    yield page
+
+    phone.close()
+    assert not errors, "the browser reported errors:\n" + "\n".join(errors)
+    assert not phone.problems, "pages scroll sideways at 390 px:\n" + "\n".join(phone.problems)
