@@ -17,7 +17,7 @@ The folder must lie under ``settings.CATALOG_FILE_ROOTS`` (the ``catalog_files``
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -314,3 +314,16 @@ def component_build(data_product: DataProduct, *, kind: str = "outputport", user
         errors = Location.objects.filter(parent=location).values_list("errors", flat=True)
         raise BuildFailed(f"catalog processing did not add {meta['component_entity_name']}: {list(errors)}")
     return component
+
+
+def dataproduct_file_edit(data_product: DataProduct, change: Callable[[str], str]) -> DataProduct:
+    """Rewrite the catalog file of a product made by :func:`dataproduct_build` with ``change`` (text → text) and
+    refresh it, as someone editing the file where it lives would; the product as projected afterwards (None when
+    it no longer is one)."""
+    location = Location.objects.get(pk=data_product.entity.location_id)
+    if location.type != "file":
+        raise ValueError(f"data_product: {data_product.name} was not made by dataproduct_build (not a file location)")
+    path = Path(location.target)
+    path.write_text(change(path.read_text(encoding="utf-8")), encoding="utf-8")
+    location_refresh(location=location, actor=OPERATOR)
+    return selectors.dataproduct_get(name=data_product.name)

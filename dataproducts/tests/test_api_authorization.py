@@ -11,8 +11,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def cashflow(create_dp, alice):
-    return create_dp(alice)
+def cashflow(build_dp, alice):
+    return build_dp(alice)
 
 
 @pytest.mark.parametrize("path", ["components/", "edit/"])
@@ -31,15 +31,17 @@ def test_the_owner_team_still_gets_400_for_an_empty_body(api_client, alice, cash
 
 
 def test_a_component_edit_by_another_team_is_refused_before_the_body_is_read(api_client, alice, bob, cashflow,
-                                                                             add_component):  # fmt: skip
-    component = add_component(cashflow, alice, **port_values())
+                                                                             build_component):  # fmt: skip
+    component = build_component(cashflow, alice, **port_values())
     api_client.force_authenticate(bob)
     response = api_client.post(f"/api/dataproducts/components/{component.name}/edit/", {}, format="json")
     assert response.status_code == 403
 
 
 @pytest.mark.parametrize(("method", "path"), [("post", ""), ("patch", "finance/")])
-def test_people_without_staff_rights_may_not_write_domains_whatever_the_body(api_client, alice, domains, method, path):
+def test_people_without_staff_rights_may_not_write_domains_whatever_the_body(
+    api_client, alice, file_domains, method, path
+):
     api_client.force_authenticate(alice)
     response = getattr(api_client, method)(f"/api/dataproducts/domains/{path}", {}, format="json")
     assert response.status_code == 403

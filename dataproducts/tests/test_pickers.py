@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from catalog.models import Entity
+from catalog.models import Entity, Location
 from catalog.services import location_register
-from core.testing.git import GitRepo
-from dataproducts import pickers
+from dataproducts import pickers, selectors
 from dataproducts.schema_forms import PickerContext
 from dataproducts.tests.conftest import port_values
 
@@ -59,13 +58,18 @@ spec: {type: service, lifecycle: production, owner: group:finance}
 """
 
 
-@pytest.fixture
-def teams(platform_user, tmp_path):
-    repo = GitRepo(tmp_path / "teams-git", "teams")
-    repo.put({"catalog-info.yaml": TEAMS})
-    result = location_register(type="git", target=repo.target(), actor=platform_user, trusted=True)
+def register(root, name: str, text: str, *, actor, trusted: bool) -> Location:
+    """``text`` in a file of its own, registered: trust decides what the pickers offer, not where files live."""
+    path = root / f"{name}.yaml"
+    path.write_text(text)
+    result = location_register(type="file", target=str(path), actor=actor, trusted=trusted)
     assert not result.errors, result.errors
     return result.location
+
+
+@pytest.fixture
+def teams(platform_user, catalog_files):
+    return register(catalog_files, "teams", TEAMS, actor=platform_user, trusted=True)
 
 
 def values(choices: list[pickers.PickerChoice]) -> list[str]:
@@ -129,7 +133,7 @@ def test_entity_membership_is_read_from_the_catalog(teams):
     assert not pickers.entity_contains(value="system:led\x00ger", kinds=["System"])
 
 
-def test_domain_choices_are_the_domain_entities(domains):
+def test_domain_choices_are_the_domain_entities(file_domains):
     assert pickers.domain_choices() == [
         pickers.PickerChoice("domain:finance", "Finance (domain:finance)"),
         pickers.PickerChoice("domain:marketing", "Marketing (domain:marketing)"),
@@ -154,13 +158,11 @@ spec: {owner: group:marketing}
 
 @pytest.mark.parametrize("trusted", [False, True])
 def test_domains_to_pick_come_from_trusted_locations_in_the_default_namespace(
-    domains, platform_user, tmp_path, trusted
+    file_domains, platform_user, catalog_files, trusted
 ):
     # another namespace never counts, trusted or not; an untrusted location never adds a domain
     for name, text, trust in [("namespaced", NAMESPACED_DOMAIN, trusted), ("unvetted", NEW_DOMAIN, False)]:
-        repo = GitRepo(tmp_path / "foreign-git", name)
-        repo.put({"catalog-info.yaml": text})
-        location_register(type="git", target=repo.target(), actor=platform_user, trusted=trust)
+        register(catalog_files, name, text, actor=platform_user, trusted=trust)
     assert Entity.objects.filter(ref__in=["domain:evil/finance", "domain:default/newdom"]).count() == 2
 
     assert values(pickers.domain_choices()) == ["domain:finance", "domain:marketing"]
@@ -169,10 +171,12 @@ def test_domains_to_pick_come_from_trusted_locations_in_the_default_namespace(
     assert pickers.domain_contains(value="domain:finance")
 
 
-def test_component_choices_are_the_other_components_of_the_data_product(create_dp, add_component, alice):
-    data_product = create_dp(alice)
-    ledger = add_component(data_product, alice, **port_values(name="ledger", title="Ledger"))
-    add_component(data_product, alice, **port_values(name="balances", title="Balances"))
+def test_component_choices_are_the_other_components_of_the_data_product(build_dp, alice):
+    data_product = build_dp(
+        alice,
+        components=[port_values(name="ledger", title="Ledger"), port_values(name="balances", title="Balances")],
+    )
+    ledger = selectors.component_get(name="finance.cashflow.0.ledger")
 
     choices = pickers.component_choices(data_product=data_product)
     assert choices == [

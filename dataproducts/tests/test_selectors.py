@@ -11,7 +11,7 @@ from django.contrib.auth.models import AnonymousUser
 
 from catalog.services import location_refresh
 from core.services import OPERATOR
-from dataproducts import selectors
+from dataproducts import selectors, testing
 from dataproducts.tests.conftest import port_values
 
 pytestmark = pytest.mark.django_db
@@ -35,19 +35,33 @@ def developed_by_marketing(create_dp, alice, settings, tmp_path):
     return data_product
 
 
-def test_members_of_the_dev_group_may_write_the_data_product(developed_by_marketing, alice, bob, carol, platform_user):
+@pytest.fixture
+def built_developed_by_marketing(build_dp, alice):
+    """The same product, built without Git, its devGroup changed where it lives (for tests that only read it)."""
+    data_product = testing.dataproduct_file_edit(
+        build_dp(alice), lambda text: re.sub(r"devGroup: .*", "devGroup: group:marketing", text)
+    )
+    assert (data_product.owner_ref, data_product.dev_group_ref) == ("group:default/finance", "group:default/marketing")
+    return data_product
+
+
+def test_members_of_the_dev_group_may_write_the_data_product(
+    built_developed_by_marketing, alice, bob, carol, platform_user
+):
     def may_write(user) -> bool:
-        return selectors.dataproduct_may_write(data_product=developed_by_marketing, user=user)
+        return selectors.dataproduct_may_write(data_product=built_developed_by_marketing, user=user)
 
     assert may_write(alice)  # the owner team
     assert may_write(bob)  # the dev group
     assert may_write(platform_user)
     assert not may_write(carol)
     assert not may_write(AnonymousUser())
-    assert not selectors.team_may_write(owner_ref=developed_by_marketing.owner_ref, user=bob)  # teams stay as they were
+    # teams stay as they were
+    assert not selectors.team_may_write(owner_ref=built_developed_by_marketing.owner_ref, user=bob)
 
 
 def test_a_member_of_the_dev_group_adds_a_component(developed_by_marketing, add_component, bob):
+    # through Git: the service commits to the product's repository on bob's behalf
     component = add_component(developed_by_marketing, bob, **port_values())
 
     assert component.data_product == developed_by_marketing
@@ -56,7 +70,7 @@ def test_a_member_of_the_dev_group_adds_a_component(developed_by_marketing, add_
 # --- NUL characters: PostgreSQL text cannot hold them, so a lookup must find nothing rather than fail ------------
 
 
-def test_lookups_with_a_nul_character_find_nothing(builder):
+def test_lookups_with_a_nul_character_find_nothing(file_templates, file_domains):
     assert selectors.dataproduct_get(name="a\x00b") is None
     assert selectors.component_get(name="a\x00b") is None
     assert selectors.domain_get(name="fin\x00ance") is None
@@ -65,14 +79,14 @@ def test_lookups_with_a_nul_character_find_nothing(builder):
     assert selectors.template_list(type="data\x00product") == []
 
 
-def test_pages_with_a_nul_character_in_the_url_are_404(client, builder, alice, platform_user):
+def test_pages_with_a_nul_character_in_the_url_are_404(client, file_templates, file_domains, alice, platform_user):
     client.force_login(alice)
     assert client.get("/dp/a%00b/").status_code == 404
     client.force_login(platform_user)
     assert client.get("/builder/domains/a%00b/edit/").status_code == 404
 
 
-def test_the_api_answers_a_nul_character_without_a_server_error(api_client, builder, alice):
+def test_the_api_answers_a_nul_character_without_a_server_error(api_client, file_templates, file_domains, alice):
     api_client.force_authenticate(alice)
     response = api_client.get("/api/dataproducts/templates/?search=%00")
     assert response.status_code == 200 and response.json() == []

@@ -169,3 +169,14 @@ def test_a_component_for_a_product_from_git_is_refused(create_dp, alice, catalog
     data_product = create_dp(alice)
     with pytest.raises(ValueError, match=r"data_product: finance\.cashflow\.0 was not made by dataproduct_build"):
         testing.component_build(data_product, name="daily-balances", title="Daily balances")
+
+
+def test_a_built_products_file_edited_where_it_lives_reaches_the_projection(build_dp, alice):
+    data_product = build_dp(alice)
+
+    edited = testing.dataproduct_file_edit(data_product, lambda text: text.replace("Operating cash", "Edited cash"))
+
+    assert edited.description == "Edited cash flows"
+    assert (
+        testing.dataproduct_file_edit(edited, lambda text: text.replace("type: dataproduct", "type: service")) is None
+    )
