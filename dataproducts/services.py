@@ -25,8 +25,9 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError as RuamelError
+from ruamel.yaml.scalarstring import ScalarString
 
 from catalog.choices import LocationType
 from catalog.membership import location_vouches_for
@@ -915,7 +916,64 @@ def _path_set(document, path: str, value) -> None:
     if value is None:
         node.pop(parts[-1], None)
     elif _plain(node.get(parts[-1])) != value:
-        node[parts[-1]] = value
+        node[parts[-1]] = _merged(node.get(parts[-1]), value)
+
+
+def _merged(old, new):
+    """``new`` written into the round-trip node ``old`` in place, so each sequence and mapping keeps its flow or
+    block style, its comments and its key order: changing one column of ``- {name: day, dataType: DATE}`` rows is
+    a one-line diff, not the whole list rewritten in block style. Values equal to what is there stay untouched
+    (with their quotes)."""
+    if isinstance(old, CommentedSeq) and isinstance(new, list):
+        if not old and new and all(isinstance(item, dict) for item in new):
+            return _rows(new)  # from [] to rows: one flow mapping per line, as Meshforge's skeletons write them
+        for index, item in enumerate(new):
+            if index < len(old):
+                old[index] = _merged(old[index], item)
+            else:
+                old.append(_styled_like(item, old[index - 1] if index else None))
+        del old[len(new) :]
+        return old
+    if isinstance(old, CommentedMap) and isinstance(new, dict):
+        quoted = next((type(key) for key in old if isinstance(key, ScalarString)), None)
+        for key in [key for key in old if key not in new]:
+            del old[key]
+        for key, value in new.items():
+            if key in old:
+                old[key] = _merged(old[key], value)
+            else:  # a new key quoted as the keys beside it (the skeletons write JSON-like flow mappings)
+                old[quoted(key) if quoted else key] = quoted(value) if quoted and isinstance(value, str) else value
+        return old
+    if old is not None and _plain(old) == new:
+        return old
+    return type(old)(new) if isinstance(old, ScalarString) and isinstance(new, str) else new
+
+
+def _styled_like(value, sibling):
+    """A new item for a sequence, in the flow or block style (and the quoting) of the item before it."""
+    if isinstance(value, dict) and isinstance(sibling, CommentedMap):
+        item = CommentedMap()
+        if sibling.fa.flow_style():
+            item.fa.set_flow_style()
+        return _quoted_like(item, value, sibling)
+    return value
+
+
+def _quoted_like(item: CommentedMap, value: dict, sibling: CommentedMap) -> CommentedMap:
+    quoted = next((type(key) for key in sibling if isinstance(key, ScalarString)), None)
+    for key, child in value.items():
+        item[quoted(key) if quoted else key] = quoted(child) if quoted and isinstance(child, str) else child
+    return item
+
+
+def _rows(items: list[dict]) -> CommentedSeq:
+    rows = CommentedSeq()
+    for item in items:
+        row = CommentedMap(item)
+        row.fa.set_flow_style()
+        rows.append(row)
+    rows.fa.set_block_style()
+    return rows
 
 
 def _current_values(document, edit_template: Entity) -> dict:

@@ -117,7 +117,7 @@ def test_editing_an_output_port_contract_updates_its_columns(cashflow, add_compo
     entity = component.entity
     template = selectors.edit_template_for(entity=entity)
     values = services.edit_initial(entity=entity, edit_template=template)
-    values["columns"] = [*values["columns"], {"name": "currency", "dataType": "STRING"}]
+    values["columns"] = [*values["columns"], {"name": "currency", "dataType": "CHAR", "dataLength": 3}]
     services.entity_edit(
         entity=entity,
         edit_template=template,
@@ -127,3 +127,50 @@ def test_editing_an_output_port_contract_updates_its_columns(cashflow, add_compo
     )
     entity.refresh_from_db()
     assert [c["name"] for c in entity.spec["mesh"]["dataContract"]["schema"]] == ["day", "balance", "currency"]
+
+
+def _contract_edit(cashflow, add_component, alice, change):
+    component = add_component(cashflow, alice, **port_values())
+    entity = component.entity
+    template = selectors.edit_template_for(entity=entity)
+    values = services.edit_initial(entity=entity, edit_template=template)
+    change(values["columns"])
+    revision = selectors.entity_file(entity=entity).revision
+    return services.entity_edit_preview(
+        entity=entity, edit_template=template, values=values, actor=alice, base_revision=revision
+    )
+
+
+def _changed(plan) -> list:
+    return [row for row in plan.diff if row.change not in ("equal", "skip")]
+
+
+def test_adding_a_column_to_a_contract_is_a_one_line_diff_in_the_style_of_the_rows_around_it(
+    cashflow, add_component, alice
+):
+    plan = _contract_edit(
+        cashflow, add_component, alice, lambda columns: columns.append({"name": "currency", "dataType": "TEXT"})
+    )
+
+    (added,) = _changed(plan)
+    assert added.change == "insert" and added.old == ""
+    assert added.new.strip() == '- {"name": "currency", "dataType": "TEXT"}'
+
+
+def test_changing_one_column_of_a_contract_changes_only_its_line(cashflow, add_component, alice):
+    def retype(columns):
+        columns[0] |= {"dataType": "VARCHAR", "dataLength": 64}
+
+    plan = _contract_edit(cashflow, add_component, alice, retype)
+
+    (changed,) = _changed(plan)
+    assert changed.old_no == changed.new_no
+    assert changed.new.strip().startswith('- {"name": "day", "dataType": "VARCHAR"')
+    assert changed.new.strip().endswith('"dataLength": 64}')
+
+
+def test_removing_a_column_removes_only_its_line(cashflow, add_component, alice):
+    plan = _contract_edit(cashflow, add_component, alice, lambda columns: columns.pop())
+
+    (removed,) = _changed(plan)
+    assert removed.change == "delete" and removed.new == ""
