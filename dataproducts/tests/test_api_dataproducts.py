@@ -20,7 +20,7 @@ def as_alice(api_client, alice):
     return api_client
 
 
-def test_anonymous_requests_get_401(api_client, builder):
+def test_anonymous_requests_get_401(api_client, file_templates, file_domains):
     assert api_client.get(URL).status_code == 401
     assert (
         api_client.post(URL, {"template": "template:dataproduct", "values": dp_values()}, format="json").status_code
@@ -59,14 +59,14 @@ def test_a_dry_run_returns_the_files_and_writes_nothing(as_alice, builder):
         ({"template": "template:dataproduct", "values": ["not", "an", "object"]}, "values"),
     ],
 )
-def test_bad_input_gets_400_naming_the_field(as_alice, builder, payload, field):
+def test_bad_input_gets_400_naming_the_field(as_alice, file_templates, file_domains, payload, field):
     response = as_alice.post(URL, payload, format="json")
     assert response.status_code == 400, response.json()
     assert field in response.json()["errors"], response.json()
     assert not DataProduct.objects.exists()
 
 
-def test_creating_under_another_team_gets_403(api_client, builder, bob):
+def test_creating_under_another_team_gets_403(api_client, file_templates, file_domains, bob):
     api_client.force_authenticate(bob)
     response = api_client.post(URL, {"template": "template:dataproduct", "values": dp_values()}, format="json")
     assert response.status_code == 403
@@ -99,8 +99,8 @@ def test_components_are_added_and_removed_through_the_api(as_alice, builder):
     assert as_alice.get(f"{URL}finance.cashflow.0/").json()["components"] == []
 
 
-def test_an_unknown_environment_gets_400(as_alice, builder):
-    as_alice.post(URL, {"template": "template:dataproduct", "values": dp_values()}, format="json")
+def test_an_unknown_environment_gets_400(as_alice, build_dp, alice):
+    build_dp(alice)
     response = as_alice.get(f"{URL}finance.cashflow.0/descriptor/?environment=moon")
     assert response.status_code == 400 and "environment" in response.json()["errors"]
 
@@ -130,19 +130,14 @@ def test_editing_through_the_api_previews_then_commits(as_alice, builder):
     assert stale.status_code == 409 and "changed in Git" in stale.json()["detail"]
 
 
-def test_bob_gets_403_on_every_write_to_a_finance_data_product(api_client, as_alice, builder, bob):
-    as_alice.post(URL, {"template": "template:dataproduct", "values": dp_values()}, format="json")
-    as_alice.post(
-        f"{URL}finance.cashflow.0/components/",
-        {"template": "template:outputport", "values": port_values()},
-        format="json",
-    )
-    editable = as_alice.get(f"{URL}finance.cashflow.0/edit/").json()
+def test_bob_gets_403_on_every_write_to_a_finance_data_product(api_client, file_templates, build_dp, alice, bob):
+    build_dp(alice, components=[port_values()])
     api_client.force_authenticate(bob)
 
+    # a well-formed edit: refused for who asks, whatever it would change
     edit = api_client.post(
         f"{URL}finance.cashflow.0/edit/",
-        {"values": {**editable["values"], "description": "bob"}, "base_revision": editable["base_revision"]},
+        {"values": {**dp_values(), "description": "bob"}, "base_revision": "0" * 40},
         format="json",
     )
     add = api_client.post(
@@ -155,7 +150,7 @@ def test_bob_gets_403_on_every_write_to_a_finance_data_product(api_client, as_al
     assert api_client.get(f"{URL}finance.cashflow.0/").status_code == 200  # read-only, not hidden
 
 
-def test_templates_are_listed_by_type(as_alice, builder):
+def test_templates_are_listed_by_type(as_alice, file_templates):
     names = [t["name"] for t in as_alice.get("/api/dataproducts/templates/?type=outputport").json()]
     assert names == ["outputport"]
 

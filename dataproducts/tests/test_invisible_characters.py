@@ -31,7 +31,9 @@ def errors_of(template_ref: str, values: dict, user) -> dict[str, list[str]]:
         ("owner", f"group:finance{ZWSP}", "contains U+200B (ZERO WIDTH SPACE)"),
     ],
 )
-def test_an_identifier_with_an_invisible_character_is_refused_naming_it(builder, alice, field, value, shown):
+def test_an_identifier_with_an_invisible_character_is_refused_naming_it(
+    file_templates, file_domains, alice, field, value, shown
+):
     errors = errors_of("template:dataproduct", dp_values(**{field: value}), alice)
 
     path = "tags[1]" if field == "tags" else field
@@ -39,7 +41,7 @@ def test_an_identifier_with_an_invisible_character_is_refused_naming_it(builder,
     assert errors[path] == [f"{shown}, an invisible or direction-changing character, which is not allowed here"]
 
 
-def test_a_column_name_with_an_invisible_character_is_refused_naming_it(builder, alice):
+def test_a_column_name_with_an_invisible_character_is_refused_naming_it(file_templates, file_domains, alice):
     columns = [{"name": f"d{ZWSP}ay", "dataType": "DATE"}]
 
     errors = errors_of("template:outputport", port_values(columns=columns), alice)
@@ -48,21 +50,25 @@ def test_a_column_name_with_an_invisible_character_is_refused_naming_it(builder,
     assert errors["columns[0].name"][0].startswith("contains U+200B (ZERO WIDTH SPACE), an invisible")
 
 
-def test_a_value_quoted_in_a_message_shows_the_character_as_an_escape(builder, alice):
+def test_a_value_quoted_in_a_message_shows_the_character_as_an_escape(file_templates, file_domains, alice):
     errors = errors_of("template:outputport", port_values(dependsOn=[f"x{RLO}y"]), alice)
 
     assert errors == {"dependsOn[0]": ['"x\\u202ey" is not a component of this data product']}
 
 
-def test_titles_and_descriptions_keep_them(builder, alice):
+def test_titles_and_descriptions_keep_them(file_templates, file_domains, alice):
     values = dp_values(title=f"التدفق النقدي{RLO}", description=f"תזרים מזומנים\u200f{ZWSP} operating")
 
     assert errors_of("template:dataproduct", values, alice) == {}
 
 
-def test_the_pages_isolate_the_title_and_description_of_a_data_product(client, alice, create_dp, add_component):
-    data_product = create_dp(alice, title=f"Cash {RLO}flow", description=f"Operating {RLO}cash")
-    add_component(data_product, alice, **port_values(title=f"Daily {RLO}balances"))
+def test_the_pages_isolate_the_title_and_description_of_a_data_product(client, alice, build_dp):
+    data_product = build_dp(
+        alice,
+        title=f"Cash {RLO}flow",
+        description=f"Operating {RLO}cash",
+        components=[port_values(title=f"Daily {RLO}balances")],
+    )
     client.force_login(alice)
 
     detail = reverse("dp:dataproduct_detail", args=[data_product.name])
