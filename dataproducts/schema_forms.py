@@ -1511,6 +1511,9 @@ class StepForm(forms.Form):
                 view.attrs["placeholder"] = schema["ui:placeholder"]
             if param.kind == PASSWORD:
                 view.attrs["autocomplete"] = "new-password"
+            if param.name == "name" and "title" in self.params and "pattern" in schema and not view.disabled:
+                # static/js/wizard.js suggests the name from the title as the person types it
+                view.attrs["data-suggest-from"] = f"id_{self.add_prefix('title')}"
         elif param.kind in (NUMBER, INTEGER):
             view.value = _text(raw)
             view.input_type = "number"

@@ -265,6 +265,21 @@ def _conflict_check(entity_name: str, identifier: str) -> None:
         raise DataProductConflict(_created_before(reservation))
 
 
+def dataproduct_name_conflict(*, domain_ref: str, name: str) -> str:
+    """Why a new data product ``name`` in ``domain_ref`` cannot be created (it exists, is being created, or was
+    created before), or ``""``: the wizard asks at its first step, so nobody fills every step to learn it at
+    Create. Creating checks again under its reservation."""
+    try:
+        domain = _ref_name(domain_ref, "domain", "domain")
+    except ValuesInvalid:
+        return ""
+    try:
+        _conflict_check(f"{domain}.{name}.0", dp_urn(domain, name, 0))
+    except DataProductConflict as exc:
+        return str(exc)
+    return ""
+
+
 def _created_before(reservation: DataProductReservation) -> str:
     return (
         f"data product {reservation.dp_id} was created before (repository "

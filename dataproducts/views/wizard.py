@@ -16,14 +16,14 @@ from functools import cached_property
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
 from catalog.models import Entity
 from core.htmx import render_page, wants_fragment
-from dataproducts import selectors, services
+from dataproducts import pickers, selectors, services
 from dataproducts.choices import COMPONENT_TYPES, TemplateType
 from dataproducts.exceptions import CreationFailed, DataProductConflict, StaleEdit, TemplateError, ValuesInvalid
 from dataproducts.git_provider import GitProviderError, RepositoryNotWritable
@@ -269,6 +269,24 @@ def _checked_steps(wizard: _Wizard, data, upto: int) -> tuple[list[StepForm], in
     return forms, invalid
 
 
+def _name_taken(wizard: _Wizard, forms: list[StepForm]) -> int | None:
+    """A new data product's name that is taken, said at the step that asks for it (not only at Create): the
+    index of that step, with the error on its name field; None when free or not asked yet."""
+    if wizard.data_product is not None:
+        return None
+    values: dict = {}
+    for form in forms:
+        values |= form_values(form)
+    if not isinstance(values.get("name"), str) or not isinstance(values.get("domain"), str):
+        return None
+    conflict = services.dataproduct_name_conflict(domain_ref=values["domain"], name=values["name"])
+    if not conflict:
+        return None
+    index = errors_first_step(parameters=wizard.parameters, errors={"name": [conflict]})
+    forms[index].add_value_errors({"name": [f"is taken: {conflict}; choose another name"]})
+    return index
+
+
 def _review_or_create(wizard: _Wizard, data, forms: list[StepForm], *, create: bool) -> HttpResponse:
     """The review (the values and the files of the service's preview) or the creation, from valid forms."""
     values: dict = {}
@@ -320,6 +338,8 @@ def _wizard_respond(wizard: _Wizard) -> HttpResponse:
     elif action == "next" or (action == "create" and index == wizard.count):
         # Next checks every step up to this one again; from the last step (or the review) it shows the review
         forms, invalid = _checked_steps(wizard, data, min(index, wizard.count - 1))
+        if invalid is None and action == "next":  # at Create the service answers a conflict itself (409)
+            invalid = _name_taken(wizard, forms)
         if invalid is not None:
             return _render(wizard, index=invalid, data=data, form=forms[invalid], status=400)
         if index + 1 < wizard.count:
@@ -349,7 +369,24 @@ def _render_broken(wizard: _Wizard, problems: list[str]) -> HttpResponse:
 def dataproduct_create_wizard(request: HttpRequest, template: str) -> HttpResponse:
     """Create a data product from a ``spec.type: dataproduct`` template."""
     entity = _template_or_404(template, types=frozenset({TemplateType.DATAPRODUCT}))
-    return _wizard_respond(_Wizard(request=request, template=entity, context=PickerContext(user=request.user)))
+    wizard = _Wizard(request=request, template=entity, context=PickerContext(user=request.user))
+    if not pickers.owner_choices(user=request.user):
+        return _render_teamless(wizard)
+    return _wizard_respond(wizard)
+
+
+def _render_teamless(wizard: _Wizard) -> HttpResponse:
+    """A person in no team could fill every step and find the owner list empty at the end: told at the start
+    what to do instead (a GET is a page to read; a POST is refused). A whole page, never a wizard fragment."""
+    context = {
+        "template": wizard.template,
+        "teamless": True,
+        "teams_url": reverse("catalog:home") + "?kind=group",
+        "cancel_url": wizard.cancel_url,
+    }
+    return render(
+        wizard.request, "dataproducts/wizard.html", context, status=200 if wizard.request.method == "GET" else 403
+    )
 
 
 @require_http_methods(["GET", "POST"])
