@@ -13,6 +13,9 @@ pytestmark = pytest.mark.django_db
 
 URL = "/api/dataproducts/data-products/"
 
+# Tests that create through the API render the built-in templates from Git (templates_location); the domains they
+# need are read from a file (file_domains), as where the domains live plays no part in creation.
+
 
 @pytest.fixture
 def as_alice(api_client, alice):
@@ -28,7 +31,7 @@ def test_anonymous_requests_get_401(api_client, file_templates, file_domains):
     )
 
 
-def test_post_creates_a_data_product_from_a_template(as_alice, builder):
+def test_post_creates_a_data_product_from_a_template(as_alice, templates_location, file_domains):
     response = as_alice.post(URL, {"template": "template:dataproduct", "values": dp_values()}, format="json")
 
     assert response.status_code == 201, response.json()
@@ -39,7 +42,7 @@ def test_post_creates_a_data_product_from_a_template(as_alice, builder):
     assert [item["name"] for item in as_alice.get(URL).json()["results"]] == ["finance.cashflow.0"]
 
 
-def test_a_dry_run_returns_the_files_and_writes_nothing(as_alice, builder):
+def test_a_dry_run_returns_the_files_and_writes_nothing(as_alice, templates_location, file_domains):
     response = as_alice.post(
         URL, {"template": "template:dataproduct", "values": dp_values(), "dry_run": True}, format="json"
     )
@@ -73,7 +76,7 @@ def test_creating_under_another_team_gets_403(api_client, file_templates, file_d
     assert not DataProduct.objects.exists()
 
 
-def test_creating_twice_gets_409(as_alice, builder):
+def test_creating_twice_gets_409(as_alice, templates_location, file_domains):
     payload = {"template": "template:dataproduct", "values": dp_values()}
     assert as_alice.post(URL, payload, format="json").status_code == 201
     response = as_alice.post(URL, payload, format="json")
@@ -81,7 +84,7 @@ def test_creating_twice_gets_409(as_alice, builder):
     assert "already exists" in response.json()["detail"]
 
 
-def test_components_are_added_and_removed_through_the_api(as_alice, builder):
+def test_components_are_added_and_removed_through_the_api(as_alice, templates_location, file_domains):
     as_alice.post(URL, {"template": "template:dataproduct", "values": dp_values()}, format="json")
 
     response = as_alice.post(
@@ -105,7 +108,7 @@ def test_an_unknown_environment_gets_400(as_alice, build_dp, alice):
     assert response.status_code == 400 and "environment" in response.json()["errors"]
 
 
-def test_editing_through_the_api_previews_then_commits(as_alice, builder):
+def test_editing_through_the_api_previews_then_commits(as_alice, templates_location, file_domains):
     as_alice.post(URL, {"template": "template:dataproduct", "values": dp_values()}, format="json")
     editable = as_alice.get(f"{URL}finance.cashflow.0/edit/").json()
     values = {**editable["values"], "description": "Edited through the API"}
