@@ -33,6 +33,7 @@ from catalog.readers import (
 )
 from catalog.readers.budget import read_deadline
 from catalog.refs import RefError, parse_ref
+from catalog.teams import team_of_ref, user_team_names
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 500
@@ -403,6 +404,30 @@ def location_list(*, registered_only: bool = False) -> QuerySet[Location]:
     them: the child locations their targets produce may number thousands per tree."""
     locations = Location.objects.select_related("registered_by", "parent").order_by("pk")
     return locations.filter(parent__isnull=True) if registered_only else locations
+
+
+def location_errors_for(*, user) -> QuerySet[Location]:
+    """The failing locations a person can do something about: every one for staff; for others the trees they
+    registered and the repositories of data products their teams own (``home_of``). A consumer has nothing to
+    fix there, so the catalog shows them no error panel."""
+    failing = location_list().exclude(errors=[])
+    if user is None or not user.is_authenticated:
+        return failing.none()
+    if user.is_staff:
+        return failing
+    roots = list(Location.objects.filter(parent__isnull=True, registered_by=user).values_list("pk", flat=True))
+    condition = Q(pk__in=location_subtree_ids(roots)) if roots else Q(pk__in=[])
+    teams = user_team_names(user)
+    homes = {ref for refs in failing.values_list("home_of", flat=True) for ref in refs}
+    if teams and homes:
+        owned = [
+            ref
+            for ref, owner in Entity.objects.filter(ref__in=homes).values_list("ref", "document__spec__owner")
+            if team_of_ref(owner) in teams
+        ]
+        if owned:
+            condition |= Q(home_of__overlap=owned)
+    return failing.filter(condition)
 
 
 def catalog_error_list() -> list[tuple[str, str]]:

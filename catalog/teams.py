@@ -27,6 +27,23 @@ def team_name(namespace: str, name: str) -> str:
     return django_name(namespace.lower(), name.lower())
 
 
+def team_of_ref(ref: object) -> str:
+    """The Django group a ``group:`` ref names (team_name), ``""`` for anything else: the owner of an entity as a
+    team whose members may act on it."""
+    try:
+        parsed = parse_ref(ref, default_kind="group")
+    except (RefError, TypeError):
+        return ""
+    return team_name(parsed.namespace, parsed.name) if parsed.kind.lower() == "group" else ""
+
+
+def user_team_names(user) -> set[str]:
+    """The teams (Django groups, lower case as team_name makes them) a person belongs to."""
+    if user is None or not user.is_authenticated:
+        return set()
+    return {name.lower() for name in user.groups.values_list("name", flat=True)}
+
+
 def _refs(values: object, *, default_kind: str, namespace: str) -> list[str]:
     refs = []
     for value in values if isinstance(values, list) else []:

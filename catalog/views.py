@@ -10,6 +10,7 @@ import yaml
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.defaultfilters import pluralize
@@ -35,6 +36,10 @@ KIND_LABELS = {
         *("EditTemplate", "ReverseProvisioningTemplate", "AccessControlRequestTemplate"),
     )
 }
+# The kinds the entity list opens on: what people browse. Locations and templates are the platform's plumbing,
+# one pick away in the kind filter ("All kinds" or the kind itself).
+BROWSED_KINDS = ("System", "Component", "API", "Resource", "Domain", "Group", "User")
+ALL_KINDS = "all"
 # What a row of the entity list reads: everything it shows comes from these columns (title, owner and type
 # from the document), so a page costs the same queries for 3 entities or 50.
 ENTITY_ROW_FIELDS = ("kind", "namespace", "name", "document", "has_errors", "orphan")
@@ -89,20 +94,49 @@ def _facet_options(facet: list[dict], selected: str, labels: dict[str, str] | No
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """The entity list: filters with facet counts, search as you type, pages of 50, and where the errors are."""
-    filterset = EntityFilterSet(request.GET, queryset=Entity.objects.only(*ENTITY_ROW_FIELDS))
+    kind = request.GET.get("kind", "")
+    data = request.GET.copy()
+    entities = Entity.objects.only(*ENTITY_ROW_FIELDS)
+    if kind == ALL_KINDS:
+        data.pop("kind")
+    elif not kind:
+        # kinds are case-insensitive (the unique constraint is on Lower("kind")), as in the kind filter
+        entities = entities.alias(kind_key=Lower("kind")).filter(kind_key__in=[kind.lower() for kind in BROWSED_KINDS])
+    filterset = EntityFilterSet(data, queryset=entities)
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"filterset": filterset, "page": page, "fragment": wants_fragment(request)}
+    context = {"filterset": filterset, "page": page, "fragment": wants_fragment(request), "kind": kind}
     if not context["fragment"]:
         facets = selectors.entity_facets(facets=["kind", "spec.type"])
-        locations_with_errors = selectors.location_list().exclude(errors=[])
         context |= {
-            "kind_options": _facet_options(facets["kind"], request.GET.get("kind", ""), KIND_LABELS),
+            "all_kinds": ALL_KINDS,
+            "browsed_kinds": ", ".join(BROWSED_KINDS),
+            "kind_options": _facet_options(facets["kind"], kind, KIND_LABELS),
             "type_options": _facet_options(facets["spec.type"], request.GET.get("type", "")),
-            "entity_error_count": selectors.entity_error_count(),
-            "location_error_count": locations_with_errors.count(),
-            "locations_with_errors": locations_with_errors[:LOCATION_ERRORS_SHOWN],
-        }
+        } | _error_panel(request.user)
     return render_page(request, "catalog/home.html", context, partial="catalog/partials/entity_results.html")
+
+
+def _error_panel(user) -> dict:
+    """The processing-error panel, for the people who can fix something: staff see every error, the owners of
+    failing locations see theirs; everyone else sees no panel."""
+    locations_with_errors = selectors.location_errors_for(user=user)
+    location_error_count = locations_with_errors.count()
+    if not (user.is_staff or location_error_count):
+        return {"show_errors": False}
+    return {
+        "show_errors": True,
+        "entity_error_count": selectors.entity_error_count() if user.is_staff else 0,
+        "location_error_count": location_error_count,
+        "locations_with_errors": locations_with_errors[:LOCATION_ERRORS_SHOWN],
+    }
+
+
+def _dataproduct_url(entity: Entity) -> str | None:
+    """The Builder's page of a data product (PRODUCT §9: ``/dp/<entity name>/``) for its System entity, the one
+    with ``spec.type: dataproduct``; None for every other entity."""
+    if entity.kind.lower() != "system" or entity.spec.get("type") != "dataproduct":
+        return None
+    return reverse("dp:dataproduct_detail", args=[entity.name])
 
 
 def _entity_or_404(kind: str, namespace: str, name: str) -> Entity:
@@ -146,6 +180,7 @@ def _entity_context(entity: Entity) -> dict:
             for relation in entity.relations
         ],
         "links": links,
+        "dataproduct_url": _dataproduct_url(entity),
         "tags": [tag for tag in tags if isinstance(tag, str)] if isinstance(tags, list) else [],
         "document_yaml": entity.source_text or _document_yaml(entity.document),
     }

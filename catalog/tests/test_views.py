@@ -99,7 +99,7 @@ def test_the_catalog_lists_each_entity_with_kind_name_title_owner_type_and_a_lin
     response = signed_in.get(reverse("catalog:home"))
 
     assert response.status_code == 200
-    assert listed_names(response) == sorted(["finance", "cashflow", "ledger", finance.location.generated_entity_name])
+    assert listed_names(response) == ["cashflow", "finance", "ledger"]  # its Location entity: under "All kinds"
     content = response.content.decode()
     assert f'href="{entity_url("component", "ledger")}"' in content
     assert "General ledger" in content and "group:finance" in content and "database" in content
@@ -187,7 +187,7 @@ def test_the_list_costs_the_same_number_of_queries_for_3_and_30_entities(signed_
         Entity.objects.filter(name="c1").update(has_errors=True, orphan=True)
         with CaptureQueriesContext(connection) as queries:
             response = signed_in.get(reverse("catalog:home"))
-        assert len(response.context["page"].object_list) == count + 1  # and the generated Location entity
+        assert len(response.context["page"].object_list) == count  # its Location entity is under "All kinds"
         return len(queries)
 
     assert queries_for(3) == queries_for(30)
@@ -288,19 +288,108 @@ def test_refresh_needs_a_post(signed_in, finance):
 # --- Landing page errors -------------------------------------------------------------------------------------
 
 
-def test_the_landing_page_counts_entities_with_errors_and_lists_location_errors(signed_in, finance, make_git):
+def test_the_landing_page_counts_entities_with_errors_and_lists_location_errors_for_staff(
+    client, platform_user, finance, make_git
+):
     Entity.objects.filter(name="ledger").update(has_errors=True)
     Location.objects.filter(pk=finance.location.pk).update(errors=["catalog-info.yaml: could not be parsed"])
+    client.force_login(platform_user)
 
-    content = signed_in.get(reverse("catalog:home")).content.decode()
+    content = client.get(reverse("catalog:home")).content.decode()
 
     assert '<a href="/catalog/?has_errors=true">' in content and "1 entity with errors" in content
     assert "1 location with errors" in content
     assert "catalog-info.yaml: could not be parsed" in content
 
 
-def test_the_landing_page_says_so_when_there_are_no_errors(signed_in, finance):
-    assert "No errors." in signed_in.get(reverse("catalog:home")).content.decode()
+def test_the_landing_page_tells_staff_when_there_are_no_errors(client, platform_user, finance):
+    client.force_login(platform_user)
+    assert "No errors." in client.get(reverse("catalog:home")).content.decode()
+
+
+def test_a_consumer_sees_no_error_panel_for_locations_they_cannot_fix(client, carol, finance):
+    Entity.objects.filter(name="ledger").update(has_errors=True)
+    Location.objects.filter(pk=finance.location.pk).update(errors=["catalog-info.yaml: could not be parsed"])
+    client.force_login(carol)
+
+    content = client.get(reverse("catalog:home")).content.decode()
+
+    assert "Processing errors" not in content and "could not be parsed" not in content
+
+
+def test_whoever_registered_a_failing_location_sees_its_errors_and_no_one_elses(
+    client, alice, platform_user, finance, make_git
+):
+    repo = make_git("alices")
+    repo.put({"catalog-info.yaml": yaml_file(component("notes", owner="group:finance"))})
+    # Only staff may register file:// targets: register it, then make alice its registrant.
+    mine = location_register(type="git", target=repo.target(), actor=platform_user).location
+    Location.objects.filter(pk=mine.pk).update(registered_by=alice, errors=["catalog-info.yaml: mine is broken"])
+    Location.objects.filter(pk=finance.location.pk).update(errors=["catalog-info.yaml: theirs is broken"])
+    client.force_login(alice)
+
+    content = client.get(reverse("catalog:home")).content.decode()
+
+    assert "Processing errors" in content and "1 location with errors" in content
+    assert "mine is broken" in content and "theirs is broken" not in content
+
+
+def test_the_team_owning_a_data_products_repository_sees_its_errors(client, bob, carol, platform_user, make_git):
+    repo = make_git("marketing")
+    repo.put({"catalog-info.yaml": yaml_file(document("System", "campaigns", {"owner": "group:marketing"}))})
+    location = location_register(type="git", target=repo.target(), actor=platform_user, trusted=True).location
+    Location.objects.filter(pk=location.pk).update(
+        errors=["catalog-info.yaml: could not be parsed"], home_of=["system:default/campaigns"]
+    )
+
+    client.force_login(bob)
+    assert "could not be parsed" in client.get(reverse("catalog:home")).content.decode()
+    client.force_login(carol)
+    assert "could not be parsed" not in client.get(reverse("catalog:home")).content.decode()
+
+
+# --- Default kinds and the data product link ----------------------------------------------------------------
+
+
+def test_the_entity_list_opens_on_the_kinds_people_browse_with_the_others_one_pick_away(signed_in, finance):
+    # Registering the location also made its Location entity: plumbing, not what people come to browse.
+    assert Entity.objects.filter(kind="Location").exists()
+
+    opened = listed_names(signed_in.get(reverse("catalog:home")))
+    every = listed_names(signed_in.get(reverse("catalog:home"), {"kind": "all"}))
+    locations = signed_in.get(reverse("catalog:home"), {"kind": "Location"}).context["page"].object_list
+
+    assert opened == ["cashflow", "finance", "ledger"]
+    assert set(every) > set(opened) and {entity.kind for entity in locations} == {"Location"}
+    content = signed_in.get(reverse("catalog:home")).content.decode()
+    assert '<option value="all">All kinds, Location and Template too</option>' in content
+
+
+DATA_PRODUCT_SPEC = {
+    "type": "dataproduct",
+    "owner": "group:finance",
+    "domain": "domain:finance",
+    "mesh": {"id": "urn:dmb:dp:finance:cashflow:0", "kind": "dataproduct", "domain": "finance", "version": "0.1.0"},
+}
+
+
+def test_a_data_products_system_links_to_its_builder_page_and_other_systems_do_not(signed_in, make_git, platform_user):
+    repo = make_git("products")
+    repo.put(
+        {
+            "catalog-info.yaml": yaml_file(
+                document("System", "finance.cashflow.0", DATA_PRODUCT_SPEC),
+                document("System", "billing", {"owner": "group:finance"}),
+            )
+        }
+    )
+    location_register(type="git", target=repo.target(), actor=platform_user)
+
+    product = signed_in.get(entity_url("system", "finance.cashflow.0")).content.decode()
+    other = signed_in.get(entity_url("system", "billing")).content.decode()
+
+    assert 'href="/dp/finance.cashflow.0/"' in product
+    assert "/dp/" not in other
 
 
 # --- Register --------------------------------------------------------------------------------------------------
