@@ -929,7 +929,10 @@ def _path_set(document, path: str, value) -> None:
             child = node[part] = CommentedMap()
         node = child
     if value is None:
-        node.pop(parts[-1], None)
+        # a form cannot tell an empty field from a cleared one: what is already empty ("", [], {}) stays as
+        # written (an adapter may need ``dependsOn: []``), and the diff shows only what the person changed
+        if _plain(node.get(parts[-1])) not in ("", [], {}):
+            node.pop(parts[-1], None)
     elif _plain(node.get(parts[-1])) != value:
         node[parts[-1]] = _merged(node.get(parts[-1]), value)
 

@@ -174,3 +174,23 @@ def test_removing_a_column_removes_only_its_line(cashflow, add_component, alice)
 
     (removed,) = _changed(plan)
     assert removed.change == "delete" and removed.new == ""
+
+
+def test_fields_left_empty_that_are_empty_in_the_file_stay_as_written(cashflow, add_component, alice):
+    values = port_values(columns=[{"name": "account", "dataType": "VARCHAR", "dataLength": 64}])
+    del values["termsAndConditions"]
+    entity = add_component(cashflow, alice, **values).entity
+    template = selectors.edit_template_for(entity=entity)
+    edited = services.edit_initial(entity=entity, edit_template=template)
+    # what the edit page sends for fields left empty: None
+    edited |= {"termsAndConditions": None, "dependsOn": None}
+    edited["columns"][0]["dataLength"] = 128
+    revision = selectors.entity_file(entity=entity).revision
+
+    plan = services.entity_edit_preview(
+        entity=entity, edit_template=template, values=edited, actor=alice, base_revision=revision
+    )
+
+    (changed,) = _changed(plan)
+    assert changed.new.strip() == '- {"name": "account", "dataType": "VARCHAR", "dataLength": 128}'
+    assert 'termsAndConditions: ""' in plan.new_text and "dependsOn: []" in plan.new_text
