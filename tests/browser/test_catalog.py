@@ -97,7 +97,6 @@ def test_the_platform_team_registers_a_git_location_through_the_ui_and_watches_a
     expect(page.get_by_role("region", name="Errors", exact=True)).to_have_count(0)
 
 
-@pytest.mark.allow_console_errors("status of 400")  # the form comes back with 400 Bad Request, as it should
 def test_a_bad_target_is_explained_next_to_the_field(page, live_server, sign_in):
     sign_in(page, live_server, "alice")
     page.goto(f"{live_server.url}/catalog/register/")
