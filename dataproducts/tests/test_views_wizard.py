@@ -390,3 +390,38 @@ def test_a_template_using_unsupported_keywords_says_so_and_offers_no_form(as_ali
     assert "<form" not in page.split('id="wizard-body"')[1]
     cards = as_alice.get(reverse("dataproducts:template_list")).content.decode()
     assert "1 problem" in cards and 'href="/builder/create/kitchen-sink/"' not in cards
+
+
+# --- drafts: where a person left the wizard ------------------------------------------------------------------------
+
+
+def test_a_reload_opens_the_wizard_at_the_step_left_with_what_was_typed_except_passwords(as_alice, kitchen_sink):
+    assert post(as_alice, SINK_URL, STEP_0, step=0).status_code == 200
+    assert post(as_alice, SINK_URL, STEP_0 | STEP_1, step=1).status_code == 200  # now at step 3
+
+    page = as_alice.get(SINK_URL).content.decode()
+
+    assert "(step 3 of 4)" in page and "You are back where you left this wizard" in page
+    assert 'name="s0-name" value="sink"' in page and 'value="Strategic"' in page  # carried as typed
+    assert "s3cret-token" not in page and "s3cret-token" not in str(as_alice.session["wizard_drafts"])
+    assert f'href="{SINK_URL}?restart=1"' in page
+
+
+def test_start_over_forgets_the_draft_and_a_broken_draft_is_ignored(as_alice, kitchen_sink):
+    post(as_alice, SINK_URL, STEP_0, step=0)
+
+    page = as_alice.get(SINK_URL, {"restart": "1"}).content.decode()
+    assert "(step 1 of 4)" in page and 'value="sink"' not in page
+    assert "(step 1 of 4)" in as_alice.get(SINK_URL).content.decode()
+
+    session = as_alice.session
+    session["wizard_drafts"] = {SINK_URL: {"index": "x", "items": None}}
+    session.save()
+    assert "(step 1 of 4)" in as_alice.get(SINK_URL).content.decode()
+
+
+def test_drafts_are_per_person(as_alice, kitchen_sink, client, bob, alice):
+    post(as_alice, SINK_URL, STEP_0, step=0)
+    client.force_login(bob)
+    page = client.get(SINK_URL).content.decode()
+    assert 'value="sink"' not in page and "You are back" not in page

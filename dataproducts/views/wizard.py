@@ -15,7 +15,7 @@ from functools import cached_property
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
@@ -30,6 +30,7 @@ from dataproducts.git_provider import GitProviderError, RepositoryNotWritable
 from dataproducts.models import DataProduct
 from dataproducts.rendering import template_problems
 from dataproducts.schema_forms import (
+    PASSWORD,
     PickerContext,
     StepForm,
     errors_first_step,
@@ -46,6 +47,10 @@ from dataproducts.views import dataproduct_url
 SEEN = "_seen"
 _STEP_KEY_RE = re.compile(r"s(\d{1,3})-")
 _MAX_PARAM_LENGTH = 200
+# Where a person left each wizard (its inputs and step), so that a reload or a return opens it there; the few
+# most recent wizards only, dropped at Create and by "Start over".
+_DRAFTS = "wizard_drafts"
+_MAX_DRAFTS = 5
 _SEARCH_MAX_LENGTH = 200
 
 
@@ -204,8 +209,53 @@ def _carried(wizard: _Wizard, data, shown: int | None) -> list[tuple[str, str]]:
     return carried
 
 
+def _draft_keep(wizard: _Wizard, index: int, data) -> None:
+    """Remember the inputs of every step and the step shown, for this wizard's path (the session's own copy:
+    what the next request trusts is checked again as every POST is). Passwords are never kept: they are typed
+    again after a reload."""
+    secret = {
+        form.add_prefix(name)
+        for form in (wizard.form(step, None) for step in range(wizard.count))
+        for name, param in form.params.items()
+        if param.kind == PASSWORD
+    }
+    items = [
+        (key, value)
+        for key, values in data.lists()
+        if _STEP_KEY_RE.match(key) and key not in secret
+        for value in values
+    ]
+    drafts = dict(wizard.request.session.get(_DRAFTS) or {})
+    drafts.pop(wizard.request.path, None)
+    drafts[wizard.request.path] = {"index": index, "items": items}
+    while len(drafts) > _MAX_DRAFTS:
+        drafts.pop(next(iter(drafts)))
+    wizard.request.session[_DRAFTS] = drafts
+
+
+def _draft_drop(wizard: _Wizard) -> None:
+    drafts = dict(wizard.request.session.get(_DRAFTS) or {})
+    if drafts.pop(wizard.request.path, None) is not None:
+        wizard.request.session[_DRAFTS] = drafts
+
+
+def _draft(wizard: _Wizard) -> tuple[int, QueryDict] | None:
+    """The step and inputs this person left this wizard at, if any (a malformed draft counts as none)."""
+    draft = (wizard.request.session.get(_DRAFTS) or {}).get(wizard.request.path)
+    try:
+        index, items = int(draft["index"]), [(str(key), str(value)) for key, value in draft["items"]]
+    except (TypeError, KeyError, ValueError):
+        return None
+    data = QueryDict(mutable=True)
+    for key, value in items:
+        data.appendlist(key, value)
+    return min(max(index, 0), wizard.count - 1), data  # the review is made again from the last step
+
+
 def _render(wizard: _Wizard, *, index: int, data, form: StepForm | None = None, status: int = 200, **context):
     """The wizard at step ``index`` (``wizard.count`` is the review)."""
+    if data is not None and wizard.request.method == "POST":
+        _draft_keep(wizard, index, data)
     review = index >= wizard.count
     steps = [
         {"number": number + 1, "title": step.get("title") or f"Step {number + 1}", "index": number}
@@ -299,6 +349,7 @@ def _review_or_create(wizard: _Wizard, data, forms: list[StepForm], *, create: b
     try:
         if create:
             url = wizard.create(values)
+            _draft_drop(wizard)
             return HttpResponseClientRedirect(url) if wants_fragment(wizard.request) else redirect(url)
         plan = wizard.preview(values)
     except ValuesInvalid as exc:
@@ -320,6 +371,10 @@ def _wizard_respond(wizard: _Wizard) -> HttpResponse:
     if problems:
         return _render_broken(wizard, problems)
     if request.method == "GET":
+        if "restart" in request.GET:
+            _draft_drop(wizard)
+        elif (draft := _draft(wizard)) is not None:
+            return _show(wizard, draft[0], draft[1], resumed=True)
         return _show(wizard, 0, None)
     data = request.POST
     try:
