@@ -277,8 +277,8 @@ def dataproduct_build(
     for component in components:
         component = dict(component)
         kind = component.pop("kind", "outputport")
-        component_meta_ = component_meta(product=meta, kind=kind, values=component, user=user)
-        document = entity_document(kind=kind, meta=component_meta_, values=component)
+        part_meta = component_meta(product=meta, kind=kind, values=component, user=user)
+        document = entity_document(kind=kind, meta=part_meta, values=component)
         _write(folder / COMPONENTS_FOLDER / component["name"] / CATALOG_FILE, [document])
         slugs.append(component["name"])
     system = entity_document(kind="dataproduct", meta=meta, values=values)
