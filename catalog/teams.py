@@ -6,10 +6,12 @@ removes members of the groups it manages and leaves other groups alone."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import connection, transaction
+from django.db.models import Q
 
 from catalog.models import CatalogTeam, Entity
 from catalog.refs import RefError, parse_ref
@@ -42,6 +44,26 @@ def user_team_names(user) -> set[str]:
     if user is None or not user.is_authenticated:
         return set()
     return {name.lower() for name in user.groups.values_list("name", flat=True)}
+
+
+def teams_may_write(*, owner_refs: Iterable[object], user) -> bool:
+    """Staff, or a member of a team that one of ``owner_refs`` names: who may change what those teams own
+    (PRODUCT §8). Compared case-insensitively, so a group made by hand in other case (the sync renames the ones
+    it manages) is the same team."""
+    if user is None or not user.is_authenticated:
+        return False
+    if user.is_staff:
+        return True
+    teams = {team_of_ref(ref) for ref in owner_refs} - {""}
+    condition = Q()
+    for team in teams:
+        condition |= Q(name__iexact=team)
+    return bool(teams) and user.groups.filter(condition).exists()
+
+
+def team_may_write(*, owner_ref: object, user) -> bool:
+    """Staff, or a member of the team ``owner_ref`` names."""
+    return teams_may_write(owner_refs=[owner_ref], user=user)
 
 
 def _refs(values: object, *, default_kind: str, namespace: str) -> list[str]:

@@ -1000,9 +1000,6 @@ def _member_of(component: dict) -> _Member | None:
     return _Member(key=key, identity=identity, depends_on=targets)
 
 
-dependency_cycles = graphs.cycles  # the descriptor's import until it reads core.graphs itself
-
-
 # --- relations and the stored form ----------------------------------------------------------------------------
 
 

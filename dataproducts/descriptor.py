@@ -20,7 +20,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as SchemaViolation
 
 from catalog.refs import DataProductUrn, RefError, parse_dp_entity_name, parse_ref, parse_urn
-from catalog.validation import dependency_cycles
+from core import graphs
 
 __all__ = [
     "ADAPTER_SCHEMA_PATH",
@@ -576,7 +576,7 @@ def _check_data_product(problems: _Problems, descriptor: object, path: str) -> s
                 )
     # Every edge of a cycle is reported: any one of them may be the one to remove.
     edges = {urn: [target for _position, target in depends_on[index]] for urn, index in ids.items()}
-    for cycle in dependency_cycles(edges):
+    for cycle in graphs.cycles(edges):
         names = " -> ".join(_component_label(urn) for urn in cycle)
         for current, following in itertools.pairwise(cycle):
             index = ids[current]

@@ -16,9 +16,9 @@ from catalog.models import Entity, Relation
 from catalog.readers import InvalidTarget, parse_git_target
 from catalog.refs import DEFAULT_NAMESPACE, RefError, parse_dp_entity_name, parse_ref
 from catalog.signals import entities_changed
+from catalog.teams import team_of_ref
 from catalog.validation import is_data_product, is_data_product_component
 from dataproducts.models import Component, DataProduct, Domain
-from dataproducts.selectors import team_of_ref
 
 
 @receiver(entities_changed, dispatch_uid="dataproducts.projections")

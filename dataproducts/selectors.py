@@ -6,14 +6,14 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass, field
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from catalog.models import Entity
 from catalog.readers import InvalidTarget, ReadError, parse_git_target
 from catalog.refs import RefError, parse_ref
 from catalog.selectors import entity_source_files
-from catalog.teams import team_name
+from catalog.teams import teams_may_write
 from core.yaml import YamlError, dump, load
 from dataproducts.descriptor import descriptor_build, descriptor_validate
 from dataproducts.git_provider import Commit, GitProviderError, RepositoryNotWritable, git_provider
@@ -77,50 +77,9 @@ def edit_template_for(*, entity: Entity) -> Entity | None:
 # --- data products ---------------------------------------------------------------------------------------
 
 
-def user_teams(user) -> set[str]:
-    if user is None or not user.is_authenticated:
-        return set()
-    return set(user.groups.values_list("name", flat=True))
-
-
-def team_of_ref(owner_ref: str) -> str:
-    """The Django group name a ``group:`` ref maps to (PRODUCT §8, catalog.teams.team_name), ``""`` for anything
-    else."""
-    try:
-        parsed = parse_ref(owner_ref, default_kind="group")
-    except (RefError, TypeError):
-        return ""
-    if parsed.kind.lower() != "group":
-        return ""
-    return team_name(parsed.namespace, parsed.name)
-
-
-def team_may_write(*, owner_ref: str, user) -> bool:
-    """Staff, or a member of the team the owner ref names."""
-    if user is None or not user.is_authenticated:
-        return False
-    if user.is_staff:
-        return True
-    team = team_of_ref(owner_ref)
-    # iexact: a group made by hand in other case (the sync renames the ones it manages) is the same team
-    return bool(team) and user.groups.filter(name__iexact=team).exists()
-
-
 def dataproduct_may_write(*, data_product: DataProduct, user) -> bool:
     """Staff, and the data product's owners: the members of its owner team or of its dev group (PRODUCT §8)."""
-    if user is None or not user.is_authenticated:
-        return False
-    if user.is_staff:
-        return True
-    teams = {team_of_ref(data_product.owner_ref), team_of_ref(data_product.dev_group_ref)} - {""}
-    return bool(teams) and user.groups.filter(_named_any(teams)).exists()
-
-
-def _named_any(teams: set[str]) -> Q:
-    condition = Q()
-    for team in teams:
-        condition |= Q(name__iexact=team)
-    return condition
+    return teams_may_write(owner_refs=[data_product.owner_ref, data_product.dev_group_ref], user=user)
 
 
 def user_team_refs(*, user) -> list[str]:

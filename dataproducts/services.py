@@ -36,6 +36,7 @@ from catalog.readers import InvalidTarget, ReadError, parse_git_target, validate
 from catalog.refs import RefError, component_urn, dp_urn, parse_ref
 from catalog.selectors import entity_source_files, location_get_by_target
 from catalog.services import CatalogConflict, entity_delete, location_refresh, location_register, location_unregister
+from catalog.teams import team_may_write, team_of_ref
 from catalog.validation import validate_entity
 from core.services import OPERATOR, audit_record
 from core.yaml import YamlError, dump, load, load_all
@@ -59,8 +60,6 @@ from dataproducts.selectors import (
     dataproduct_may_write,
     entity_file,
     entity_folder,
-    team_may_write,
-    team_of_ref,
 )
 
 logger = logging.getLogger(__name__)

@@ -9,6 +9,7 @@ import git
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
+from catalog import teams
 from catalog.services import location_refresh
 from core.services import OPERATOR
 from dataproducts import selectors, testing
@@ -57,7 +58,7 @@ def test_members_of_the_dev_group_may_write_the_data_product(
     assert not may_write(carol)
     assert not may_write(AnonymousUser())
     # teams stay as they were
-    assert not selectors.team_may_write(owner_ref=built_developed_by_marketing.owner_ref, user=bob)
+    assert not teams.team_may_write(owner_ref=built_developed_by_marketing.owner_ref, user=bob)
 
 
 def test_a_member_of_the_dev_group_adds_a_component(developed_by_marketing, add_component, bob):
