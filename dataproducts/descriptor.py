@@ -21,18 +21,26 @@ from jsonschema.exceptions import ValidationError as SchemaViolation
 
 from catalog.refs import DataProductUrn, RefError, parse_dp_entity_name, parse_ref, parse_urn
 from core import graphs
+from core.problems import Problem, Problems, messages
 
 __all__ = [
+    "ADAPTER_CODE",
     "ADAPTER_SCHEMA_PATH",
     "COMPONENT_KINDS",
+    "CYCLE_CODE",
     "DATA_PRODUCT_KIND",
     "NO_COMPONENTS_PROBLEM",
+    "REF_CODE",
+    "SCHEMA_CODE",
     "TAG_LABEL_SOURCE",
     "AdapterVerdict",
+    "component_descriptor_problems",
     "component_descriptor_validate",
     "descriptor_adapter_problems",
+    "descriptor_adapter_ready_problems",
     "descriptor_adapter_verdict",
     "descriptor_build",
+    "descriptor_problems",
     "descriptor_validate",
 ]
 
@@ -289,31 +297,35 @@ def _ordered(fields: dict, order: tuple[str, ...]) -> dict:
 # --- validation ------------------------------------------------------------------------------------------------
 
 
-class _Problems:
-    """Collects ``"{path}: {message}"`` strings."""
+# The rule families of the problems below (Problem.code): the DPS shape of a field, a reference between the
+# descriptor's parts (ids that must agree, dependsOn and componentIdToProvision naming a component), a dependency
+# cycle, and what only the tech adapters' models refuse (strict, adapter readiness).
+SCHEMA_CODE = "schema"
+REF_CODE = "ref"
+CYCLE_CODE = "cycle"
+ADAPTER_CODE = "adapter"
 
-    def __init__(self) -> None:
-        self.messages: list[str] = []
 
-    def add(self, path: str, message: str) -> None:
-        self.messages.append(f"{path}: {message}")
+def descriptor_problems(descriptor: object) -> list[Problem]:
+    """Every problem of a bare DP descriptor (paths from the descriptor root, such as ``components[2].dependsOn[0]``),
+    all errors, coded ``schema``, ``ref`` or ``cycle``; empty when it is valid. Never raises, whatever the input."""
+    problems = Problems(code=SCHEMA_CODE)
+    _check_data_product(problems, descriptor, "")
+    return list(problems)
 
 
 def descriptor_validate(descriptor: object) -> list[str]:
-    """Every problem of a bare DP descriptor as ``"path: message"`` (paths from the descriptor root, such as
-    ``components[2].dependsOn[0]``); empty when it is valid. Never raises, whatever the input."""
-    problems = _Problems()
-    _check_data_product(problems, descriptor, "")
-    return problems.messages
+    """:func:`descriptor_problems` as ``"path: message"`` texts."""
+    return messages(descriptor_problems(descriptor))
 
 
-def component_descriptor_validate(document: object) -> list[str]:
-    """As :func:`descriptor_validate`, for what a tech adapter receives: either a bare DP descriptor or the
+def component_descriptor_problems(document: object) -> list[Problem]:
+    """As :func:`descriptor_problems`, for what a tech adapter receives: either a bare DP descriptor or the
     wrapper ``{dataProduct, componentIdToProvision}`` (told apart by those keys), whose paths start with
     ``dataProduct.`` and whose ``componentIdToProvision`` must name one of ``dataProduct.components``."""
-    if not (isinstance(document, dict) and ("dataProduct" in document or "componentIdToProvision" in document)):
-        return descriptor_validate(document)
-    problems = _Problems()
+    if not _is_wrapper(document):
+        return descriptor_problems(document)
+    problems = Problems(code=SCHEMA_CODE)
     component_ids = None
     if "dataProduct" not in document:
         problems.add("dataProduct", "is required")
@@ -321,8 +333,15 @@ def component_descriptor_validate(document: object) -> list[str]:
         component_ids = _check_data_product(problems, document["dataProduct"], "dataProduct")
     target = _get(problems, document, "", "componentIdToProvision", "string", required=True, non_empty=True)
     if target is not None and component_ids is not None and target not in component_ids:
-        problems.add("componentIdToProvision", f"{_show(target)} names no component of dataProduct.components")
-    return problems.messages
+        problems.add(
+            "componentIdToProvision", f"{_show(target)} names no component of dataProduct.components", code=REF_CODE
+        )
+    return list(problems)
+
+
+def component_descriptor_validate(document: object) -> list[str]:
+    """:func:`component_descriptor_problems` as ``"path: message"`` texts."""
+    return messages(component_descriptor_problems(document))
 
 
 # --- adapter readiness (strict) ---------------------------------------------------------------------------------
@@ -342,11 +361,12 @@ _SCHEMA_TYPE_NAMES = {
 _SIZE_FIELDS = ("dataLength", "precision", "scale")
 
 
-def descriptor_adapter_problems(document: object) -> list[str]:
+def descriptor_adapter_ready_problems(document: object) -> list[Problem]:
     """Every reason a public Witboost tech adapter would refuse ``document`` (a bare descriptor or the wrapper
-    ``{dataProduct, componentIdToProvision}``), as ``"path: message"``; empty when it is adapter-ready.
+    ``{dataProduct, componentIdToProvision}``); empty when it is adapter-ready. All are errors: what the adapters
+    refuse is coded ``adapter``, the DPS rules keep their own codes.
 
-    Writing is strict where reading is lenient (PRODUCT §4.3): the DPS rules of :func:`component_descriptor_validate`
+    Writing is strict where reading is lenient (PRODUCT §4.3): the DPS rules of :func:`component_descriptor_problems`
     apply, and on top of them the JSON Schema of the adapters' models (``ADAPTER_SCHEMA_PATH``) and the rules that
     relate two values of a column. A field is reported once: the more specific adapter message wins.
     """
@@ -354,10 +374,19 @@ def descriptor_adapter_problems(document: object) -> list[str]:
     problems = [_schema_problem(error) for error in _adapter_validator(wrapped=wrapped).iter_errors(document)]
     dp = document.get("dataProduct") if wrapped and isinstance(document, dict) else document
     problems += _column_size_problems(dp, "dataProduct" if wrapped else "")
-    problems.sort(key=_path_sort_key)
-    reported = {_problem_path(problem) for problem in problems}
-    problems += [p for p in component_descriptor_validate(document) if _problem_path(p) not in reported]
-    return list(dict.fromkeys(problems))
+    problems.sort(key=lambda problem: _path_sort_key(problem.path))
+    reported = {problem.path for problem in problems}
+    problems += [p for p in component_descriptor_problems(document) if p.path not in reported]
+    # The same text twice says nothing new (a schema may find one fault by two rules): the first one stays.
+    unique: dict[str, Problem] = {}
+    for problem in problems:
+        unique.setdefault(str(problem), problem)
+    return list(unique.values())
+
+
+def descriptor_adapter_problems(document: object) -> list[str]:
+    """:func:`descriptor_adapter_ready_problems` as ``"path: message"`` texts."""
+    return messages(descriptor_adapter_ready_problems(document))
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,8 +427,8 @@ def _adapter_validator(*, wrapped: bool) -> Draft202012Validator:
     return Draft202012Validator(schema)
 
 
-def _schema_problem(error: SchemaViolation) -> str:
-    """One jsonschema error as ``path: message`` in the words of :func:`descriptor_validate`."""
+def _schema_problem(error: SchemaViolation) -> Problem:
+    """One jsonschema error as a problem in the words of :func:`descriptor_problems`."""
     path = _schema_path(error.absolute_path)
     if error.validator == "required":
         missing = next(
@@ -408,20 +437,25 @@ def _schema_problem(error: SchemaViolation) -> str:
         field = _join(path, missing) if missing is not None else path or "descriptor"
         data_type = error.instance.get("dataType") if isinstance(error.instance, dict) else None
         if missing in _SIZE_FIELDS and isinstance(data_type, str):
-            return f"{field}: required for {data_type.upper()}"
-        return f"{field}: is required"
+            return _adapter_problem(field, f"required for {data_type.upper()}")
+        return _adapter_problem(field, "is required")
     where = path or "descriptor"
     if error.validator == "type":
         expected = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
         names = " or ".join(_SCHEMA_TYPE_NAMES.get(name, name) for name in expected)
-        return f"{where}: must be {names}, not {_type_name(error.instance)}"
+        return _adapter_problem(where, f"must be {names}, not {_type_name(error.instance)}")
     if error.validator == "enum":
-        return f"{where}: {_show(error.instance)} is not valid; expected one of {', '.join(error.validator_value)}"
+        expected = ", ".join(error.validator_value)
+        return _adapter_problem(where, f"{_show(error.instance)} is not valid; expected one of {expected}")
     if error.validator == "const":
-        return f"{where}: {_show(error.instance)} is not valid; expected {_show(error.validator_value)}"
+        return _adapter_problem(where, f"{_show(error.instance)} is not valid; expected {_show(error.validator_value)}")
     if error.validator == "pattern" and error.schema.get("description"):
-        return f"{where}: {_show(error.instance)} is not valid; expected {error.schema['description']}"
-    return f"{where}: {error.message}"
+        return _adapter_problem(where, f"{_show(error.instance)} is not valid; expected {error.schema['description']}")
+    return _adapter_problem(where, error.message)
+
+
+def _adapter_problem(path: str, message: str) -> Problem:
+    return Problem(path, message, code=ADAPTER_CODE)
 
 
 def _schema_path(parts: Iterable[object]) -> str:
@@ -431,26 +465,26 @@ def _schema_path(parts: Iterable[object]) -> str:
     return path
 
 
-def _column_size_problems(dp: object, path: str) -> list[str]:
+def _column_size_problems(dp: object, path: str) -> list[Problem]:
     """What a schema cannot say of a column's sizes: a length or precision of at least 1, a scale between 0 and
     the precision, and no scale without a precision (``DECIMAL(12,2)``, not ``DECIMAL(,2)``)."""
-    problems = []
+    problems: list[Problem] = []
     for column_path, column in _columns(dp, path):
         sizes = {key: column.get(key) for key in _SIZE_FIELDS}
         if any(not (value is None or _is_int(value)) for value in sizes.values()):
             continue  # the schema reports the wrong type
         for key in ("dataLength", "precision"):
             if sizes[key] is not None and sizes[key] < 1:
-                problems.append(f"{column_path}.{key}: must be at least 1, not {sizes[key]}")
+                problems.append(_adapter_problem(f"{column_path}.{key}", f"must be at least 1, not {sizes[key]}"))
         precision, scale = sizes["precision"], sizes["scale"]
         if scale is None:
             continue
         if scale < 0:
-            problems.append(f"{column_path}.scale: must be at least 0, not {scale}")
+            problems.append(_adapter_problem(f"{column_path}.scale", f"must be at least 0, not {scale}"))
         elif precision is None:
-            problems.append(f"{column_path}.scale: needs a precision (the total number of digits)")
+            problems.append(_adapter_problem(f"{column_path}.scale", "needs a precision (the total number of digits)"))
         elif precision >= 1 and scale > precision:
-            problems.append(f"{column_path}.scale: {scale} is more than the precision {precision}")
+            problems.append(_adapter_problem(f"{column_path}.scale", f"{scale} is more than the precision {precision}"))
     return problems
 
 
@@ -473,12 +507,12 @@ def _problem_path(problem: str) -> str:
     return problem.split(": ", 1)[0]
 
 
-def _path_sort_key(problem: str) -> list[object]:
-    """Problems in document order: ``components[10]`` after ``components[9]``."""
-    return [int(part) if part.isdigit() else part for part in re.split(r"\[(\d+)\]", _problem_path(problem))]
+def _path_sort_key(path: str) -> list[object]:
+    """Paths in document order: ``components[10]`` after ``components[9]``."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"\[(\d+)\]", path)]
 
 
-def _check_data_product(problems: _Problems, descriptor: object, path: str) -> set[str] | None:
+def _check_data_product(problems: Problems, descriptor: object, path: str) -> set[str] | None:
     """Report the problems of a DP descriptor at ``path``; return the ids of its components (None when it has
     no list of components to look in)."""
     if not isinstance(descriptor, dict):
@@ -564,6 +598,7 @@ def _check_data_product(problems: _Problems, descriptor: object, path: str) -> s
             problems.add(
                 _join(component_path, "id"),
                 f"{_show(component_id)} is already the id of {components_path}[{ids[component_id]}]",
+                code=REF_CODE,
             )
         else:
             ids[component_id] = index
@@ -573,6 +608,7 @@ def _check_data_product(problems: _Problems, descriptor: object, path: str) -> s
                 problems.add(
                     f"{components_path}[{index}].dependsOn[{position}]",
                     f"{_show(target)} names no component of this data product",
+                    code=REF_CODE,
                 )
     # Every edge of a cycle is reported: any one of them may be the one to remove.
     edges = {urn: [target for _position, target in depends_on[index]] for urn, index in ids.items()}
@@ -584,6 +620,7 @@ def _check_data_product(problems: _Problems, descriptor: object, path: str) -> s
             problems.add(
                 f"{components_path}[{index}].dependsOn[{position}]",
                 f"{_show(following)} is part of a dependency cycle: {names}",
+                code=CYCLE_CODE,
             )
     return set(ids)
 
@@ -598,7 +635,7 @@ class _DataProductIdentity:
     id: str | None
 
 
-def _check_version(problems: _Problems, mapping: dict, path: str) -> str | None:
+def _check_version(problems: Problems, mapping: dict, path: str) -> str | None:
     """Report a bad ``version``; return it when it is valid."""
     field = _join(path, "version")
     if "version" not in mapping:
@@ -619,7 +656,7 @@ def _check_version(problems: _Problems, mapping: dict, path: str) -> str | None:
 
 
 def _check_dp_id(
-    problems: _Problems, path: str, dp_id: object, domain: object, version: str | None
+    problems: Problems, path: str, dp_id: object, domain: object, version: str | None
 ) -> DataProductUrn | None:
     if not isinstance(dp_id, str):
         return None  # reported as missing or of the wrong type
@@ -628,6 +665,7 @@ def _check_dp_id(
     if identity is None or identity.component is not None:
         problems.add(field, f"{_show(dp_id)} is not valid; {_DP_ID_RULE}")
         return None
+    problems = problems.coded(REF_CODE)  # from here on: what the id must agree with
     if isinstance(domain, str) and identity.domain != domain:
         problems.add(field, f"{_show(dp_id)} has domain {_show(identity.domain)}, but domain is {_show(domain)}")
     if version is not None and identity.major != _major_of(version):
@@ -638,7 +676,7 @@ def _check_dp_id(
     return identity
 
 
-def _check_business_info(problems: _Problems, descriptor: dict, path: str) -> None:
+def _check_business_info(problems: Problems, descriptor: dict, path: str) -> None:
     info = _get(problems, descriptor, path, "businessInfo", "object", nullable=True)
     if info is None:
         return
@@ -657,7 +695,7 @@ def _check_business_info(problems: _Problems, descriptor: dict, path: str) -> No
 
 
 def _check_component(
-    problems: _Problems, component: object, path: str, owner: _DataProductIdentity
+    problems: Problems, component: object, path: str, owner: _DataProductIdentity
 ) -> tuple[str | None, list[tuple[int, str]]]:
     """Report a component's problems; return its id when it is a valid component id, and its ``dependsOn``
     entries that are valid component ids, with their positions."""
@@ -683,6 +721,7 @@ def _check_component(
         problems.add(
             _join(path, "version"),
             f"{_show(version)} has major {_major_of(version)}, but the data product's major is {owner.major}",
+            code=REF_CODE,
         )
     get("infrastructureTemplateId", "string", required=True, non_empty=True)
     for key in ("useCaseTemplateId", "platform", "technology"):
@@ -717,7 +756,7 @@ def _check_component(
     return component_id, targets
 
 
-def _check_component_id(problems: _Problems, component: dict, path: str, owner: _DataProductIdentity) -> str | None:
+def _check_component_id(problems: Problems, component: dict, path: str, owner: _DataProductIdentity) -> str | None:
     component_id = _get(problems, component, path, "id", "string", required=True, non_empty=True)
     if component_id is None:
         return None
@@ -727,6 +766,7 @@ def _check_component_id(problems: _Problems, component: dict, path: str, owner: 
         problems.add(field, f"{_show(component_id)} is not valid; {_COMPONENT_ID_RULE}")
         return None
     shown = _show(component_id)
+    problems = problems.coded(REF_CODE)  # from here on: what the id must agree with
     if owner.domain is not None and parts.domain != owner.domain:
         problems.add(
             field, f"{shown} has domain {_show(parts.domain)}, but the data product's domain is {_show(owner.domain)}"
@@ -740,7 +780,7 @@ def _check_component_id(problems: _Problems, component: dict, path: str, owner: 
     return component_id
 
 
-def _check_output_port(problems: _Problems, component: dict, path: str) -> None:
+def _check_output_port(problems: Problems, component: dict, path: str) -> None:
     def get(key: str, kind: str, **options: bool) -> object:
         return _get(problems, component, path, key, kind, **options)
 
@@ -789,7 +829,7 @@ def _check_output_port(problems: _Problems, component: dict, path: str) -> None:
             problems.add(_join(path, "semanticLinking"), f"must be an object or a list, not {_type_name(linking)}")
 
 
-def _check_sharing_agreement(problems: _Problems, mapping: dict, path: str, key: str) -> None:
+def _check_sharing_agreement(problems: Problems, mapping: dict, path: str, key: str) -> None:
     agreement = _get(problems, mapping, path, key, "object", nullable=True)
     if agreement is None:
         return
@@ -806,7 +846,7 @@ def _check_sharing_agreement(problems: _Problems, mapping: dict, path: str, key:
         _get(problems, agreement, _join(path, key), field, "string", nullable=True)
 
 
-def _check_columns(problems: _Problems, columns: list, path: str, *, depth: int) -> None:
+def _check_columns(problems: Problems, columns: list, path: str, *, depth: int) -> None:
     """``#OM_Column`` items: a name, a known data type (any case), and what that type needs."""
     if depth > _MAX_COLUMN_DEPTH:
         problems.add(path, f"nests columns deeper than {_MAX_COLUMN_DEPTH} levels")
@@ -836,7 +876,7 @@ def _check_columns(problems: _Problems, columns: list, path: str, *, depth: int)
             _check_columns(problems, children, _join(column_path, "children"), depth=depth + 1)
 
 
-def _check_data_type(problems: _Problems, column: dict, path: str, key: str, *, required: bool) -> str | None:
+def _check_data_type(problems: Problems, column: dict, path: str, key: str, *, required: bool) -> str | None:
     """Report a bad data type; return it in upper case when it is one of ``#OM_DataType``."""
     data_type = _get(problems, column, path, key, "string", required=required, non_empty=True)
     if data_type is None:
@@ -850,7 +890,7 @@ def _check_data_type(problems: _Problems, column: dict, path: str, key: str, *, 
     return data_type.upper()
 
 
-def _check_tags(problems: _Problems, mapping: dict, path: str, key: str, *, required: bool = False) -> None:
+def _check_tags(problems: Problems, mapping: dict, path: str, key: str, *, required: bool = False) -> None:
     """A list of ``#OM_Tag``: tagFQN, source, labelType and state, the last three from fixed sets (any case)."""
     tags = _get(problems, mapping, path, key, "list", required=required)
     for index, tag in enumerate(tags or []):
@@ -866,7 +906,7 @@ def _check_tags(problems: _Problems, mapping: dict, path: str, key: str, *, requ
             _get(problems, tag, tag_path, field, "string", nullable=True)
 
 
-def _check_url(problems: _Problems, mapping: dict, path: str, key: str, *, required: bool = False) -> None:
+def _check_url(problems: Problems, mapping: dict, path: str, key: str, *, required: bool = False) -> None:
     url = _get(problems, mapping, path, key, "string", required=required, nullable=not required)
     if url is not None and not _URL_RE.fullmatch(url):
         problems.add(_join(path, key), f"{_show(url)} is not valid; {_URL_RULE}")
@@ -881,7 +921,7 @@ def _component_label(urn: str) -> str:
 
 
 def _get(
-    problems: _Problems,
+    problems: Problems,
     mapping: dict,
     path: str,
     key: str,
@@ -923,7 +963,7 @@ def _is_kind(value: object, kind: str) -> bool:
 
 
 def _check_choice(
-    problems: _Problems, path: str, mapping: dict, key: str, choices: Iterable[str], *, required: bool = False
+    problems: Problems, path: str, mapping: dict, key: str, choices: Iterable[str], *, required: bool = False
 ) -> None:
     """A string from ``choices``, compared case-insensitively as the CUE's ``(?i)`` patterns do; null allowed
     unless ``required``."""
@@ -934,7 +974,7 @@ def _check_choice(
 
 
 def _check_strings(
-    problems: _Problems, mapping: dict, path: str, key: str, *, required: bool = False, nullable: bool = False
+    problems: Problems, mapping: dict, path: str, key: str, *, required: bool = False, nullable: bool = False
 ) -> list[tuple[str, int, str]]:
     """A list of strings; returns ``(path, position, string)`` for the items that are strings."""
     items = _get(problems, mapping, path, key, "list", required=required, nullable=nullable)
