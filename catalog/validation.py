@@ -26,19 +26,26 @@ from catalog.refs import (
     ref_of,
 )
 from core import graphs
+from core.problems import Problem, Problems, messages
 from core.text import invisible_character, invisible_problem, reveal_invisible
 
 __all__ = [
     "BACKSTAGE_API_VERSIONS",
+    "CYCLE_CODE",
+    "DATA_PRODUCT_CODE",
     "DATA_PRODUCT_TYPE",
     "MESHFORGE_KINDS",
+    "REF_CODE",
+    "SCHEMA_CODE",
     "TEMPLATE_API_VERSION",
     "entity_relations",
     "is_data_product",
     "is_data_product_component",
     "normalize_entity",
     "validate_data_product",
+    "validate_data_product_problems",
     "validate_entity",
+    "validate_entity_problems",
 ]
 
 # Every pattern is used with re.fullmatch: "$" would accept a trailing newline, and "name\n" is not a name.
@@ -266,32 +273,37 @@ _LINEAGE_FIELDS = (
 )
 
 
-class _Problems:
-    """Collects ``"{source}: {path} {what}"`` messages."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.messages: list[str] = []
-
-    def add(self, path: str, what: str) -> None:
-        self.messages.append(f"{self.source}: {path} {what}")
+# The rule families of the problems below (Problem.code): the shape of the envelope, metadata and spec (Backstage's
+# validators and Meshforge's kinds), an entity reference that does not parse, the data product rules (§3.3: names,
+# derived fields, membership, lineage), and a dependency cycle between the components of a data product.
+SCHEMA_CODE = "schema"
+REF_CODE = "ref"
+DATA_PRODUCT_CODE = "dataproduct"
+CYCLE_CODE = "cycle"
 
 
 # --- one entity -------------------------------------------------------------------------------------------
 
 
 def validate_entity(document: object, *, source: str) -> list[str]:
-    """Every problem of one entity document as ``"{source}: {field path} {what}"``; empty when it is valid.
+    """Every problem of one entity document as ``"{source}: {field path} {what}"``; empty when it is valid: the
+    texts of :func:`validate_entity_problems`."""
+    return messages(validate_entity_problems(document, source=source))
+
+
+def validate_entity_problems(document: object, *, source: str) -> list[Problem]:
+    """Every problem of one entity document, each with ``source`` (the file it comes from), all errors, coded
+    ``schema``, ``ref`` or ``dataproduct``; empty when it is valid.
 
     Backstage's kinds follow Backstage's validators (its entity policies, the JSON schemas of its kinds and
     apiVersions, Template ``scaffolder.backstage.io/v1beta3`` included, and the refs its processors read). On top:
     Meshforge's own kinds and templates (``MESHFORGE_KINDS``; a Template with ``spec.mesh``, PRODUCT §4.1), the data
     product rules (§3.3), no invisible characters in identifiers, and no ``javascript:`` links.
     """
-    problems = _Problems(source)
+    problems = Problems(source=source, code=SCHEMA_CODE)
     if not isinstance(document, dict):
         problems.add("entity", f"must be an object, not {_type_name(document)}")
-        return problems.messages
+        return list(problems)
     for key in document:
         if key in _GENERATED_ROOT_KEYS:
             problems.add(key, "is not allowed in a file; the catalog makes relations and status itself")
@@ -308,7 +320,7 @@ def validate_entity(document: object, *, source: str) -> list[str]:
     if "spec" in document and not isinstance(spec, dict):
         problems.add("spec", f"must be an object, not {_type_name(spec)}")
     if kind is None:
-        return problems.messages
+        return list(problems)
     spec = spec if isinstance(spec, dict) else None
     meshforge_template = kind == "Template" and spec is not None and "mesh" in spec
     if api_version is not None and kind in _SPEC_SHAPES and not meshforge_template:
@@ -322,13 +334,13 @@ def validate_entity(document: object, *, source: str) -> list[str]:
     metadata = document.get("metadata")
     if isinstance(metadata, dict) and spec is not None:
         if kind == "System" and spec.get("type") == DATA_PRODUCT_TYPE:
-            _check_data_product_system(problems, metadata, spec)
+            _check_data_product_system(problems.coded(DATA_PRODUCT_CODE), metadata, spec)
         elif kind == "Component" and "mesh" in spec:
-            _check_data_product_component(problems, metadata, spec)
-    return problems.messages
+            _check_data_product_component(problems.coded(DATA_PRODUCT_CODE), metadata, spec)
+    return list(problems)
 
 
-def _check_api_version(problems: _Problems, api_version: object) -> str | None:
+def _check_api_version(problems: Problems, api_version: object) -> str | None:
     """Report a bad apiVersion; return it when it is well formed."""
     if api_version is None:
         problems.add("apiVersion", "is required")
@@ -345,7 +357,7 @@ def _check_api_version(problems: _Problems, api_version: object) -> str | None:
     return api_version
 
 
-def _check_kind(problems: _Problems, kind: object) -> str | None:
+def _check_kind(problems: Problems, kind: object) -> str | None:
     """Report a bad or unknown kind; return the kind when it is one the catalog knows."""
     if kind is None:
         problems.add("kind", "is required")
@@ -372,7 +384,7 @@ def _check_kind(problems: _Problems, kind: object) -> str | None:
     return kind
 
 
-def _check_kind_api_version(problems: _Problems, kind: str, api_version: str) -> None:
+def _check_kind_api_version(problems: Problems, kind: str, api_version: str) -> None:
     """Each of Backstage's kinds has the apiVersions its validator recognizes; no other validator takes the kind."""
     if kind == "Template":
         if api_version != TEMPLATE_API_VERSION:
@@ -386,7 +398,7 @@ def _check_kind_api_version(problems: _Problems, kind: str, api_version: str) ->
         problems.add("apiVersion", f"{_show(api_version)} is not valid for kind {kind}; expected {expected}")
 
 
-def _check_metadata(problems: _Problems, document: dict) -> None:
+def _check_metadata(problems: Problems, document: dict) -> None:
     if "metadata" not in document or document["metadata"] is None:
         problems.add("metadata", "is required")
         return
@@ -430,7 +442,7 @@ def _check_metadata(problems: _Problems, document: dict) -> None:
         _check_links(problems, metadata["links"])
 
 
-def _check_key_values(problems: _Problems, path: str, mapping: object, *, labels: bool) -> None:
+def _check_key_values(problems: Problems, path: str, mapping: object, *, labels: bool) -> None:
     if not isinstance(mapping, dict):
         problems.add(path, f"must be an object, not {_type_name(mapping)}")
         return
@@ -445,7 +457,7 @@ def _check_key_values(problems: _Problems, path: str, mapping: object, *, labels
             problems.add(value_path, _invalid(value, f"expected an empty string, or {_NAME_SHAPE}"))
 
 
-def _check_links(problems: _Problems, links: object) -> None:
+def _check_links(problems: Problems, links: object) -> None:
     if not isinstance(links, list):
         problems.add("metadata.links", f"must be a list, not {_type_name(links)}")
         return
@@ -476,7 +488,7 @@ def _check_links(problems: _Problems, links: object) -> None:
                     problems.add(f"{path}.{key}", "must not be blank")
 
 
-def _check_spec(problems: _Problems, kind: str, spec: dict | None, *, has_spec: bool, meshforge_template: bool) -> None:
+def _check_spec(problems: Problems, kind: str, spec: dict | None, *, has_spec: bool, meshforge_template: bool) -> None:
     """The rules of one of Backstage's kinds: required fields, field shapes, and references that must parse."""
     required = _REQUIRED_FIELDS[kind]
     if meshforge_template:  # Meshforge's templates (§4.1) have parameters and a skeleton folder instead of steps
@@ -506,7 +518,7 @@ def _check_spec(problems: _Problems, kind: str, spec: dict | None, *, has_spec: 
             _check_refs(problems, f"spec.{ref_field.field}", spec[ref_field.field], ref_field)
 
 
-def _check_meshforge_kind(problems: _Problems, kind: str, spec: dict) -> None:
+def _check_meshforge_kind(problems: Problems, kind: str, spec: dict) -> None:
     """Meshforge's own kinds (§4.1): a type that is not blank, and an owner that parses."""
     already_reported: set[str] = set()
     value = spec.get("type")
@@ -522,16 +534,16 @@ def _check_meshforge_kind(problems: _Problems, kind: str, spec: dict) -> None:
             _check_refs(problems, f"spec.{ref_field.field}", spec[ref_field.field], ref_field)
 
 
-def _check_identifier_strings(problems: _Problems, spec: dict, already_reported: set[str]) -> None:
+def _check_identifier_strings(problems: Problems, spec: dict, already_reported: set[str]) -> None:
     for key in _IDENTIFIER_STRINGS:
         value = spec.get(key)
         if key not in already_reported and isinstance(value, str) and (problem := invisible_problem(value)):
             problems.add(f"spec.{key}", f"{_show(value)} {problem}")
 
 
-def _check_shape(problems: _Problems, path: str, value: object, shape: object) -> bool:
+def _check_shape(problems: Problems, path: str, value: object, shape: object) -> bool:
     """Report where ``value`` does not have ``shape``; True when something was reported."""
-    before = len(problems.messages)
+    before = len(problems)
     if shape == _STRING:
         if not isinstance(value, str) or not value:
             problems.add(path, _non_empty_string_problem(value) or "must be a non-empty string")
@@ -569,10 +581,10 @@ def _check_shape(problems: _Problems, path: str, value: object, shape: object) -
                 item_shape = shape.fields.get(key, shape.other)
                 if item_shape is not None:
                     _check_shape(problems, _join(path, key), item, item_shape)
-    return len(problems.messages) > before
+    return len(problems) > before
 
 
-def _check_refs(problems: _Problems, path: str, value: object, ref_field: _RefField) -> None:
+def _check_refs(problems: Problems, path: str, value: object, ref_field: _RefField) -> None:
     """Refs as Backstage's processors read them to make relations: ``[kind:][namespace/]name`` without empty parts,
     with a kind where the field has no default. Blank parts and parts of any length are refs too (they name no
     entity: no relation is made)."""
@@ -588,6 +600,7 @@ def _check_refs(problems: _Problems, path: str, value: object, ref_field: _RefFi
         return
     else:
         items = [(path, value)]
+    problems = problems.coded(REF_CODE)  # the items: each one a ref that must parse
     for item_path, item in items:
         if not isinstance(item, str) or not item:
             problems.add(item_path, _non_empty_string_problem(item) or "must be a non-empty string")
@@ -774,7 +787,7 @@ def is_data_product_component(document: object) -> bool:
     return _kind_key(document) == "component" and spec is not None and "mesh" in spec
 
 
-def _check_data_product_system(problems: _Problems, metadata: dict, spec: dict) -> None:
+def _check_data_product_system(problems: Problems, metadata: dict, spec: dict) -> None:
     identity = _dp_identity(problems, metadata, component=False)
     if identity is not None and spec.get("domain") is not None:
         domain = _parsed_ref(spec["domain"], "domain")
@@ -804,7 +817,7 @@ def _check_data_product_system(problems: _Problems, metadata: dict, spec: dict) 
     _check_no_environment(problems, mesh)
 
 
-def _check_data_product_component(problems: _Problems, metadata: dict, spec: dict) -> None:
+def _check_data_product_component(problems: Problems, metadata: dict, spec: dict) -> None:
     identity = _dp_identity(problems, metadata, component=True)
     mesh = spec["mesh"]
     if not isinstance(mesh, dict):
@@ -846,7 +859,7 @@ def _check_data_product_component(problems: _Problems, metadata: dict, spec: dic
                     problems.add(path, f"{_show(urn)} is not valid; {_LINEAGE_RULE}")
 
 
-def _dp_identity(problems: _Problems, metadata: dict, *, component: bool) -> DataProductUrn | None:
+def _dp_identity(problems: Problems, metadata: dict, *, component: bool) -> DataProductUrn | None:
     """The id parts from a data product entity's name, reporting a name of the wrong shape, and the namespace
     (URNs carry none, so data products live in the default namespace)."""
     namespace = metadata.get("namespace")
@@ -872,7 +885,7 @@ def _dp_identity(problems: _Problems, metadata: dict, *, component: bool) -> Dat
     return identity
 
 
-def _check_mesh_version(problems: _Problems, mesh: dict, identity: DataProductUrn | None, name: object) -> None:
+def _check_mesh_version(problems: Problems, mesh: dict, identity: DataProductUrn | None, name: object) -> None:
     version = mesh.get("version")
     if version is None:
         problems.add("spec.mesh.version", "is required")
@@ -889,7 +902,7 @@ def _check_mesh_version(problems: _Problems, mesh: dict, identity: DataProductUr
             )
 
 
-def _check_derived(problems: _Problems, mesh: dict, field: str, expected: str, origin: str) -> None:
+def _check_derived(problems: Problems, mesh: dict, field: str, expected: str, origin: str) -> None:
     # Derived fields may be absent; when written they must agree, or the descriptor would say two things.
     if field in mesh and mesh[field] != expected:
         problems.add(
@@ -898,13 +911,13 @@ def _check_derived(problems: _Problems, mesh: dict, field: str, expected: str, o
         )
 
 
-def _check_derived_description(problems: _Problems, metadata: dict, mesh: dict) -> None:
+def _check_derived_description(problems: Problems, metadata: dict, mesh: dict) -> None:
     description = metadata.get("description")
     if isinstance(description, str):
         _check_derived(problems, mesh, "description", description, "metadata.description")
 
 
-def _check_no_environment(problems: _Problems, mesh: dict) -> None:
+def _check_no_environment(problems: Problems, mesh: dict) -> None:
     if "environment" in mesh:
         problems.add(
             "spec.mesh.environment",
@@ -925,26 +938,36 @@ class _Member:
 def validate_data_product(
     system: dict | None, components: list[dict], *, sources: dict[str, str] | None = None
 ) -> dict[str, list[str]]:
+    """:func:`validate_data_product_problems` as ``{entity ref key: [messages]}``, each message
+    ``"{source}: {field path} {what}"``."""
+    found = validate_data_product_problems(system, components, sources=sources)
+    return {key: messages(problems) for key, problems in found.items()}
+
+
+def validate_data_product_problems(
+    system: dict | None, components: list[dict], *, sources: dict[str, str] | None = None
+) -> dict[str, list[Problem]]:
     """The rules spanning one data product (§3.2), on the processed documents of its System (None when it is
     missing) and its Components: every component has the DP's major, and ``spec.mesh.dependsOn`` names
     components of the DP that exist and form no cycle.
 
-    Returns ``{entity ref key: [messages]}`` for the entities with problems only, so ``{}`` means consistent.
-    Each problem is reported on the offending component and on the System. ``sources`` maps ref keys to the
-    file names that prefix the messages (the ref key is used for entities it does not list).
+    Returns ``{entity ref key: [problems]}`` for the entities with problems only, so ``{}`` means consistent;
+    all errors, coded ``dataproduct`` or ``cycle``. Each problem is reported on the offending component and on
+    the System. ``sources`` maps ref keys to the problems' sources, the file names that prefix their messages
+    (the ref key is used for entities it does not list).
     """
     sources = sources or {}
-    problems: dict[str, list[str]] = {}
+    problems: dict[str, list[Problem]] = {}
     system_key = _key_or_none(system)
     system_identity = None
     if system is not None and isinstance(system.get("metadata"), dict):
         system_identity = parse_dp_entity_name(system["metadata"].get("name"))
 
     def report(key: str, path: str, what: str) -> None:
-        message = f"{sources.get(key, key)}: {path} {what}"
-        problems.setdefault(key, []).append(message)
+        problem = Problem(path, what, code=DATA_PRODUCT_CODE, source=sources.get(key, key))
+        problems.setdefault(key, []).append(problem)
         if system_key is not None and key != system_key:
-            problems.setdefault(system_key, []).append(message)
+            problems.setdefault(system_key, []).append(problem)
 
     members: dict[str, _Member] = {}
     for component in components:
@@ -977,12 +1000,22 @@ def validate_data_product(
         for current, following in itertools.pairwise(cycle):
             member = members[current]
             index = next(index for index, target in member.depends_on if target == following)
-            message = f"{sources.get(member.key, member.key)}: spec.mesh.dependsOn[{index}] {_show(following)} "
-            message += f"is part of a dependency cycle: {names}"
-            problems.setdefault(member.key, []).append(message)
+            problems.setdefault(member.key, []).append(
+                Problem(
+                    f"spec.mesh.dependsOn[{index}]",
+                    f"{_show(following)} is part of a dependency cycle: {names}",
+                    code=CYCLE_CODE,
+                    source=sources.get(member.key, member.key),
+                )
+            )
         if system_key is not None:
             problems.setdefault(system_key, []).append(
-                f"{sources.get(system_key, system_key)}: components form a spec.mesh.dependsOn cycle: {names}"
+                Problem(
+                    "components",
+                    f"form a spec.mesh.dependsOn cycle: {names}",
+                    code=CYCLE_CODE,
+                    source=sources.get(system_key, system_key),
+                )
             )
     return problems
 
@@ -1106,7 +1139,7 @@ def _non_blank_string_problem(value: object) -> str | None:
     return _non_empty_string_problem(value)
 
 
-def _string_items(problems: _Problems, path: str, value: object) -> list[tuple[str, str]]:
+def _string_items(problems: Problems, path: str, value: object) -> list[tuple[str, str]]:
     """The items of a list of strings with their paths, reporting a non-list and the items that are not strings."""
     if not isinstance(value, list):
         problems.add(path, f"must be a list, not {_type_name(value)}")

@@ -35,17 +35,17 @@ class Problem:
     ``components[2].dependsOn[0]``), ``message`` what is wrong with it in words, ``code`` the rule family.
 
     ``source`` (the file the document comes from) is set by the catalog, whose messages have always read as
-    ``"{source}: {path} {message}"`` (``catalog-info.yaml: metadata.name is required``); without a source a
+    ``"{source}: {path} {message}"`` (``catalog-info.yaml: metadata.name is required``); without a source (None) a
     problem reads ``"{path}: {message}"``. ``str()`` gives that text, the one validators returned before."""
 
     path: str
     message: str
     severity: Severity = Severity.ERROR
     code: str = ""
-    source: str = ""
+    source: str | None = None
 
     def __str__(self) -> str:
-        if self.source:
+        if self.source is not None:
             return f"{self.source}: {self.path} {self.message}"
         return f"{self.path}: {self.message}"
 
@@ -68,7 +68,7 @@ class Problems:
 
     __slots__ = ("_items", "code", "source")
 
-    def __init__(self, *, source: str = "", code: str = "", _items: list[Problem] | None = None) -> None:
+    def __init__(self, *, source: str | None = None, code: str = "", _items: list[Problem] | None = None) -> None:
         self.source = source
         self.code = code
         self._items: list[Problem] = [] if _items is None else _items

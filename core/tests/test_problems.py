@@ -15,6 +15,10 @@ def test_a_problem_with_a_source_reads_as_the_catalog_writes_it():
     assert str(problem) == "catalog-info.yaml: metadata.name is required"
 
 
+def test_an_empty_source_still_reads_as_a_source():
+    assert str(Problem("kind", "is required", source="")) == ": kind is required"
+
+
 def test_a_problem_is_an_error_without_a_code_unless_told_otherwise():
     problem = Problem("a", "b")
 
