@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataproducts.git_provider import redact_paths
+from dataproducts.gitops.provider import redact_paths
 
 
 class ValuesInvalid(Exception):

@@ -16,7 +16,7 @@ from catalog.selectors import entity_source_files
 from catalog.teams import teams_may_write
 from core.yaml import YamlError, dump, load
 from dataproducts.descriptor import descriptor_build, descriptor_validate
-from dataproducts.git_provider import Commit, GitProviderError, RepositoryNotWritable, git_provider
+from dataproducts.gitops.provider import Commit, GitProviderError, RepositoryNotWritable, git_provider
 from dataproducts.models import Component, DataProduct, Domain
 
 ENVIRONMENTS_FOLDER = "environments"

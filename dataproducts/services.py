@@ -42,7 +42,7 @@ from core.services import OPERATOR, audit_record
 from core.yaml import YamlError, dump, load, load_all
 from dataproducts.choices import COMPONENT_TYPES, ReservationState, TemplateType
 from dataproducts.exceptions import CreationFailed, DataProductConflict, StaleEdit, TemplateError, ValuesInvalid
-from dataproducts.git_provider import (
+from dataproducts.gitops.provider import (
     GitProviderError,
     HeadMoved,
     RepositoryExists,

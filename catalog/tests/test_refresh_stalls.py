@@ -20,7 +20,7 @@ from catalog.readers.git_reader import mirror_lock, mirror_path
 from catalog.selectors import entity_source_files
 from catalog.services import location_refresh, location_register
 from core.testing.tarpit import Tarpit
-from dataproducts import git_provider
+from dataproducts.gitops import provider as git_provider
 
 pytestmark = pytest.mark.django_db
 

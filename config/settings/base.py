@@ -214,8 +214,8 @@ SPECTACULAR_SETTINGS = {
 
 # --- Git: local bare repositories (data products, templates, demo locations) under the data dir -----------
 MESHFORGE_GIT_ROOT = MESHFORGE_DATA_DIR / "git"
-# How the Builder creates and writes data product repositories (dataproducts.git_provider.GitProvider).
-MESHFORGE_GIT_PROVIDER = env_str("MESHFORGE_GIT_PROVIDER") or "dataproducts.git_provider.LocalGitProvider"
+# How the Builder creates and writes data product repositories (dataproducts.gitops.provider.GitProvider).
+MESHFORGE_GIT_PROVIDER = env_str("MESHFORGE_GIT_PROVIDER") or "dataproducts.gitops.provider.LocalGitProvider"
 
 # --- Environments a data product is described for and deployed to (PRODUCT §3.3, §4.3), in promotion order --
 # The names become folder names (environments/<env>/configurations.yaml) and the descriptor's `environment`,

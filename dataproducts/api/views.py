@@ -36,7 +36,7 @@ from dataproducts.api.serializers import (
 )
 from dataproducts.exceptions import CreationFailed, DataProductConflict, StaleEdit, TemplateError, ValuesInvalid
 from dataproducts.filtersets import DataProductFilterSet
-from dataproducts.git_provider import GitProviderError, RepositoryNotWritable
+from dataproducts.gitops.provider import GitProviderError, RepositoryNotWritable
 
 
 class Conflict(exceptions.APIException):

@@ -23,7 +23,7 @@ from django.db import connection
 from catalog.models import Location
 from core.testing.database import subprocess_database_url
 from dataproducts.exceptions import DataProductConflict
-from dataproducts.git_provider import LocalGitProvider
+from dataproducts.gitops.provider import LocalGitProvider
 from dataproducts.models import DataProduct, DataProductReservation
 from dataproducts.services import creation_lock_key
 from dataproducts.tests.conftest import dp_values
@@ -48,7 +48,8 @@ CREATOR = textwrap.dedent(
     settings.CATALOG_URL_ALLOWED_HOSTS = []
 
     from django.core.management import call_command
-    from dataproducts import git_provider, services
+    from dataproducts import services
+    from dataproducts.gitops import provider as git_provider
 
     def stop(where):
         print(f"STOPPED {where}", flush=True)

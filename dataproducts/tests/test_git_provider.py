@@ -5,7 +5,7 @@ from __future__ import annotations
 import git
 import pytest
 
-from dataproducts.git_provider import GitProviderError, HeadMoved, LocalGitProvider, RepositoryExists
+from dataproducts.gitops.provider import GitProviderError, HeadMoved, LocalGitProvider, RepositoryExists
 
 AUTHOR = git.Actor("Alice", "alice@example.com")
 

@@ -67,7 +67,7 @@ def test_a_repository_that_cannot_be_removed_leaves_a_failed_reservation(create_
     monkeypatch.setattr(
         services, "_CREATION_STEPS", [*services._CREATION_STEPS[:3], ("processing", services._step_processing)]
     )
-    monkeypatch.setattr("dataproducts.git_provider.LocalGitProvider.repository_delete", lambda self, **kwargs: 1 / 0)
+    monkeypatch.setattr("dataproducts.gitops.provider.LocalGitProvider.repository_delete", lambda self, **kwargs: 1 / 0)
 
     with pytest.raises(CreationFailed):
         create_dp(alice)

@@ -27,7 +27,7 @@ from dataproducts.descriptor import descriptor_adapter_verdict
 from dataproducts.exceptions import CreationFailed, DataProductConflict, StaleEdit, TemplateError, ValuesInvalid
 from dataproducts.filtersets import DataProductFilterSet
 from dataproducts.forms import DomainForm, IdentityCheck
-from dataproducts.git_provider import GitProviderError, RepositoryNotWritable
+from dataproducts.gitops.provider import GitProviderError, RepositoryNotWritable
 from dataproducts.graph import component_graph_svg
 from dataproducts.models import Component, DataProduct, Domain
 from dataproducts.views import dataproduct_url

@@ -26,7 +26,7 @@ from core.htmx import render_page, wants_fragment
 from dataproducts import pickers, selectors, services
 from dataproducts.choices import COMPONENT_TYPES, TemplateType
 from dataproducts.exceptions import CreationFailed, DataProductConflict, StaleEdit, TemplateError, ValuesInvalid
-from dataproducts.git_provider import GitProviderError, RepositoryNotWritable
+from dataproducts.gitops.provider import GitProviderError, RepositoryNotWritable
 from dataproducts.models import DataProduct
 from dataproducts.rendering import template_problems
 from dataproducts.schema_forms import (
