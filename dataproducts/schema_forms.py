@@ -29,10 +29,12 @@ from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import SchemaError
 from jsonschema.exceptions import ValidationError as SchemaValidationError
 
+from core.problems import Problem, Problems
 from core.text import invisible_problem, reveal_invisible
 from core.yaml import YamlError, load
 from dataproducts import pickers
 from dataproducts.exceptions import TemplateError
+from dataproducts.rendering import TEMPLATE_CODE
 
 if TYPE_CHECKING:
     from dataproducts.models import Component, DataProduct
@@ -45,6 +47,7 @@ __all__ = [
     "errors_first_step",
     "form_summary",
     "form_values",
+    "parameters_check",
     "parameters_problems",
     "pattern_sentence",
     "step_form",
@@ -212,11 +215,6 @@ class Step:
         return [param.name for param in self.params]
 
 
-class _Problems(list):
-    def add(self, path: str, message: str) -> None:
-        self.append(f"{path}: {message}")
-
-
 def _shown(value: object) -> str:
     # a bidi override quoted as typed would reorder the rest of the message: shown as an escape
     return f'"{reveal_invisible(value)}"' if isinstance(value, str) else repr(value)
@@ -232,7 +230,7 @@ def _is_count(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-def _unsupported(problems: _Problems, path: str, schema: dict, allowed: Iterable[str], what: str) -> None:
+def _unsupported(problems: Problems, path: str, schema: dict, allowed: Iterable[str], what: str) -> None:
     for key in schema:
         if key not in allowed:
             if isinstance(key, str) and key.startswith("ui:") and key not in _UI_KEYS:
@@ -241,13 +239,13 @@ def _unsupported(problems: _Problems, path: str, schema: dict, allowed: Iterable
                 problems.add(f"{path}.{key}", f"is not supported for {what}")
 
 
-def _strings_check(problems: _Problems, path: str, schema: dict) -> None:
+def _strings_check(problems: Problems, path: str, schema: dict) -> None:
     for key in ("title", "description", "ui:help", "ui:placeholder"):
         if key in schema and not isinstance(schema[key], str):
             problems.add(f"{path}.{key}", "must be a string")
 
 
-def _string_rules_check(problems: _Problems, path: str, schema: dict) -> None:
+def _string_rules_check(problems: Problems, path: str, schema: dict) -> None:
     if "pattern" in schema:
         pattern = schema["pattern"]
         if not isinstance(pattern, str):
@@ -267,7 +265,7 @@ def _string_rules_check(problems: _Problems, path: str, schema: dict) -> None:
         _enum_check(problems, f"{path}.enum", schema["enum"], "string")
 
 
-def _number_rules_check(problems: _Problems, path: str, schema: dict, type_: str) -> None:
+def _number_rules_check(problems: Problems, path: str, schema: dict, type_: str) -> None:
     for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         if key in schema and not _is_number(schema[key]):
             problems.add(f"{path}.{key}", "must be a number")
@@ -280,7 +278,7 @@ def _number_rules_check(problems: _Problems, path: str, schema: dict, type_: str
         _enum_check(problems, f"{path}.enum", schema["enum"], type_)
 
 
-def _enum_check(problems: _Problems, path: str, enum: object, type_: str) -> None:
+def _enum_check(problems: Problems, path: str, enum: object, type_: str) -> None:
     if not isinstance(enum, list) or not enum:
         problems.add(path, "must be a non-empty list")
         return
@@ -296,7 +294,7 @@ def _enum_check(problems: _Problems, path: str, enum: object, type_: str) -> Non
         problems.add(path, "lists a value twice")
 
 
-def _required_names(problems: _Problems, path: str, required: object, properties: dict) -> set[str]:
+def _required_names(problems: Problems, path: str, required: object, properties: dict) -> set[str]:
     if required is None:
         return set()
     if not isinstance(required, list):
@@ -311,7 +309,7 @@ def _required_names(problems: _Problems, path: str, required: object, properties
     return names
 
 
-def _scalar_kind(problems: _Problems, path: str, schema: dict, *, cell: bool) -> str | None:
+def _scalar_kind(problems: Problems, path: str, schema: dict, *, cell: bool) -> str | None:
     """The kind of a string, number, integer or boolean parameter (or table cell / object child)."""
     type_ = schema.get("type")
     if cell:
@@ -349,7 +347,7 @@ def _scalar_kind(problems: _Problems, path: str, schema: dict, *, cell: bool) ->
     return None
 
 
-def _entity_options_check(problems: _Problems, path: str, options: object) -> None:
+def _entity_options_check(problems: Problems, path: str, options: object) -> None:
     if not isinstance(options, dict):
         problems.add(f"{path}.ui:options", "is required for an EntityPicker: {allowedKinds: [kinds]}")
         return
@@ -362,7 +360,7 @@ def _entity_options_check(problems: _Problems, path: str, options: object) -> No
 
 
 def _properties_parse(
-    problems: _Problems, path: str, schema: dict, parent: str, *, cell_kind: bool
+    problems: Problems, path: str, schema: dict, parent: str, *, cell_kind: bool
 ) -> tuple[list[Param], set[str]]:
     """The scalar properties of an object parameter or a table's rows."""
     properties = schema.get("properties")
@@ -393,7 +391,7 @@ def _properties_parse(
     return children, required
 
 
-def _param_parse(problems: _Problems, path: str, name: str, schema: dict, required: bool) -> Param | None:
+def _param_parse(problems: Problems, path: str, name: str, schema: dict, required: bool) -> Param | None:
     type_ = schema.get("type")
     if type_ not in _TYPES:
         problems.add(f"{path}.type", f"{_shown(type_)} is not supported; expected one of {', '.join(_TYPES)}")
@@ -418,7 +416,7 @@ def _param_parse(problems: _Problems, path: str, name: str, schema: dict, requir
     return Param(name, name, schema, kind, required, children, rules)
 
 
-def _row_rules_parse(problems: _Problems, path: str, items: dict, columns: list[Param]) -> list[RowRule]:
+def _row_rules_parse(problems: Problems, path: str, items: dict, columns: list[Param]) -> list[RowRule]:
     """A table's ``items.allOf``, in the one shape a form can show: ``{if: {properties: {<column>: {enum: [..]}},
     required: [<column>]}, then: {required: [columns]}, else: {properties: {<column>: false}}}``."""
     if "allOf" not in items:
@@ -436,7 +434,7 @@ def _row_rules_parse(problems: _Problems, path: str, items: dict, columns: list[
     return rules
 
 
-def _row_rule_parse(problems: _Problems, path: str, entry: object, names: set[str]) -> RowRule | None:
+def _row_rule_parse(problems: Problems, path: str, entry: object, names: set[str]) -> RowRule | None:
     shape = "an object with if, then and/or else"
     if not isinstance(entry, dict) or "if" not in entry or not {"then", "else"} & set(entry):
         problems.add(path, f"must be {shape}")
@@ -464,7 +462,7 @@ def _row_rule_parse(problems: _Problems, path: str, entry: object, names: set[st
     return RowRule(column, tuple(values), tuple(required), tuple(only))
 
 
-def _rule_columns(problems: _Problems, path: str, part: object, names: set[str], *, key: str) -> list[str]:
+def _rule_columns(problems: Problems, path: str, part: object, names: set[str], *, key: str) -> list[str]:
     if part is None:
         return []
     expected = "{required: [columns]}" if key == "required" else "{properties: {<column>: false}}"
@@ -482,13 +480,13 @@ def _rule_columns(problems: _Problems, path: str, part: object, names: set[str],
     return [column for column in columns if column in names]
 
 
-def _closed_check(problems: _Problems, path: str, schema: dict) -> None:
+def _closed_check(problems: Problems, path: str, schema: dict) -> None:
     # objects and table rows never take keys beyond their properties; saying so explicitly is welcome
     if "additionalProperties" in schema and schema["additionalProperties"] is not False:
         problems.add(f"{path}.additionalProperties", "only false is supported: a form has no other fields")
 
 
-def _array_parse(problems: _Problems, path: str, name: str, schema: dict) -> tuple[str | None, list[Param]]:
+def _array_parse(problems: Problems, path: str, name: str, schema: dict) -> tuple[str | None, list[Param]]:
     for key in ("minItems", "maxItems"):
         if key in schema and not _is_count(schema[key]):
             problems.add(f"{path}.{key}", "must be a non-negative integer")
@@ -523,15 +521,15 @@ def _array_parse(problems: _Problems, path: str, name: str, schema: dict) -> tup
     return None, []
 
 
-def _default_check(problems: _Problems, path: str, schema: dict) -> None:
+def _default_check(problems: Problems, path: str, schema: dict) -> None:
     validator = _Validator(_checked_schema(schema))
     for error in validator.iter_errors(schema["default"]):
         problems.add(f"{path}.default", _message(error))
         break
 
 
-def _steps_parse(parameters: object) -> tuple[list[Step], _Problems]:
-    problems = _Problems()
+def _steps_parse(parameters: object) -> tuple[list[Step], Problems]:
+    problems = Problems(code=TEMPLATE_CODE)
     if not isinstance(parameters, list) or not parameters:
         problems.add("spec.parameters", "must be a non-empty list of form steps")
         return [], problems
@@ -545,7 +543,7 @@ def _steps_parse(parameters: object) -> tuple[list[Step], _Problems]:
     return steps, problems
 
 
-def _step_parse(problems: _Problems, path: str, raw: object, declared: dict[str, str]) -> Step | None:
+def _step_parse(problems: Problems, path: str, raw: object, declared: dict[str, str]) -> Step | None:
     if not isinstance(raw, dict):
         problems.add(path, "must be an object with title, required and properties")
         return None
@@ -621,6 +619,11 @@ def parameters_problems(parameters: object) -> list[str]:
     """What in ``spec.parameters`` Meshforge cannot turn into a form or check, each as ``path: message``
     (e.g. ``spec.parameters[0].properties.size.format: is not supported for type string``); empty when the
     whole template is supported."""
+    return _steps_parse(parameters)[1].messages()
+
+
+def parameters_check(parameters: object) -> list[Problem]:
+    """The problems :func:`parameters_problems` words, all errors coded ``template``."""
     return list(_steps_parse(parameters)[1])
 
 
@@ -645,7 +648,7 @@ def template_parameters(template) -> list:
 def _steps(parameters: object) -> list[Step]:
     steps, problems = _steps_parse(parameters)
     if problems:
-        raise TemplateError(f"the template's form is not supported: {'; '.join(problems[:5])}")
+        raise TemplateError(f"the template's form is not supported: {'; '.join(problems.messages()[:5])}")
     return steps
 
 

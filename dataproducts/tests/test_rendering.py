@@ -12,14 +12,17 @@ import pytest
 from cookiecutter.generate import generate_files
 from jinja2.ext import Extension
 
+from core.problems import Severity, messages
 from core.yaml import load, load_all
 from dataproducts.rendering import (
     IDENTITY_PATHS,
     MAX_SKELETON_FILE_BYTES,
     MAX_SKELETON_FILES,
     SKELETON_FOLDER,
+    TEMPLATE_CODE,
     TemplateRenderError,
     skeleton_render,
+    template_check,
     template_problems,
 )
 
@@ -810,3 +813,31 @@ def test_an_edit_template_needs_its_use_case_template_id():
 @pytest.mark.parametrize("document", [[], {"kind": "Component", "spec": {}}, {"kind": "Template", "spec": []}])
 def test_documents_that_are_not_templates_are_reported(document):
     assert len(template_problems(document)) == 1
+
+
+def broken_templates() -> list[object]:
+    unknown_hints = template("storage", parameters=[step({"name": {"ui:field": "SecretPicker"}, "a": "x"}, ["b"])])
+    return [
+        "template",
+        {"kind": "Location"},
+        {"kind": "Template", "spec": []},
+        template("service", parameters=[]),
+        unknown_hints,
+        edit_template({"title": "metadata.name", "sql": "spec.mesh.specific.sql"}),
+    ]
+
+
+@pytest.mark.parametrize("document", broken_templates(), ids=lambda document: repr(document)[:30])
+def test_template_check_finds_what_template_problems_words_as_template_errors(document):
+    problems = template_check(document)
+
+    assert problems
+    assert messages(problems) == template_problems(document)
+    assert {(problem.code, problem.severity) for problem in problems} == {(TEMPLATE_CODE, Severity.ERROR)}
+
+
+def test_template_check_names_the_path_apart_from_the_message():
+    [problem] = template_check(template("service"))
+
+    assert (problem.path, problem.code) == ("spec.type", "template")
+    assert problem.message.startswith('"service" is not allowed; expected one of dataproduct')

@@ -12,7 +12,7 @@ from django.http import QueryDict
 
 from catalog.models import Entity
 from catalog.services import location_register
-from core.testing.git import GitRepo
+from core.problems import Severity, messages
 from core.yaml import load
 from dataproducts.exceptions import TemplateError
 from dataproducts.schema_forms import (
@@ -21,6 +21,7 @@ from dataproducts.schema_forms import (
     errors_first_step,
     form_summary,
     form_values,
+    parameters_check,
     parameters_problems,
     pattern_sentence,
     step_form,
@@ -104,10 +105,12 @@ VALID = {
 
 
 @pytest.fixture
-def catalog(platform_user, tmp_path):
-    repo = GitRepo(tmp_path / "catalog-git", "entities")
-    repo.put({"catalog-info.yaml": CATALOG})
-    result = location_register(type="git", target=repo.target(), actor=platform_user, trusted=True)
+def catalog(platform_user, catalog_files):
+    """What the pickers choose from, from a trusted file location (the forms read the catalog, never Git)."""
+    (catalog_files / "catalog-info.yaml").write_text(CATALOG, encoding="utf-8")
+    result = location_register(
+        type="file", target=str(catalog_files / "catalog-info.yaml"), actor=platform_user, trusted=True
+    )
     assert not result.errors, result.errors
     return result.location
 
@@ -607,6 +610,20 @@ def test_parameters_problems_names_each_unsupported_keyword_by_path():
         "subpattern at position 0",
         "spec.parameters[1].ui:order: is not supported in a form step",
         "spec.parameters[2].properties.contact: is already declared at spec.parameters[0].properties.contact",
+    ]
+
+
+def test_parameters_check_finds_what_parameters_problems_words_as_template_errors():
+    parameters = copy.deepcopy(PARAMETERS)
+    parameters[0]["properties"]["name"]["format"] = "hostname"
+    parameters[1]["ui:order"] = ["maturity"]
+
+    problems = parameters_check(parameters)
+
+    assert messages(problems) == parameters_problems(parameters)
+    assert [(problem.path, problem.code, problem.severity) for problem in problems] == [
+        ("spec.parameters[0].properties.name.format", "template", Severity.ERROR),
+        ("spec.parameters[1].ui:order", "template", Severity.ERROR),
     ]
 
 
