@@ -35,8 +35,8 @@ PAGES = {
     "dataproducts:template_list": {"GET": (LOGIN, 200, 200, 200, 200)},
     "dataproducts:dataproduct_create_wizard": {
         "kwargs": {"template": "dataproduct"},
-        "GET": (LOGIN, 200, 200, 200, 200),
-        "POST": (LOGIN, 400, 400, 400, 400),
+        "GET": (LOGIN, 200, 200, 200, 200),  # carol (no team) reads whom to ask instead of the wizard
+        "POST": (LOGIN, 403, 400, 400, 400),
     },
     "dataproducts:domain_list": {"GET": (LOGIN, 200, 200, 200, 200)},
     "dataproducts:domain_create": {"GET": (LOGIN, 403, 403, 403, 200), "POST": (LOGIN, 403, 403, 403, 400)},
