@@ -3,7 +3,6 @@ components (projections), who may write them, their descriptor per environment a
 
 from __future__ import annotations
 
-import posixpath
 from dataclasses import dataclass, field
 
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
@@ -16,12 +15,9 @@ from catalog.selectors import entity_source_files
 from catalog.teams import teams_may_write
 from core.yaml import YamlError, dump, load
 from dataproducts.descriptor import descriptor_build, descriptor_validate
-from dataproducts.gitops.provider import Commit, GitProviderError, RepositoryNotWritable, git_provider
+from dataproducts.gitops.provider import DEFAULT_BRANCH, Commit, GitProviderError, RepositoryNotWritable, git_provider
+from dataproducts.layout import CONFIGURATIONS_FILE, ProductLayout, environment_file, environment_folder
 from dataproducts.models import Component, DataProduct, Domain
-
-ENVIRONMENTS_FOLDER = "environments"
-CONFIGURATIONS_FILE = "configurations.yaml"
-
 
 # --- templates -------------------------------------------------------------------------------------------
 
@@ -178,13 +174,13 @@ def environment_configurations(*, entity: Entity, environment: str) -> tuple[dic
     """The mapping in ``environments/<env>/configurations.yaml`` next to the entity's file (``{}`` when there is
     none), read at the commit the entity was read at, and the problems met reading it."""
     try:
-        files = entity_source_files(entity=entity, folder=f"{ENVIRONMENTS_FOLDER}/{environment}")
+        files = entity_source_files(entity=entity, folder=environment_folder(environment))
     except ReadError as exc:
-        return {}, [f"{entity.name}: {ENVIRONMENTS_FOLDER}/{environment}: {exc}"]
+        return {}, [f"{entity.name}: {environment_folder(environment)}: {exc}"]
     content = files.get(CONFIGURATIONS_FILE)
     if content is None:
         return {}, []
-    source = f"{entity.name}: {ENVIRONMENTS_FOLDER}/{environment}/{CONFIGURATIONS_FILE}"
+    source = f"{entity.name}: {environment_file(environment)}"
     try:
         loaded = load(content, source=source)
     except YamlError as exc:
@@ -229,14 +225,14 @@ class EntityFile:
 
 
 def entity_file(*, entity: Entity) -> EntityFile:
-    """The entity's file as it is now on its branch, with the last commit that changed it."""
+    """The entity's file as it is now on the branch it was read from, with the last commit that changed it."""
     try:
         parsed = parse_git_target(entity.source_target)
     except InvalidTarget as exc:
         raise RepositoryNotWritable(
             f"{entity.name} cannot be changed through Meshforge: it was not read from Git; change it where it lives"
         ) from exc
-    branch = parsed.branch or "main"
+    branch = parsed.branch or DEFAULT_BRANCH
     try:
         text, revision = git_provider().file_read(url=parsed.repository, path=parsed.path, branch=branch)
     except RepositoryNotWritable as exc:
@@ -245,24 +241,16 @@ def entity_file(*, entity: Entity) -> EntityFile:
     return EntityFile(url=parsed.repository, branch=branch, path=parsed.path, text=text, revision=revision)
 
 
-def entity_folder(entity: Entity) -> str:
-    """The folder of the entity's file inside its repository (``""`` at the root)."""
-    try:
-        return posixpath.dirname(parse_git_target(entity.source_target).path)
-    except InvalidTarget:
-        return ""
-
-
 def dataproduct_commits(*, data_product: DataProduct, limit: int = 10) -> list[Commit]:
     """The latest commits of the data product's repository (empty when Meshforge cannot read it directly)."""
     try:
-        parsed = parse_git_target(data_product.entity.source_target)
+        layout = ProductLayout.of(data_product.entity)
     except InvalidTarget:
         return []
     provider = git_provider()
-    if not provider.writable(parsed.repository):
+    if not provider.writable(layout.repository):
         return []
     try:
-        return provider.commits(url=parsed.repository, branch=parsed.branch or "main", limit=limit)
+        return provider.commits(url=layout.repository, branch=layout.branch, limit=limit)
     except GitProviderError:
         return []

@@ -4,7 +4,6 @@ the platform's domains. Every write goes through ``dataproducts.services`` (the 
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -36,6 +35,7 @@ from dataproducts.api.serializers import (
 )
 from dataproducts.exceptions import CreationFailed, DataProductConflict, StaleEdit, TemplateError, ValuesInvalid
 from dataproducts.filtersets import DataProductFilterSet
+from dataproducts.gitops.diff import unified_diff
 from dataproducts.gitops.provider import GitProviderError, RepositoryNotWritable
 
 
@@ -90,10 +90,6 @@ def _writer_required(data_product, user) -> None:
 
 class StaffOnly(IsAdminUser):
     message = "only the platform team (staff) may create or change domains"
-
-
-def _unified(old: str, new: str) -> str:
-    return "".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True), "before", "after"))
 
 
 class EditMixin:
@@ -154,7 +150,7 @@ class EditMixin:
             {
                 "changed": plan.changed,
                 "commit": sha,
-                "diff": _unified(plan.old_text, plan.new_text),
+                "diff": unified_diff(plan.old_text, plan.new_text),
                 "new_text": plan.new_text,
             }
         )

@@ -48,7 +48,7 @@ CREATOR = textwrap.dedent(
     settings.CATALOG_URL_ALLOWED_HOSTS = []
 
     from django.core.management import call_command
-    from dataproducts import services
+    from dataproducts.services import creation as services
     from dataproducts.gitops import provider as git_provider
 
     def stop(where):

@@ -16,6 +16,7 @@ from core.yaml import load_all
 from dataproducts import selectors, services
 from dataproducts.exceptions import CreationFailed, DataProductConflict, TemplateError, ValuesInvalid
 from dataproducts.models import DataProduct, DataProductReservation
+from dataproducts.services import creation
 from dataproducts.tests.conftest import dp_values
 
 pytestmark = pytest.mark.django_db
@@ -163,14 +164,14 @@ def _nothing_left(settings) -> None:
 
 @pytest.mark.parametrize("step", ["repository", "commit", "location", "processing"])
 def test_a_failure_at_each_step_is_undone_and_a_retry_succeeds(create_dp, alice, settings, monkeypatch, step):
-    original = dict(services._CREATION_STEPS)
+    original = dict(creation.CREATION_STEPS)
 
     def failing(draft, actor):
         original[step](draft, actor)  # the step does its work, then the next thing breaks
         raise OSError(f"injected failure after {step}")
 
     monkeypatch.setattr(
-        services, "_CREATION_STEPS", [(name, failing if name == step else run) for name, run in original.items()]
+        creation, "CREATION_STEPS", [(name, failing if name == step else run) for name, run in original.items()]
     )
     with pytest.raises(CreationFailed) as caught:
         create_dp(alice)
@@ -178,7 +179,7 @@ def test_a_failure_at_each_step_is_undone_and_a_retry_succeeds(create_dp, alice,
     assert "injected failure" in str(caught.value)
     _nothing_left(settings)
 
-    monkeypatch.setattr(services, "_CREATION_STEPS", list(original.items()))
+    monkeypatch.setattr(creation, "CREATION_STEPS", list(original.items()))
     assert create_dp(alice).name == "finance.cashflow.0"
 
 
@@ -186,7 +187,7 @@ def test_a_failure_while_rendering_leaves_nothing_and_a_retry_succeeds(create_dp
     def broken(*args, **kwargs):
         raise TemplateError("template dataproduct: catalog-info.yaml does not render valid YAML: injected")
 
-    monkeypatch.setattr(services, "_render", broken)
+    monkeypatch.setattr(creation, "files_render", broken)
     with pytest.raises(TemplateError, match="template dataproduct"):
         create_dp(alice)
     _nothing_left(settings)
@@ -196,7 +197,7 @@ def test_a_failure_while_rendering_leaves_nothing_and_a_retry_succeeds(create_dp
 
 
 def test_a_catalog_that_produces_no_entity_fails_at_processing_and_is_undone(create_dp, alice, settings, monkeypatch):
-    monkeypatch.setattr(services, "_components_location", lambda name: "---\nkind: [broken\n")
+    monkeypatch.setattr(creation, "components_location", lambda name: "---\nkind: [broken\n")
     with pytest.raises((CreationFailed, TemplateError)):
         create_dp(alice)
     _nothing_left(settings)
@@ -205,13 +206,13 @@ def test_a_catalog_that_produces_no_entity_fails_at_processing_and_is_undone(cre
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_creations_of_one_data_product_give_one_success_and_one_conflict(create_dp, alice, monkeypatch):
     barrier = threading.Barrier(2, timeout=30)
-    original = services._reserve
+    original = creation._reserve
 
     def reserve_together(draft, *, actor):
         barrier.wait()  # both have passed the existence check: only the reservation row can decide
         return original(draft, actor=actor)
 
-    monkeypatch.setattr(services, "_reserve", reserve_together)
+    monkeypatch.setattr(creation, "_reserve", reserve_together)
     outcomes: list[object] = []
 
     def run():

@@ -13,6 +13,7 @@ from core.services import OPERATOR
 from dataproducts import selectors, services
 from dataproducts.exceptions import CreationFailed, DataProductConflict
 from dataproducts.models import Component, DataProduct, DataProductReservation
+from dataproducts.services import creation
 from dataproducts.tests.conftest import dp_values, port_values
 
 pytestmark = pytest.mark.django_db
@@ -63,10 +64,10 @@ def test_a_creation_in_progress_is_a_conflict(create_dp, alice):
 
 
 def test_a_repository_that_cannot_be_removed_leaves_a_failed_reservation(create_dp, alice, monkeypatch):
-    monkeypatch.setattr(services, "_step_processing", lambda draft, actor: (_ for _ in ()).throw(OSError("boom")))
-    monkeypatch.setattr(
-        services, "_CREATION_STEPS", [*services._CREATION_STEPS[:3], ("processing", services._step_processing)]
-    )
+    def failing(draft, actor):
+        raise OSError("boom")
+
+    monkeypatch.setattr(creation, "CREATION_STEPS", [*creation.CREATION_STEPS[:3], ("processing", failing)])
     monkeypatch.setattr("dataproducts.gitops.provider.LocalGitProvider.repository_delete", lambda self, **kwargs: 1 / 0)
 
     with pytest.raises(CreationFailed):

@@ -9,9 +9,17 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
-from core.yaml import YamlError
+from core.yaml import YamlError, load
 from dataproducts import selectors, services
 from dataproducts.exceptions import CreationFailed, DataProductConflict, TemplateError, ValuesInvalid
+
+
+def _values_load(text: str | bytes, *, source: str) -> dict:
+    """The parameter values of ``--values FILE`` (YAML or JSON)."""
+    values = load(text, source=source)
+    if not isinstance(values, dict):
+        raise ValuesInvalid({"": [f"{source} must hold a mapping of parameter values"]})
+    return values
 
 
 class Command(BaseCommand):
@@ -32,7 +40,7 @@ class Command(BaseCommand):
             raise CommandError(f"--template: {template!r} is not a template from a trusted location")
         path = Path(values)
         try:
-            parsed = services.load_values_file(path.read_bytes(), source=str(path))
+            parsed = _values_load(path.read_bytes(), source=str(path))
         except OSError as exc:
             raise CommandError(f"--values: cannot read {path}: {exc.strerror or exc}") from exc
         except YamlError as exc:
