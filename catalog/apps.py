@@ -7,3 +7,6 @@ from django.apps import AppConfig
 class CatalogConfig(AppConfig):
     name = "catalog"
     verbose_name = "Catalog"
+    # seed_demo (see core.demo): the demo catalog, whose teams and users are core's personas
+    demo_seed = "catalog.demo.demo_seed"
+    demo_seed_after = ("core",)

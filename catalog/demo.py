@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import git
@@ -61,3 +62,10 @@ def trusted_folder_seed(source: Path, bare_path: Path, *, message: str) -> Locat
 def demo_catalog_seed() -> Location:
     """The demo repository, published and registered (trusted), or refreshed when registered already."""
     return trusted_folder_seed(DEMO_DATA, demo_repository_path(), message="Demo catalog")
+
+
+def demo_seed(*, report: Callable[[str], None]) -> None:
+    """The catalog's demo hook (``CatalogConfig.demo_seed``, after core's personas: the demo teams and users name
+    them): the demo repository, registered or refreshed."""
+    location = demo_catalog_seed()
+    report(f"Demo catalog registered from {location.target}")

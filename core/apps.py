@@ -7,6 +7,8 @@ from django.conf import settings
 class CoreConfig(AppConfig):
     name = "core"
     verbose_name = "Core"
+    # seed_demo runs every app's demo_seed (see core.demo); core's, the personas, comes first of all
+    demo_seed = "core.demo.demo_seed"
 
     def ready(self):
         if settings.CELERY_EMBEDDED_BROKER:

@@ -5,6 +5,7 @@ demo proves that path. Idempotent: what exists is left alone."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
@@ -14,6 +15,7 @@ from catalog.demo import trusted_folder_seed
 from catalog.models import Location
 from dataproducts import selectors, services
 from dataproducts.models import DataProduct
+from dataproducts.projections import projections_rebuild
 
 BUILTIN_TEMPLATES = Path(__file__).resolve().parent / "builtin_templates"
 
@@ -161,3 +163,14 @@ def demo_dataproducts_seed() -> list[DataProduct]:
             )
             data_product = selectors.dataproduct_get(name=name)
     return created
+
+
+def demo_seed(*, report: Callable[[str], None]) -> None:
+    """The Builder's demo hook (``DataproductsConfig.demo_seed``, after the demo catalog, whose domains and teams
+    the products belong to): the built-in templates, the domains and data products the catalog holds projected
+    again (creation looks its domain up there), then the demo data products, each created by its owner."""
+    location = templates_seed()
+    report(f"Built-in templates registered from {location.target}")
+    projections_rebuild()
+    created = demo_dataproducts_seed()
+    report(f"Demo data products created through the Builder: {len(created)} new")

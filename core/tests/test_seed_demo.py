@@ -1,16 +1,23 @@
-"""``seed_demo``: the personas with passwords generated once, kept private in the data dir."""
+"""``seed_demo``: the personas with passwords generated once, kept private in the data dir, and the per-app demo
+hooks the command runs in their declared order without naming any app."""
 
+import ast
+import io
 import json
 import os
 import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.contrib.auth import authenticate, get_user_model
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 
-from core.demo import banner, credentials_path, demo_passwords
+from core.demo import banner, credentials_path, demo_hooks, demo_passwords
+from core.testing.personas import PERSONAS
 
 
 def test_seed_demo_creates_the_cast_with_stored_passwords(db, settings, tmp_path):
@@ -71,3 +78,102 @@ def test_seed_demo_needs_no_test_only_packages():
         "sys.exit('factory' in sys.modules)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+# Per-app demo hooks (issue 11 item 3): seed_demo loops over the installed apps' hooks and names none of them.
+
+CALLS: list[str] = []
+
+
+def _recorder(label: str):
+    def seed(*, report) -> None:
+        CALLS.append(label)
+        report(f"{label} seeded")
+
+    return seed
+
+
+fake_core_seed = _recorder("core")
+fake_catalog_seed = _recorder("catalog")
+fake_dataproducts_seed = _recorder("dataproducts")
+fake_governance_seed = _recorder("governance")
+
+
+def hook(monkeypatch, label: str, *, after: tuple[str, ...] | None = None, path: str | None = None) -> None:
+    """Give the installed app ``label`` a demo hook (a recorder of this module unless ``path``), as its AppConfig
+    would declare it."""
+    config = apps.get_app_config(label)
+    monkeypatch.setattr(config, "demo_seed", path or f"{__name__}.fake_{label}_seed", raising=False)
+    if after is not None:
+        monkeypatch.setattr(config, "demo_seed_after", after, raising=False)
+
+
+@pytest.fixture
+def fake_hooks(monkeypatch, settings, tmp_path):
+    """The apps' real hooks replaced by recorders, so the command's loop is seen without seeding anything."""
+    settings.MESHFORGE_DATA_DIR = tmp_path
+    CALLS.clear()
+    for label in ("core", "catalog", "dataproducts"):
+        hook(monkeypatch, label)
+    return CALLS
+
+
+def test_the_apps_declare_their_demo_hooks_personas_first_then_catalog_then_builder():
+    hooks = demo_hooks()
+    assert [hook.app_label for hook in hooks] == ["core", "catalog", "dataproducts"]
+    assert [(hook.seed.__module__, hook.seed.__name__) for hook in hooks] == [
+        ("core.demo", "demo_seed"),
+        ("catalog.demo", "demo_seed"),
+        ("dataproducts.demo", "demo_seed"),
+    ]
+
+
+def test_seed_demo_runs_each_hook_in_order_and_skips_apps_without_one(fake_hooks):
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert fake_hooks == ["core", "catalog", "dataproducts"]  # governance, auth, admin… have none
+    lines = out.getvalue().splitlines()
+    assert lines[:3] == ["core seeded", "catalog seeded", "dataproducts seeded"]
+    assert [line.split()[:2] for line in lines[3:]] == [[persona.username, "********"] for persona in PERSONAS]
+
+
+def test_a_new_app_joins_the_demo_with_its_own_hook_alone(fake_hooks, monkeypatch):
+    hook(monkeypatch, "governance", after=("dataproducts",))
+    call_command("seed_demo", stdout=io.StringIO())
+    assert fake_hooks == ["core", "catalog", "dataproducts", "governance"]
+
+
+def test_the_declared_order_wins_over_the_order_of_installed_apps(fake_hooks, monkeypatch):
+    hook(monkeypatch, "catalog", after=("dataproducts",))
+    hook(monkeypatch, "dataproducts", after=("core",))
+    assert [hook.app_label for hook in demo_hooks()] == ["core", "dataproducts", "catalog"]
+
+
+def test_a_dependency_on_an_app_without_a_hook_is_refused_naming_both(fake_hooks, monkeypatch):
+    hook(monkeypatch, "dataproducts", after=("catalog", "governance"))
+    with pytest.raises(ImproperlyConfigured, match=r"^dataproducts\.demo_seed_after names governance: "):
+        demo_hooks()
+
+
+def test_a_dependency_written_as_a_string_is_refused(fake_hooks, monkeypatch):
+    hook(monkeypatch, "catalog", after="core")
+    with pytest.raises(ImproperlyConfigured, match=r"catalog\.demo_seed_after must be a tuple"):
+        demo_hooks()
+
+
+def test_hooks_that_wait_for_each_other_are_refused_before_anything_is_seeded(fake_hooks, monkeypatch):
+    hook(monkeypatch, "core", after=("dataproducts",))
+    with pytest.raises(ImproperlyConfigured, match="catalog → core → dataproducts → catalog"):
+        call_command("seed_demo", stdout=io.StringIO())
+    assert fake_hooks == []
+
+
+def test_seed_demo_imports_no_app_by_name():
+    import core.management.commands.seed_demo as command
+
+    tree = ast.parse(Path(command.__file__).read_text())
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert {name.split(".")[0] for name in imported} <= {"__future__", "django", "core"}
+    other_apps = {config.label for config in apps.get_app_configs()} - {"core"}
+    assert not [name for name in imported if name.split(".")[0] in other_apps]

@@ -27,14 +27,15 @@ def demo_data_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def seeded_once(django_db_setup, django_db_blocker, demo_data_dir):
     """``seed_demo`` once for the module, in a transaction rolled back at the end (as ``setUpTestData``): each test
-    runs in a savepoint inside it."""
+    runs in a savepoint inside it. Yields what the command printed."""
+    out = io.StringIO()
     with (
         django_db_blocker.unblock(),
         override_settings(MESHFORGE_DATA_DIR=demo_data_dir, MESHFORGE_GIT_ROOT=demo_data_dir / "git"),
         transaction.atomic(),
     ):
-        call_command("seed_demo", stdout=io.StringIO(), stderr=io.StringIO())
-        yield
+        call_command("seed_demo", stdout=out, stderr=io.StringIO())
+        yield out.getvalue()
         transaction.set_rollback(True)
 
 
@@ -42,6 +43,23 @@ def seeded_once(django_db_setup, django_db_blocker, demo_data_dir):
 def seeded(seeded_once, db, settings, demo_data_dir):
     settings.MESHFORGE_DATA_DIR = demo_data_dir
     settings.MESHFORGE_GIT_ROOT = demo_data_dir / "git"
+
+
+def test_seed_demo_says_what_each_app_seeded_personas_first_then_catalog_then_builder(
+    seeded_once, seeded, demo_data_dir
+):
+    """The apps' demo hooks run in their declared order and each says what it did; the logins come last."""
+    git_root = demo_data_dir / "git" / "platform"
+    assert seeded_once.splitlines() == [
+        f"Demo personas ready; passwords are kept in {demo_data_dir / 'demo-credentials.json'}",
+        f"Demo catalog registered from file://{git_root / 'demo-catalog.git'}#main",
+        f"Built-in templates registered from file://{git_root / 'templates.git'}#main",
+        "Demo data products created through the Builder: 3 new",
+        "  platform  ********           platform team (staff)",
+        "  alice     ********           data product owner, team finance",
+        "  bob       ********           data product owner, team marketing",
+        "  carol     ********           consumer, no team",
+    ]
 
 
 def test_the_demo_data_products_are_created_through_the_builder(seeded, settings):
