@@ -56,7 +56,14 @@ def demo_hooks() -> list[DemoHook]:
             "demo_seed_after goes round in a circle: " + "; ".join(" → ".join(loop) for loop in loops)
         )
     order = [label for group in graphs.layer_groups(keys=list(configs), depends_on=after) for label in group]
-    return [DemoHook(app_label=label, seed=import_string(configs[label].demo_seed)) for label in order]
+    return [DemoHook(app_label=label, seed=_demo_seed_function(configs[label])) for label in order]
+
+
+def _demo_seed_function(config) -> Callable[..., None]:
+    try:
+        return import_string(config.demo_seed)
+    except ImportError as error:
+        raise ImproperlyConfigured(f"{config.label}.demo_seed: {error}") from error
 
 
 def _demo_seed_after(config) -> tuple[str, ...]:

@@ -168,6 +168,12 @@ def test_hooks_that_wait_for_each_other_are_refused_before_anything_is_seeded(fa
     assert fake_hooks == []
 
 
+def test_a_hook_that_cannot_be_imported_is_refused_naming_its_app(fake_hooks, monkeypatch):
+    hook(monkeypatch, "catalog", path="catalog.demo.no_such_seed")
+    with pytest.raises(ImproperlyConfigured, match=r"^catalog\.demo_seed: .*no_such_seed"):
+        demo_hooks()
+
+
 def test_seed_demo_imports_no_app_by_name():
     import core.management.commands.seed_demo as command
 
