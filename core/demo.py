@@ -18,8 +18,9 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
-from django.apps import apps
+from django.apps import AppConfig, apps
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
@@ -32,12 +33,18 @@ from core.testing.personas import DEMO_LOGIN, PERSONAS, create_personas
 Report = Callable[[str], None]
 
 
+class DemoSeed(Protocol):
+    """What an AppConfig's ``demo_seed`` path names."""
+
+    def __call__(self, *, report: Report) -> None: ...
+
+
 @dataclass(frozen=True)
 class DemoHook:
     """One installed app's part of the demo."""
 
     app_label: str
-    seed: Callable[..., None]
+    seed: DemoSeed
 
 
 def demo_hooks() -> list[DemoHook]:
@@ -59,14 +66,14 @@ def demo_hooks() -> list[DemoHook]:
     return [DemoHook(app_label=label, seed=_demo_seed_function(configs[label])) for label in order]
 
 
-def _demo_seed_function(config) -> Callable[..., None]:
+def _demo_seed_function(config: AppConfig) -> DemoSeed:
     try:
         return import_string(config.demo_seed)
     except ImportError as error:
         raise ImproperlyConfigured(f"{config.label}.demo_seed: {error}") from error
 
 
-def _demo_seed_after(config) -> tuple[str, ...]:
+def _demo_seed_after(config: AppConfig) -> tuple[str, ...]:
     labels = getattr(config, "demo_seed_after", ())
     if isinstance(labels, str):  # ("core") for ("core",) would otherwise read as the apps c, o, r and e
         raise ImproperlyConfigured(f"{config.label}.demo_seed_after must be a tuple of app labels, not a string")

@@ -137,6 +137,15 @@ def test_seed_demo_runs_each_hook_in_order_and_skips_apps_without_one(fake_hooks
     assert [line.split()[:2] for line in lines[3:]] == [[persona.username, "********"] for persona in PERSONAS]
 
 
+def test_show_passwords_prints_each_personas_stored_password_after_the_hooks(fake_hooks):
+    out = io.StringIO()
+    call_command("seed_demo", "--show-passwords", stdout=out)
+    passwords = json.loads(credentials_path().read_text())
+    assert [line.split()[:2] for line in out.getvalue().splitlines()[3:]] == [
+        [persona.username, passwords[persona.username]] for persona in PERSONAS
+    ]
+
+
 def test_a_new_app_joins_the_demo_with_its_own_hook_alone(fake_hooks, monkeypatch):
     hook(monkeypatch, "governance", after=("dataproducts",))
     call_command("seed_demo", stdout=io.StringIO())
