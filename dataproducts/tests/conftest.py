@@ -4,6 +4,8 @@ service."""
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from catalog.demo import folder_publish
@@ -44,30 +46,49 @@ def builder_dirs(settings, tmp_path):
     settings.CATALOG_URL_ALLOWED_HOSTS = []
 
 
+@pytest.fixture(scope="session")
+def templates_published(tmp_path_factory):
+    """The built-in templates committed once per run to a bare repository, which each test copies: the commit
+    is the same for every test, and copying a folder costs far less than a commit and a push."""
+    bare = tmp_path_factory.mktemp("builtin-templates") / "templates.git"
+    folder_publish(BUILTIN_TEMPLATES, bare, message="Built-in templates")
+    return bare
+
+
+@pytest.fixture(scope="session")
+def domains_published(tmp_path_factory):
+    """The domains' repository, committed once per run; each test that wants it copies it (see ``domains``)."""
+    repo = GitRepo(tmp_path_factory.mktemp("platform-domains"), "platform-domains")
+    repo.put({"catalog-info.yaml": DOMAINS_YAML})
+    return repo.bare_path
+
+
 @pytest.fixture
-def templates_location(db, settings):
+def templates_location(db, settings, templates_published):
     """The built-in templates, published to a trusted local repository and registered."""
     bare = settings.MESHFORGE_GIT_ROOT / "platform" / "templates.git"
-    folder_publish(BUILTIN_TEMPLATES, bare, message="Built-in templates")
+    shutil.copytree(templates_published, bare)
     result = location_register(type="git", target=f"file://{bare}#main:catalog-info.yaml", actor=OPERATOR, trusted=True)
     assert not result.errors, result.errors
     return result.location
 
 
 @pytest.fixture
-def domains(db, tmp_path, personas):
-    """The finance and marketing domains from a trusted location and the users alice and bob (no Group
-    entities: the personas' Django groups stay as they are, unmanaged by the catalog)."""
-    repo = GitRepo(tmp_path / "other-git", "platform-domains")
-    repo.put({"catalog-info.yaml": DOMAINS_YAML})
-    result = location_register(type="git", target=repo.target(), actor=OPERATOR, trusted=True)
+def domains(db, tmp_path, personas, domains_published):
+    """The finance and marketing domains from a trusted Git repository outside Meshforge's Git root (so that it
+    may read them but not write them) and the users alice and bob (no Group entities: the personas' Django
+    groups stay as they are, unmanaged by the catalog). The repository's bare path."""
+    bare = tmp_path / "other-git" / "platform-domains.git"
+    shutil.copytree(domains_published, bare)
+    result = location_register(type="git", target=f"file://{bare}#main:catalog-info.yaml", actor=OPERATOR, trusted=True)
     assert not result.errors, result.errors
-    return repo
+    return bare
 
 
 @pytest.fixture
-def builder(templates_location, domains):
-    """Templates and domains in the catalog: what the Builder needs to create data products."""
+def builder(templates_location, file_domains):
+    """Templates (from Git: creation renders them) and domains (from a file: nothing writes them here; the tests
+    of domains in Git use ``domains``) in the catalog: what the Builder needs to create data products."""
     return templates_location
 
 

@@ -42,7 +42,10 @@ def test_the_command_creates_a_data_product_as_the_user(builder, alice, tmp_path
         (["--template", "template:dataproduct", "--values", "VALUES", "--user", "bob"], "your own teams"),
     ],
 )
-def test_bad_input_exits_non_zero_naming_what_is_wrong(builder, alice, bob, tmp_path, args, message):
+def test_bad_input_exits_non_zero_naming_what_is_wrong(
+    file_templates, file_domains, alice, bob, tmp_path, args, message
+):
+    # refused before anything renders: the templates' entities are enough (creation and the dry run render from Git)
     (tmp_path / "values.yaml").write_text(json.dumps(dp_values()))
     (tmp_path / "bad.yaml").write_text(json.dumps(dp_values(name="Not Valid")))
     paths = {"VALUES": str(tmp_path / "values.yaml"), "BAD": str(tmp_path / "bad.yaml"), "MISSING": "/nonexistent"}

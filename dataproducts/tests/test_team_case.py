@@ -12,7 +12,6 @@ from catalog.models import CatalogTeam
 from catalog.services import location_register
 from catalog.teams import teams_sync
 from core.services import OPERATOR
-from core.testing.git import GitRepo
 from dataproducts import selectors
 from dataproducts.filtersets import DataProductFilterSet
 from dataproducts.models import DataProduct
@@ -30,14 +29,18 @@ spec: {type: team, children: [], members: [user:alice]}
 
 
 @pytest.fixture
-def finance_team(tmp_path, personas, settings):
+def finance_team(personas, catalog_files):
     """The Group entity Finance-Team (alice a member) and the users, from a trusted location."""
-    settings.CATALOG_MIRROR_DIR = tmp_path / "mirrors"
-    repo = GitRepo(tmp_path / "git", "teams")
-    repo.put({"catalog-info.yaml": f"{FINANCE_TEAM}---\n{DOMAINS_YAML}"})
-    result = location_register(type="git", target=repo.target(), actor=OPERATOR, trusted=True)
+    result = _teams_register(catalog_files)
     assert not result.errors, result.errors
-    return repo
+    return result.location
+
+
+def _teams_register(root):
+    """Finance-Team and the domains' file registered as a trusted location (a file: the sync reads the catalog,
+    whichever location the entities come from)."""
+    (root / "teams.yaml").write_text(f"{FINANCE_TEAM}---\n{DOMAINS_YAML}", encoding="utf-8")
+    return location_register(type="file", target=str(root / "teams.yaml"), actor=OPERATOR, trusted=True)
 
 
 def owned_by(owner_ref: str) -> DataProduct:
@@ -75,13 +78,10 @@ def test_a_group_synced_before_with_its_entity_case_is_renamed_keeping_its_membe
     assert list(group.user_set.values_list("username", flat=True)) == ["alice"]
 
 
-def test_a_group_an_admin_made_with_other_case_is_taken_over_not_duplicated(tmp_path, personas, settings, alice):
+def test_a_group_an_admin_made_with_other_case_is_taken_over_not_duplicated(personas, catalog_files, alice):
     made_by_hand = Group.objects.create(name="FINANCE-TEAM")
 
-    settings.CATALOG_MIRROR_DIR = tmp_path / "mirrors"
-    repo = GitRepo(tmp_path / "git", "teams")
-    repo.put({"catalog-info.yaml": f"{FINANCE_TEAM}---\n{DOMAINS_YAML}"})
-    location_register(type="git", target=repo.target(), actor=OPERATOR, trusted=True)
+    _teams_register(catalog_files)
 
     made_by_hand.refresh_from_db()
     assert made_by_hand.name == "finance-team"

@@ -25,7 +25,7 @@ def post_json(client, url: str, payload: object):
 
 
 @pytest.fixture
-def parameters(builder):
+def parameters(file_templates, file_domains):
     return selectors.template_get(ref="template:dataproduct").spec["parameters"]
 
 
@@ -52,7 +52,9 @@ def test_values_validate_shows_an_unknown_key_with_a_lone_surrogate_escaped(para
 
 
 @pytest.mark.parametrize("field", ["description", "title", "owner", "domain"])
-def test_the_api_refuses_a_lone_surrogate_in_a_value_naming_the_field(api_client, alice, builder, field):
+def test_the_api_refuses_a_lone_surrogate_in_a_value_naming_the_field(
+    api_client, alice, file_templates, file_domains, field
+):
     api_client.force_authenticate(alice)
 
     response = post_json(api_client, URL, {"template": "template:dataproduct", "values": dp_values(**{field: LONE})})
@@ -65,7 +67,7 @@ def test_the_api_refuses_a_lone_surrogate_in_a_value_naming_the_field(api_client
     assert not DataProduct.objects.exists()
 
 
-def test_a_lone_surrogate_in_a_key_is_refused_with_the_key_escaped(api_client, alice, builder):
+def test_a_lone_surrogate_in_a_key_is_refused_with_the_key_escaped(api_client, alice, file_templates, file_domains):
     api_client.force_authenticate(alice)
 
     response = post_json(api_client, URL, {"template": "template:dataproduct", "values": {LONE: "x"}})

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from catalog.services import location_register
 from core.testing.git import GitRepo
+from dataproducts import testing
 from dataproducts.models import Component, DataProduct
 from dataproducts.tests.test_views_pages import component_document, document, yaml_file
 
@@ -65,13 +66,14 @@ UNCHANGED = {
 
 
 @pytest.fixture
-def cashflow(settings, platform_user, templates_location):
+def cashflow(settings, platform_user, templates_location, catalog_files):
     """finance.cashflow.0 in a repository Meshforge may write, with an output port (which has the built-in
     edit template) and a component whose template has none; the person it names is in the catalog."""
-    # people come from trusted locations only; with no Group entities, the personas' teams stay as they are
-    people = GitRepo(settings.MESHFORGE_GIT_ROOT / "people", "people")
-    people.put({"catalog-info.yaml": yaml_file(document("User", "alice", {"memberOf": []}))})
-    assert not location_register(type="git", target=people.target(), actor=platform_user, trusted=True).errors
+    # people come from trusted locations only (a file will do: nothing writes them); with no Group entities, the
+    # personas' teams stay as they are
+    testing.documents_register(
+        root=catalog_files, name="people", documents=[document("User", "alice", {"memberOf": []})]
+    )
 
     repo = GitRepo(settings.MESHFORGE_GIT_ROOT / "finance", "cashflow")
     repo.put(

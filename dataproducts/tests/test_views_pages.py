@@ -1,6 +1,8 @@
-"""The Builder's pages through the Django test client, on data products read by the catalog from real local Git
-repositories (the projections come from catalog processing): "My data products", the data product page and its
-tabs, component pages, removing a component, the domains, and who may write."""
+"""The Builder's pages through the Django test client, on data products read by the catalog (the projections
+come from catalog processing): "My data products", the data product page and its tabs, component pages, removing
+a component, the domains, and who may write. Pages that only read a product read it from a trusted file location
+(milliseconds); what shows or changes Git (commits, the clone URL, removing, writing domains, refusals that must
+leave a repository as it was) reads it from a real local Git repository."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from django.urls import reverse
 from catalog.models import Entity
 from catalog.refs import parse_dp_entity_name
 from catalog.services import location_register
+from core.services import OPERATOR
 from core.testing.git import GitRepo
 from core.yaml import load
 from dataproducts.models import Component, DataProduct, Domain
@@ -160,18 +163,42 @@ def publish(settings, platform_user):
 
 
 @pytest.fixture
-def vaccinations(publish):
+def publish_file(catalog_files):
+    """``publish_file(system, components)`` writes the files ``publish`` commits into a folder and registers it
+    as a trusted file location: the same entities and projections without Git, for pages that only read."""
+
+    def publish(system: dict, components: list[dict] = ()):
+        folder = catalog_files / system["metadata"]["name"]
+        for path, text in dataproduct_files(system, list(components)).items():
+            (folder / path).parent.mkdir(parents=True, exist_ok=True)
+            (folder / path).write_text(text, encoding="utf-8")
+        result = location_register(type="file", target=str(folder / "catalog-info.yaml"), actor=OPERATOR, trusted=True)
+        assert not result.errors, result.errors
+        return result.location
+
+    return publish
+
+
+@pytest.fixture
+def vaccinations(publish_file):
     """The Witboost fixture's data product (a storage area and an output port that depends on it), owned by
-    finance."""
+    finance, read from a file."""
+    system, components = witboost_dataproduct()
+    return publish_file(system, components)
+
+
+@pytest.fixture
+def vaccinations_in_git(publish):
+    """The same data product in a repository Meshforge may write: for the tests of what Git shows or keeps."""
     system, components = witboost_dataproduct()
     return publish(system, components)
 
 
 @pytest.fixture
-def campaigns(publish):
+def campaigns(publish_file):
     """A marketing data product with no components."""
     system = system_document("marketing.campaigns.0", owner="group:marketing", title="Campaigns", maturity="Tactical")
-    return publish(system)
+    return publish_file(system)
 
 
 def signed_in(client, user):
@@ -293,12 +320,11 @@ def test_typing_in_the_search_box_gets_only_the_results_fragment_of_the_same_url
     assert listed(response) == [WITBOOST]
 
 
-def test_the_list_shows_twenty_five_products_a_page(client, platform_user, settings):
-    repo = GitRepo(settings.MESHFORGE_GIT_ROOT / "many", "many")
+def test_the_list_shows_twenty_five_products_a_page(client, platform_user, catalog_files):
     systems = [system_document(f"finance.p{index:02}.0", title=f"Product {index}") for index in range(27)]
-    repo.put({"catalog-info.yaml": yaml_file(*systems)})
-    home = [f"system:default/{system['metadata']['name']}" for system in systems]
-    location_register(type="git", target=repo.target(), actor=platform_user, home=home)
+    (catalog_files / "many.yaml").write_text(yaml_file(*systems), encoding="utf-8")
+    result = location_register(type="file", target=str(catalog_files / "many.yaml"), actor=OPERATOR, trusted=True)
+    assert not result.errors, result.errors
 
     first = signed_in(client, platform_user).get(reverse("dataproducts:home"))
     second = client.get(reverse("dataproducts:home") + "?page=2")
@@ -311,7 +337,8 @@ def test_the_list_shows_twenty_five_products_a_page(client, platform_user, setti
 # --- The data product page -----------------------------------------------------------------------------------
 
 
-def test_the_overview_shows_the_data_product_its_repository_and_recent_commits(client, alice, vaccinations):
+def test_the_overview_shows_the_data_product_its_repository_and_recent_commits(client, alice, vaccinations_in_git):
+    vaccinations = vaccinations_in_git
     vaccinations.put({"README.md": "# Vaccinations\n"}, message="Describe the product")
 
     response = signed_in(client, alice).get(dp_url())
@@ -393,7 +420,7 @@ def test_the_components_tab_lists_each_component_and_draws_their_dependencies(cl
     assert "<title>Snowflake Output Port depends on Snowflake Storage</title>" in content
 
 
-def test_writers_get_an_add_button_per_component_template(client, alice, vaccinations, templates_location):
+def test_writers_get_an_add_button_per_component_template(client, alice, vaccinations, file_templates):
     content = signed_in(client, alice).get(dp_url(tab="components")).content.decode()
 
     for template in ["outputport", "workload", "storage"]:
@@ -402,7 +429,10 @@ def test_writers_get_an_add_button_per_component_template(client, alice, vaccina
     assert reverse("dp:component_create_wizard", args=[WITBOOST, "template:default/dataproduct"]) not in content
 
 
-def test_the_descriptor_tab_shows_the_yaml_a_copy_button_a_download_and_the_validation(client, alice, vaccinations):
+def test_the_descriptor_tab_shows_the_yaml_a_copy_button_a_download_and_the_validation(
+    client, alice, vaccinations_in_git
+):
+    # from Git: the descriptor reads each environment's configurations.yaml from the product's repository
     response = signed_in(client, alice).get(dp_url(tab="descriptor") + "&env=production")
 
     content = response.content.decode()
@@ -416,9 +446,9 @@ def test_the_descriptor_tab_shows_the_yaml_a_copy_button_a_download_and_the_vali
     assert f'href="{download}" download' in content
 
 
-def test_the_descriptor_tab_lists_each_problem_with_its_path(client, alice, publish):
+def test_the_descriptor_tab_lists_each_problem_with_its_path(client, alice, publish_file):
     system = system_document("finance.cashflow.0")
-    publish(system, [component_document("finance.cashflow.0", "port", depends_on=("missing",))])
+    publish_file(system, [component_document("finance.cashflow.0", "port", depends_on=("missing",))])
 
     content = signed_in(client, alice).get(dp_url("finance.cashflow.0", tab="descriptor")).content.decode()
 
@@ -494,7 +524,7 @@ def test_the_owner_team_sees_the_write_buttons(client, alice, vaccinations):
     assert f'href="{component_url(PORT, action="remove")}"' in content
 
 
-def test_another_team_sees_a_data_product_read_only(client, bob, vaccinations, templates_location):
+def test_another_team_sees_a_data_product_read_only(client, bob, vaccinations, file_templates):
     signed_in(client, bob)
     for url in [dp_url(), dp_url(tab="components"), dp_url(tab="descriptor"), component_url(PORT)]:
         response = client.get(url)
@@ -517,8 +547,9 @@ WRITE_URLS = [
 @pytest.mark.parametrize("method", ["get", "post"])
 @pytest.mark.parametrize(("url_name", "args"), WRITE_URLS, ids=[name for name, _ in WRITE_URLS])
 def test_another_teams_member_gets_403_on_every_write_url(
-    client, bob, vaccinations, templates_location, domains, method, url_name, args
+    client, bob, vaccinations_in_git, file_templates, file_domains, method, url_name, args
 ):
+    vaccinations = vaccinations_in_git
     before = git.Repo(vaccinations.bare_path).head.commit.hexsha
 
     response = getattr(signed_in(client, bob), method)(reverse(url_name, args=args))
@@ -531,7 +562,8 @@ def test_another_teams_member_gets_403_on_every_write_url(
 # --- Removing a component ------------------------------------------------------------------------------------
 
 
-def test_removing_a_component_asks_first_then_commits_and_returns_to_the_components(client, alice, vaccinations):
+def test_removing_a_component_asks_first_then_commits_and_returns_to_the_components(client, alice, vaccinations_in_git):
+    vaccinations = vaccinations_in_git
     signed_in(client, alice)
     confirm = client.get(component_url(PORT, action="remove"))
 
@@ -558,7 +590,7 @@ def test_the_removal_page_warns_about_components_that_depend_on_it(client, alice
 # --- Domains -------------------------------------------------------------------------------------------------
 
 
-def test_everyone_may_read_the_domains_with_their_owner_and_product_count(client, bob, domains, campaigns):
+def test_everyone_may_read_the_domains_with_their_owner_and_product_count(client, bob, file_domains, campaigns):
     response = signed_in(client, bob).get(reverse("dataproducts:domain_list"))
 
     content = response.content.decode()
@@ -597,7 +629,7 @@ def test_staff_create_a_domain_through_git(client, platform_user, domains, setti
     ("name", "message"),
     [("Risk", "lower-case"), ("r", "2 to 63"), ("risk-", "not ending with a hyphen"), ("", "required")],
 )
-def test_a_bad_domain_name_is_explained_next_to_the_field(client, platform_user, domains, name, message):
+def test_a_bad_domain_name_is_explained_next_to_the_field(client, platform_user, file_domains, name, message):
     response = signed_in(client, platform_user).post(
         reverse("dataproducts:domain_create"), {"name": name, "owner_ref": "group:finance"}
     )
@@ -608,7 +640,7 @@ def test_a_bad_domain_name_is_explained_next_to_the_field(client, platform_user,
     assert not Domain.objects.filter(name=name).exists()
 
 
-def test_creating_an_existing_domain_is_a_conflict(client, platform_user, domains):
+def test_creating_an_existing_domain_is_a_conflict(client, platform_user, file_domains):
     response = signed_in(client, platform_user).post(
         reverse("dataproducts:domain_create"), {"name": "finance", "owner_ref": "group:finance"}
     )
@@ -618,9 +650,9 @@ def test_creating_an_existing_domain_is_a_conflict(client, platform_user, domain
 
 
 @pytest.fixture
-def risk(settings, platform_user, domains):
-    """A domain in a repository Meshforge may write (the ``domains`` fixture's repository is outside its Git
-    root, so it may only read those)."""
+def risk(settings, platform_user, file_domains):
+    """A domain in a repository Meshforge may write, a subdomain of finance (which comes from a file, where
+    Meshforge may only read it)."""
     repo = GitRepo(settings.MESHFORGE_GIT_ROOT / "platform", "org")
     domain = document("Domain", "risk", {"owner": "group:finance", "subdomainOf": "domain:finance"}, title="Risk")
     repo.put({"catalog-info.yaml": "# Risk: a subdomain of finance.\n" + yaml_file(domain)})
@@ -662,7 +694,7 @@ def test_a_domain_in_a_repository_meshforge_cannot_write_is_explained(client, pl
     assert Domain.objects.get(name="marketing").title == "Marketing"
 
 
-def test_a_domain_cannot_be_its_own_parent(client, platform_user, domains):
+def test_a_domain_cannot_be_its_own_parent(client, platform_user, file_domains):
     form = signed_in(client, platform_user).get(reverse("dataproducts:domain_edit", args=["marketing"]))
     assert '<option value="marketing">' not in form.content.decode()
     assert '<option value="finance">finance</option>' in form.content.decode()

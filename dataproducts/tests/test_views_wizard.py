@@ -1,10 +1,13 @@
-"""The template list and the creation wizard through the Django test client, on real Git: the built-in templates
-and the kitchen-sink test template (every widget) registered from trusted repositories, domains in the catalog,
-and the services doing the real work. Steps are checked on every POST, the review shows the files, Create
-redirects, and refusals answer with their status and a clear message."""
+"""The template list and the creation wizard through the Django test client: the built-in templates and the
+kitchen-sink test template (every widget) registered from trusted locations, domains in the catalog, and the
+services doing the real work. Steps are checked on every POST, the review shows the files, Create redirects, and
+refusals answer with their status and a clear message. What renders or creates (the review, Create, adding a
+component) reads the templates from real Git; the steps, the lists and the refusals read them from trusted files,
+which is the same catalog entity in milliseconds."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -14,7 +17,6 @@ from django.urls import reverse
 from catalog.demo import folder_publish
 from catalog.models import Entity
 from catalog.services import location_register
-from core.testing.git import GitRepo
 from dataproducts.exceptions import CreationFailed, DataProductConflict, TemplateError, ValuesInvalid
 from dataproducts.models import Component, DataProduct
 from dataproducts.views import wizard
@@ -72,6 +74,17 @@ def kitchen_sink(builder, platform_user, settings):
 
 
 @pytest.fixture
+def kitchen_sink_file(file_domains, catalog_files, platform_user):
+    """The kitchen-sink template from a trusted file location, next to the domains: enough for the steps, which
+    only read its parameters (nothing renders it)."""
+    folder = catalog_files / "kitchen-sink"
+    shutil.copytree(KITCHEN_SINK, folder)
+    result = location_register(type="file", target=str(folder / "template.yaml"), actor=platform_user, trusted=True)
+    assert not result.errors, result.errors
+    return result.location
+
+
+@pytest.fixture
 def as_alice(client, alice):
     client.force_login(alice)
     return client
@@ -90,7 +103,7 @@ def post(client, url: str, data: dict, *, step: int, action: str = "next", htmx:
 # --- the template list -----------------------------------------------------------------------------------------
 
 
-def test_the_template_list_shows_each_template_as_a_card_linking_to_its_wizard(as_alice, builder):
+def test_the_template_list_shows_each_template_as_a_card_linking_to_its_wizard(as_alice, file_templates):
     response = as_alice.get(reverse("dataproducts:template_list"))
 
     page = response.content.decode()
@@ -101,7 +114,7 @@ def test_the_template_list_shows_each_template_as_a_card_linking_to_its_wizard(a
     assert "/add/outputport/" not in page
 
 
-def test_the_template_list_filters_by_type_and_answers_htmx_with_its_results_only(as_alice, builder):
+def test_the_template_list_filters_by_type_and_answers_htmx_with_its_results_only(as_alice, file_templates):
     response = as_alice.get(reverse("dataproducts:template_list"), {"type": "outputport"}, **HTMX)
 
     page = response.content.decode()
@@ -111,15 +124,15 @@ def test_the_template_list_filters_by_type_and_answers_htmx_with_its_results_onl
     assert "HX-Request" in response["Vary"]
 
 
-def test_the_template_list_searches_as_you_type(as_alice, builder):
+def test_the_template_list_searches_as_you_type(as_alice, file_templates):
     page = as_alice.get(reverse("dataproducts:template_list"), {"q": "data contract"}, **HTMX).content.decode()
 
     assert "PostgreSQL output port" in page and "/builder/create/dataproduct/" not in page
     assert "PostgreSQL workload" not in page and "1 template<" in page
 
 
-def test_with_a_data_product_component_templates_link_to_its_add_wizard(client, create_dp, alice, bob):
-    create_dp(alice)
+def test_with_a_data_product_component_templates_link_to_its_add_wizard(client, file_templates, build_dp, alice, bob):
+    build_dp(alice)
 
     client.force_login(alice)
     page = client.get(reverse("dataproducts:template_list"), {"dp": "finance.cashflow.0"}).content.decode()
@@ -134,7 +147,7 @@ def test_with_a_data_product_component_templates_link_to_its_add_wizard(client, 
 # --- the steps ---------------------------------------------------------------------------------------------------
 
 
-def test_the_wizard_starts_at_the_first_step_with_the_step_indicator(as_alice, kitchen_sink):
+def test_the_wizard_starts_at_the_first_step_with_the_step_indicator(as_alice, kitchen_sink_file):
     response = as_alice.get(SINK_URL)
 
     page = response.content.decode()
@@ -146,14 +159,14 @@ def test_the_wizard_starts_at_the_first_step_with_the_step_indicator(as_alice, k
     assert '<input type="hidden" name="s0-_seen" value="1">' in page
 
 
-def test_the_fields_come_in_the_order_the_template_writes_them(as_alice, kitchen_sink):
+def test_the_fields_come_in_the_order_the_template_writes_them(as_alice, kitchen_sink_file):
     page = as_alice.get(SINK_URL).content.decode()
 
     positions = [page.index(f'id="id_s0-{name}"') for name in ("name", "title", "description", "domain", "owner")]
     assert positions == sorted(positions)
 
 
-def test_next_with_an_invalid_step_shows_errors_next_to_the_fields_then_the_fix_moves_on(as_alice, kitchen_sink):
+def test_next_with_an_invalid_step_shows_errors_next_to_the_fields_then_the_fix_moves_on(as_alice, kitchen_sink_file):
     response = post(as_alice, SINK_URL, STEP_0 | {"s0-name": "Bad Name", "s0-owner": "group:marketing"}, step=0)
 
     page = response.content.decode()
@@ -172,7 +185,7 @@ def test_next_with_an_invalid_step_shows_errors_next_to_the_fields_then_the_fix_
     assert '<option value="Tactical" selected>Tactical</option>' in page  # the next step starts from its defaults
 
 
-def test_the_values_of_earlier_steps_are_checked_again_on_every_post(as_alice, kitchen_sink):
+def test_the_values_of_earlier_steps_are_checked_again_on_every_post(as_alice, kitchen_sink_file):
     response = post(as_alice, SINK_URL, STEP_0 | {"s0-name": "Bad Name"} | STEP_1, step=1)
 
     page = response.content.decode()
@@ -180,7 +193,7 @@ def test_the_values_of_earlier_steps_are_checked_again_on_every_post(as_alice, k
     assert "(step 1 of 4)" in page and "use at least 2 lower-case letters" in page
 
 
-def test_back_returns_to_the_previous_step_as_it_was_left(as_alice, kitchen_sink):
+def test_back_returns_to_the_previous_step_as_it_was_left(as_alice, kitchen_sink_file):
     response = post(as_alice, SINK_URL, STEP_0 | STEP_1 | {"s1-maturity": "Nonsense"}, step=1, action="back")
 
     page = response.content.decode()
@@ -190,7 +203,7 @@ def test_back_returns_to_the_previous_step_as_it_was_left(as_alice, kitchen_sink
     assert "field-errors" not in page
 
 
-def test_add_row_adds_a_table_row_without_judging_the_step(as_alice, kitchen_sink):
+def test_add_row_adds_a_table_row_without_judging_the_step(as_alice, kitchen_sink_file):
     response = post(as_alice, SINK_URL, STEP_0 | STEP_1 | STEP_2, step=2, action="add:s2-columns")
 
     page = response.content.decode()
@@ -199,7 +212,7 @@ def test_add_row_adds_a_table_row_without_judging_the_step(as_alice, kitchen_sin
     assert 'name="s2-columns-0-name" value="day"' in page and "field-errors" not in page
 
 
-def test_a_table_cell_error_is_shown_in_its_cell(as_alice, kitchen_sink):
+def test_a_table_cell_error_is_shown_in_its_cell(as_alice, kitchen_sink_file):
     data = ALL_STEPS | {"s2-columns-rows": "2", "s2-columns-1-name": "amount", "s2-columns-1-dataType": "MONEY"}
 
     page = post(as_alice, SINK_URL, data, step=2).content.decode()
@@ -274,7 +287,7 @@ def test_creating_an_existing_data_product_answers_409_with_a_clear_message(as_a
     ],
 )
 def test_a_refusal_of_the_service_answers_its_status_with_a_clear_message(
-    as_alice, kitchen_sink, monkeypatch, refusal, status, message
+    as_alice, kitchen_sink_file, monkeypatch, refusal, status, message
 ):
     def refuse(**kwargs):
         raise refusal
@@ -290,7 +303,7 @@ def test_a_refusal_of_the_service_answers_its_status_with_a_clear_message(
     assert "<dt>Title</dt>" in page  # still the review, so the user can go back and change something
 
 
-def test_values_the_service_refuses_send_the_user_back_to_their_step(as_alice, kitchen_sink, monkeypatch):
+def test_values_the_service_refuses_send_the_user_back_to_their_step(as_alice, kitchen_sink_file, monkeypatch):
     def refuse(**kwargs):
         raise ValuesInvalid({"retentionDays": ["is longer than the platform keeps data"], "": ["check the form"]})
 
@@ -305,13 +318,13 @@ def test_values_the_service_refuses_send_the_user_back_to_their_step(as_alice, k
     assert '<ul class="form-errors" role="alert"><li>check the form</li></ul>' in page
 
 
-def test_an_unknown_action_is_refused_and_create_only_works_from_the_review(as_alice, kitchen_sink):
+def test_an_unknown_action_is_refused_and_create_only_works_from_the_review(as_alice, kitchen_sink_file):
     assert post(as_alice, SINK_URL, STEP_0, step=0, action="jump").status_code == 400
     assert post(as_alice, SINK_URL, ALL_STEPS, step=2, action="create").status_code == 400
     assert not DataProduct.objects.exists()
 
 
-def test_a_post_without_a_button_value_moves_on_like_next(as_alice, kitchen_sink):
+def test_a_post_without_a_button_value_moves_on_like_next(as_alice, kitchen_sink_file):
     response = as_alice.post(SINK_URL, {**STEP_0, "_step": "0"}, **HTMX)
 
     assert response.status_code == 200 and "(step 2 of 4)" in response.content.decode()
@@ -320,8 +333,8 @@ def test_a_post_without_a_button_value_moves_on_like_next(as_alice, kitchen_sink
 # --- components --------------------------------------------------------------------------------------------------
 
 
-def test_bob_may_not_add_a_component_to_a_finance_data_product(client, create_dp, alice, bob):
-    create_dp(alice)
+def test_bob_may_not_add_a_component_to_a_finance_data_product(client, file_templates, build_dp, alice, bob):
+    build_dp(alice)
     client.force_login(bob)
 
     assert client.get("/dp/finance.cashflow.0/add/outputport/").status_code == 403
@@ -365,21 +378,20 @@ def test_alice_adds_an_output_port_and_lands_on_the_components_tab(as_alice, cre
 # --- templates that cannot be used -------------------------------------------------------------------------------
 
 
-def test_a_component_template_has_no_data_product_wizard(as_alice, builder):
+def test_a_component_template_has_no_data_product_wizard(as_alice, file_templates):
     assert as_alice.get("/builder/create/outputport/").status_code == 404
     assert as_alice.get("/builder/create/nowhere/").status_code == 404
     assert as_alice.get("/builder/create/no%00where/").status_code == 404
 
 
-def test_a_template_using_unsupported_keywords_says_so_and_offers_no_form(as_alice, platform_user, tmp_path):
+def test_a_template_using_unsupported_keywords_says_so_and_offers_no_form(as_alice, platform_user, catalog_files):
     template = (
         (KITCHEN_SINK / "template.yaml")
         .read_text()
         .replace("          maxLength: 80\n", "          maxLength: 80\n          format: hostname\n")
     )
-    repo = GitRepo(tmp_path / "broken-git", "broken")
-    repo.put({"template.yaml": template})
-    location_register(type="git", target=repo.target("template.yaml"), actor=platform_user, trusted=True)
+    (catalog_files / "template.yaml").write_text(template, encoding="utf-8")
+    location_register(type="file", target=str(catalog_files / "template.yaml"), actor=platform_user, trusted=True)
 
     response = as_alice.get(SINK_URL)
 
@@ -395,7 +407,7 @@ def test_a_template_using_unsupported_keywords_says_so_and_offers_no_form(as_ali
 # --- drafts: where a person left the wizard ------------------------------------------------------------------------
 
 
-def test_a_reload_opens_the_wizard_at_the_step_left_with_what_was_typed_except_passwords(as_alice, kitchen_sink):
+def test_a_reload_opens_the_wizard_at_the_step_left_with_what_was_typed_except_passwords(as_alice, kitchen_sink_file):
     assert post(as_alice, SINK_URL, STEP_0, step=0).status_code == 200
     assert post(as_alice, SINK_URL, STEP_0 | STEP_1, step=1).status_code == 200  # now at step 3
 
@@ -407,7 +419,7 @@ def test_a_reload_opens_the_wizard_at_the_step_left_with_what_was_typed_except_p
     assert f'href="{SINK_URL}?restart=1"' in page
 
 
-def test_start_over_forgets_the_draft_and_a_broken_draft_is_ignored(as_alice, kitchen_sink):
+def test_start_over_forgets_the_draft_and_a_broken_draft_is_ignored(as_alice, kitchen_sink_file):
     post(as_alice, SINK_URL, STEP_0, step=0)
 
     page = as_alice.get(SINK_URL, {"restart": "1"}).content.decode()
@@ -420,7 +432,7 @@ def test_start_over_forgets_the_draft_and_a_broken_draft_is_ignored(as_alice, ki
     assert "(step 1 of 4)" in as_alice.get(SINK_URL).content.decode()
 
 
-def test_drafts_are_per_person(as_alice, kitchen_sink, client, bob, alice):
+def test_drafts_are_per_person(as_alice, kitchen_sink_file, client, bob, alice):
     post(as_alice, SINK_URL, STEP_0, step=0)
     client.force_login(bob)
     page = client.get(SINK_URL).content.decode()

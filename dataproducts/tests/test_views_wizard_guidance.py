@@ -22,8 +22,8 @@ STEP_0 = {
 }
 
 
-def test_a_taken_name_is_said_at_the_first_step_next_to_the_name(as_alice, create_dp, alice):  # noqa: F811
-    create_dp(alice)
+def test_a_taken_name_is_said_at_the_first_step_next_to_the_name(as_alice, file_templates, build_dp, alice):  # noqa: F811
+    build_dp(alice)
 
     response = post(as_alice, URL, STEP_0, step=0)
 
@@ -36,14 +36,14 @@ def test_a_taken_name_is_said_at_the_first_step_next_to_the_name(as_alice, creat
     ) in page
 
 
-def test_a_free_name_goes_on_to_the_next_step(as_alice, builder):  # noqa: F811
+def test_a_free_name_goes_on_to_the_next_step(as_alice, file_templates, file_domains):  # noqa: F811
     response = post(as_alice, URL, STEP_0 | {"s0-name": "cashflow-two"}, step=0)
 
     assert response.status_code == 200 and "is taken" not in response.content.decode()
     assert not DataProduct.objects.exists()
 
 
-def test_a_person_in_no_team_is_told_at_the_start_whom_to_ask(client, carol, builder):
+def test_a_person_in_no_team_is_told_at_the_start_whom_to_ask(client, carol, file_templates, file_domains):
     client.force_login(carol)
 
     response = client.get(URL)
@@ -56,7 +56,7 @@ def test_a_person_in_no_team_is_told_at_the_start_whom_to_ask(client, carol, bui
     assert not DataProduct.objects.exists()
 
 
-def test_the_name_field_asks_to_be_suggested_from_the_title(as_alice, builder):  # noqa: F811
+def test_the_name_field_asks_to_be_suggested_from_the_title(as_alice, file_templates, file_domains):  # noqa: F811
     page = as_alice.get(URL).content.decode()
 
     assert 'name="s0-name"' in page and 'data-suggest-from="id_s0-title"' in page
