@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status, viewsets
@@ -18,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api.schema import error_responses
+from core.errors import api_exception
 from dataproducts import selectors, services
 from dataproducts.api.serializers import (
     ComponentSerializer,
@@ -33,45 +33,21 @@ from dataproducts.api.serializers import (
     EditSerializer,
     TemplateSerializer,
 )
-from dataproducts.exceptions import CreationFailed, DataProductConflict, StaleEdit, TemplateError, ValuesInvalid
 from dataproducts.filtersets import DataProductFilterSet
 from dataproducts.gitops.diff import unified_diff
-from dataproducts.gitops.provider import GitProviderError, RepositoryNotWritable
-
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "Conflict."
-
-
-class Unavailable(exceptions.APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "A step failed; nothing was changed."
 
 
 @contextmanager
 def builder_errors(values_field: str = "values") -> Iterator[None]:
-    """Turn the Builder's exceptions into API answers: field errors 400, conflicts 409, failed steps 503."""
+    """Turn the Builder's exceptions into API answers by the status each carries (``core.errors``): field errors
+    400 (a values object's paths under ``values_field``), refusals 403, conflicts 409, failed steps 503."""
     try:
         yield
-    except ValuesInvalid as exc:
-        raise exceptions.ValidationError(
-            {_field(values_field, path): messages for path, messages in exc.errors.items()}
-        ) from exc
-    except TemplateError as exc:
-        raise exceptions.ValidationError({"template": [str(exc)]}) from exc
-    except (DataProductConflict, StaleEdit, RepositoryNotWritable) as exc:
-        raise Conflict(str(exc)) from exc
-    except (CreationFailed, GitProviderError) as exc:
-        raise Unavailable(f"{exc}; nothing was changed") from exc
-    except PermissionDenied as exc:
-        raise exceptions.PermissionDenied(str(exc)) from exc
-
-
-def _field(prefix: str, path: str) -> str:
-    if prefix and path:
-        return f"{prefix}.{path}"
-    return prefix or path or "non_field_errors"
+    except Exception as exc:
+        answer = api_exception(exc, values_field=values_field)
+        if answer is None:
+            raise
+        raise answer from exc
 
 
 def _template(ref: str, *, kind: str = "template"):

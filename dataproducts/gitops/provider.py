@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from http import HTTPStatus
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -27,6 +28,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 from gitdb.exc import ODBError
 
+from core.errors import ServiceError
 from core.locking import flock_within
 
 logger = logging.getLogger(__name__)
@@ -35,22 +37,28 @@ DEFAULT_BRANCH = "main"
 REPOSITORY_LOCK_TIMEOUT_SECONDS = 30
 
 
-class GitProviderError(Exception):
-    """A repository could not be created, written or read; the message says which and why, naming repositories
-    by :func:`repository_label` (people see it: never a path on the server)."""
+class GitProviderError(ServiceError):
+    """A repository could not be created, written or read (HTTP 503); the message says which and why, naming
+    repositories by :func:`repository_label` (people see it: never a path on the server)."""
+
+    status = HTTPStatus.SERVICE_UNAVAILABLE
 
 
 class RepositoryExists(GitProviderError):
-    pass
+    status = HTTPStatus.CONFLICT
 
 
 class RepositoryNotWritable(GitProviderError):
     """The repository is not one this provider manages (someone else's, or not Git at all): Meshforge can read
     it through the catalog, but not change it. A state of the data product, not a failure (HTTP 409)."""
 
+    status = HTTPStatus.CONFLICT
+
 
 class HeadMoved(GitProviderError):
-    """The file changed in the repository since the revision the caller based its change on."""
+    """The file changed in the repository since the revision the caller based its change on (HTTP 409)."""
+
+    status = HTTPStatus.CONFLICT
 
 
 @dataclass(frozen=True)

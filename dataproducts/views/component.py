@@ -8,9 +8,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core.errors import ServiceError
 from dataproducts import selectors, services
-from dataproducts.exceptions import CreationFailed, DataProductConflict, StaleEdit
-from dataproducts.gitops.provider import GitProviderError, RepositoryNotWritable
 from dataproducts.views import (
     component_or_404,
     component_rows,
@@ -115,10 +114,9 @@ def component_remove(request: HttpRequest, name: str, slug: str) -> HttpResponse
     if request.method == "POST":
         try:
             services.component_remove(component=component, actor=request.user)
-        except (DataProductConflict, StaleEdit, RepositoryNotWritable) as exc:
-            context["error"], status = str(exc), 409
-        except (CreationFailed, GitProviderError) as exc:
-            context["error"], status = f"The component could not be removed: {exc}", 503
+        except ServiceError as exc:
+            status = exc.status
+            context["error"] = f"The component could not be removed: {exc}" if status >= 500 else str(exc)
         else:
             messages.success(request, f"Removed the component {component.display_name} ({component.component_id}).")
             return redirect(dataproduct_url(data_product, "components"))

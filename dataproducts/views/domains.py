@@ -8,10 +8,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core.errors import ServiceError
 from dataproducts import selectors, services
-from dataproducts.exceptions import CreationFailed, DataProductConflict, ValuesInvalid
+from dataproducts.exceptions import ValuesInvalid
 from dataproducts.forms import DomainForm
-from dataproducts.gitops.provider import GitProviderError, RepositoryNotWritable
 from dataproducts.models import Domain
 
 
@@ -71,12 +71,9 @@ def _domain_save(request: HttpRequest, form: DomainForm, *, domain: Domain | Non
     except ValueError as exc:
         form.add_service_error(exc)
         return None, 400
-    except (DataProductConflict, RepositoryNotWritable) as exc:
-        form.add_error(None, str(exc))
-        return None, 409
-    except (CreationFailed, GitProviderError) as exc:
-        form.add_error(None, f"The domain could not be saved: {exc}")
-        return None, 503
+    except ServiceError as exc:
+        form.add_error(None, f"The domain could not be saved: {exc}" if exc.status >= 500 else str(exc))
+        return None, exc.status
 
 
 @require_http_methods(["GET", "POST"])

@@ -12,10 +12,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from catalog.models import Entity
+from core.errors import ServiceError
 from dataproducts import schema_forms, selectors, services
-from dataproducts.exceptions import CreationFailed, DataProductConflict, StaleEdit, TemplateError, ValuesInvalid
+from dataproducts.exceptions import StaleEdit, TemplateError, ValuesInvalid
 from dataproducts.forms import IdentityCheck
-from dataproducts.gitops.provider import GitProviderError, RepositoryNotWritable
 from dataproducts.models import Component, DataProduct
 from dataproducts.views import component_or_404, component_url, dataproduct_or_404, dataproduct_url, writer_required
 
@@ -109,15 +109,11 @@ def _edit_commit(request: HttpRequest, edit: _Edit, step_forms: list, base_revis
             plan = services.entity_edit_preview(**arguments, base_revision=base_revision)
     except ValuesInvalid as exc:
         return _edit_render(request, edit, status=400, page_errors=_errors_place(step_forms, exc.errors), **render_with)
-    except TemplateError as exc:
-        return _edit_render(request, edit, status=400, page_errors=[str(exc)], **render_with)
-    except StaleEdit:
-        return _edit_render(request, edit, status=409, page_errors=[STALE_MESSAGE], stale=True, **render_with)
-    except (DataProductConflict, RepositoryNotWritable) as exc:
-        return _edit_render(request, edit, status=409, page_errors=[str(exc)], **render_with)
-    except (CreationFailed, GitProviderError) as exc:
-        errors = [f"The change could not be committed: {exc}"]
-        return _edit_render(request, edit, status=503, page_errors=errors, **render_with)
+    except StaleEdit as exc:
+        return _edit_render(request, edit, status=exc.status, page_errors=[STALE_MESSAGE], stale=True, **render_with)
+    except ServiceError as exc:
+        errors = [f"The change could not be committed: {exc}" if exc.status >= 500 else str(exc)]
+        return _edit_render(request, edit, status=exc.status, page_errors=errors, **render_with)
     if confirm:
         if sha:
             messages.success(request, f"Committed {sha[:7]}.")
@@ -169,14 +165,11 @@ def entity_edit_view(request: HttpRequest, name: str, slug: str | None = None) -
             base_revision = selectors.entity_file(entity=entity).revision
         edit.initial = services.edit_initial(entity=entity, edit_template=edit.template)
         step_forms = _step_forms(request, edit, data=request.POST if posting else None)
-    except RepositoryNotWritable as exc:
-        return _edit_render(request, edit, status=409, page_errors=[str(exc)])
-    except (GitProviderError, CreationFailed) as exc:
-        return _edit_render(request, edit, status=503, page_errors=[f"catalog-info.yaml cannot be read: {exc}"])
-    except DataProductConflict as exc:
-        return _edit_render(request, edit, status=409, page_errors=[str(exc)])
-    except TemplateError as exc:
-        return _edit_render(request, edit, status=400 if posting else 200, page_errors=[str(exc)])
+    except TemplateError as exc:  # the page stays usable (its message says why nothing can be edited)
+        return _edit_render(request, edit, status=exc.status if posting else 200, page_errors=[str(exc)])
+    except ServiceError as exc:
+        message = f"catalog-info.yaml cannot be read: {exc}" if exc.status >= 500 else str(exc)
+        return _edit_render(request, edit, status=exc.status, page_errors=[message])
     if not posting:
         return _edit_render(request, edit, step_forms=step_forms, base_revision=base_revision)
 

@@ -22,11 +22,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
 from catalog.models import Entity
+from core.errors import ServiceError, error_status
 from core.htmx import render_page, wants_fragment
 from dataproducts import pickers, selectors, services
 from dataproducts.choices import COMPONENT_TYPES, TemplateType
-from dataproducts.exceptions import CreationFailed, DataProductConflict, StaleEdit, TemplateError, ValuesInvalid
-from dataproducts.gitops.provider import GitProviderError, RepositoryNotWritable
+from dataproducts.exceptions import CreationFailed, DataProductConflict, TemplateError, ValuesInvalid
+from dataproducts.gitops.provider import GitProviderError
 from dataproducts.models import DataProduct
 from dataproducts.rendering import template_problems
 from dataproducts.schema_forms import (
@@ -296,20 +297,19 @@ def _show(wizard: _Wizard, index: int, data, **context) -> HttpResponse:
 
 
 def _failure(exc: Exception) -> tuple[str, int]:
-    """What a refusal of the service says, and the status it implies."""
+    """What a refusal of the service says, with the status the error carries (``core.errors``)."""
+    status = error_status(exc) or 500
     if isinstance(exc, DataProductConflict):
-        return f"{exc}. Choose another name, or open the existing one.", 409
-    if isinstance(exc, StaleEdit):
-        return f"{exc}.", 409
+        return f"{exc}. Choose another name, or open the existing one.", status
     if isinstance(exc, TemplateError):
-        return f"The template cannot be used: {exc}", 400
+        return f"The template cannot be used: {exc}", status
     if isinstance(exc, CreationFailed):
-        return f"Creating failed at the {exc.step} step ({exc}); nothing was kept, so you can try again.", 503
-    if isinstance(exc, RepositoryNotWritable):
-        return f"{exc}.", 409
-    if isinstance(exc, GitProviderError):
-        return f"The repository could not be read or written: {exc}", 503
-    return f"You may not do this: {exc}", 403
+        return f"Creating failed at the {exc.step} step ({exc}); nothing was kept, so you can try again.", status
+    if isinstance(exc, GitProviderError) and status >= 500:
+        return f"The repository could not be read or written: {exc}", status
+    if isinstance(exc, PermissionDenied):
+        return f"You may not do this: {exc}", status
+    return f"{exc}.", status
 
 
 def _checked_steps(wizard: _Wizard, data, upto: int) -> tuple[list[StepForm], int | None]:
@@ -357,7 +357,7 @@ def _review_or_create(wizard: _Wizard, data, forms: list[StepForm], *, create: b
         index = errors_first_step(parameters=wizard.parameters, errors=exc.errors)
         forms[index].add_value_errors(exc.errors)
         return _render(wizard, index=index, data=data, form=forms[index], status=400)
-    except (DataProductConflict, StaleEdit, TemplateError, CreationFailed, GitProviderError, PermissionDenied) as exc:
+    except (ServiceError, PermissionDenied) as exc:
         message, status = _failure(exc)
         return _render(wizard, index=wizard.count, data=data, summary=summary, error=message, status=status)
     return _render(wizard, index=wizard.count, data=data, summary=summary, plan=plan)
