@@ -7,8 +7,11 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from django.db import transaction
+from django.test import override_settings
 
 from catalog.demo import folder_publish
+from catalog.models import Location
 from catalog.services import location_register
 from core.services import OPERATOR
 from core.testing.git import GitRepo
@@ -71,6 +74,30 @@ def templates_location(db, settings, templates_published):
     result = location_register(type="git", target=f"file://{bare}#main:catalog-info.yaml", actor=OPERATOR, trusted=True)
     assert not result.errors, result.errors
     return result.location
+
+
+@pytest.fixture(scope="module")
+def templates_registered(django_db_setup, django_db_blocker, tmp_path_factory, templates_published):
+    """The built-in templates registered once for a module, in a transaction rolled back at its end (as Django's
+    ``setUpTestData``): each test runs in a savepoint inside it. Only for modules whose tests neither commit nor
+    flush the database (``transactional_db`` would empty it for the tests after); they opt in by overriding
+    ``templates_location`` with ``templates_location_shared``. The id of the location."""
+    folder = tmp_path_factory.mktemp("templates-shared")
+    bare = folder / "templates.git"
+    shutil.copytree(templates_published, bare)
+    with django_db_blocker.unblock(), transaction.atomic():
+        with override_settings(CATALOG_MIRROR_DIR=folder / "mirrors"):
+            target = f"file://{bare}#main:catalog-info.yaml"
+            result = location_register(type="git", target=target, actor=OPERATOR, trusted=True)
+        assert not result.errors, result.errors
+        yield result.location.pk
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def templates_location_shared(db, templates_registered):
+    """What ``templates_location`` provides, registered once per module (see ``templates_registered``)."""
+    return Location.objects.get(pk=templates_registered)
 
 
 @pytest.fixture

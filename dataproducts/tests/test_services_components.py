@@ -17,6 +17,13 @@ from dataproducts.tests.conftest import port_values
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def templates_location(templates_location_shared):
+    """The built-in templates registered once for this module (no test here commits or flushes the database),
+    for every test of it alike."""
+    return templates_location_shared
+
+
 @pytest.fixture
 def cashflow(create_dp, alice):
     return create_dp(alice)

@@ -19,6 +19,13 @@ from dataproducts.tests.conftest import dp_values, port_values
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def templates_location(templates_location_shared):
+    """The built-in templates registered once for this module (no test here commits or flushes the database),
+    for every test of it alike."""
+    return templates_location_shared
+
+
 def _push(settings, tmp_path, files: dict[str, str], name: str = "cashflow") -> None:
     """Change files directly in Git, as a person with a clone would."""
     clone = git.Repo.clone_from(settings.MESHFORGE_GIT_ROOT / "finance" / f"{name}.git", tmp_path / "clone")

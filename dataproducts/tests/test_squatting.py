@@ -25,6 +25,14 @@ from dataproducts.tests.conftest import dp_values, port_values
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def templates_location(templates_location_shared):
+    """The built-in templates registered once for this module (no test here commits or flushes the database),
+    for every test of it alike."""
+    return templates_location_shared
+
+
 SPOOF_REF = "system:default/finance.spoof.0"
 SPOOF = """\
 apiVersion: backstage.io/v1alpha1

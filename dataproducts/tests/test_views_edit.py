@@ -18,6 +18,14 @@ from dataproducts.tests.test_views_pages import component_document, document, ya
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def templates_location(templates_location_shared):
+    """The built-in templates registered once for this module (no test here commits or flushes the database),
+    for every test of it alike."""
+    return templates_location_shared
+
+
 DP = "finance.cashflow.0"
 CASHFLOW = """\
 # The cash flow data product. Comments and key order survive an edit.
