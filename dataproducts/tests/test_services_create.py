@@ -3,12 +3,9 @@ entity and the projection; conflicts, authorization, and the undo of every step.
 
 from __future__ import annotations
 
-import threading
-
 import git
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.db import connection
 
 from catalog.models import Entity, Location
 from core.models import AuditEvent
@@ -20,6 +17,13 @@ from dataproducts.services import creation
 from dataproducts.tests.conftest import dp_values
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def templates_location(templates_location_shared):
+    """The built-in templates registered once for this module (no test here commits or flushes the database:
+    the concurrent creations, which must commit, are in test_services_create_concurrency), for every test alike."""
+    return templates_location_shared
 
 
 def _bare(settings, domain="finance", name="cashflow"):
@@ -201,36 +205,6 @@ def test_a_catalog_that_produces_no_entity_fails_at_processing_and_is_undone(cre
     with pytest.raises((CreationFailed, TemplateError)):
         create_dp(alice)
     _nothing_left(settings)
-
-
-@pytest.mark.django_db(transaction=True)
-def test_two_concurrent_creations_of_one_data_product_give_one_success_and_one_conflict(create_dp, alice, monkeypatch):
-    barrier = threading.Barrier(2, timeout=30)
-    original = creation._reserve
-
-    def reserve_together(draft, *, actor):
-        barrier.wait()  # both have passed the existence check: only the reservation row can decide
-        return original(draft, actor=actor)
-
-    monkeypatch.setattr(creation, "_reserve", reserve_together)
-    outcomes: list[object] = []
-
-    def run():
-        try:
-            outcomes.append(create_dp(alice))
-        except Exception as exc:
-            outcomes.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert sorted(type(outcome).__name__ for outcome in outcomes) == ["DataProduct", "DataProductConflict"]
-    assert DataProduct.objects.count() == 1
-    assert DataProductReservation.objects.get().state == "created"
 
 
 def test_the_preview_renders_the_files_without_writing_anything(builder, alice, settings):
