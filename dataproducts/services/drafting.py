@@ -1,5 +1,6 @@
-"""What creating a data product and adding a component share: a template usable here, values that satisfy
-it, and its skeleton rendered into files whose ``catalog-info.yaml`` holds the expected entity."""
+"""What creating a data product, adding a component and editing share: a template usable here, values that
+satisfy it, and (for creation) its skeleton rendered into files whose ``catalog-info.yaml`` holds the expected
+entity."""
 
 from __future__ import annotations
 
