@@ -11,6 +11,14 @@ from dataproducts.tests.conftest import dp_values, port_values
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def templates_location(templates_location_shared):
+    """The built-in templates registered once for this module (no test here commits or flushes the database),
+    for every test of it alike: the tests that only read them get the same entities as those that render them."""
+    return templates_location_shared
+
+
 URL = "/api/dataproducts/data-products/"
 
 # Tests that create through the API render the built-in templates from Git (templates_location); the domains they
@@ -23,7 +31,7 @@ def as_alice(api_client, alice):
     return api_client
 
 
-def test_anonymous_requests_get_401(api_client, file_templates, file_domains):
+def test_anonymous_requests_get_401(api_client, templates_location, file_domains):
     assert api_client.get(URL).status_code == 401
     assert (
         api_client.post(URL, {"template": "template:dataproduct", "values": dp_values()}, format="json").status_code
@@ -62,14 +70,14 @@ def test_a_dry_run_returns_the_files_and_writes_nothing(as_alice, templates_loca
         ({"template": "template:dataproduct", "values": ["not", "an", "object"]}, "values"),
     ],
 )
-def test_bad_input_gets_400_naming_the_field(as_alice, file_templates, file_domains, payload, field):
+def test_bad_input_gets_400_naming_the_field(as_alice, templates_location, file_domains, payload, field):
     response = as_alice.post(URL, payload, format="json")
     assert response.status_code == 400, response.json()
     assert field in response.json()["errors"], response.json()
     assert not DataProduct.objects.exists()
 
 
-def test_creating_under_another_team_gets_403(api_client, file_templates, file_domains, bob):
+def test_creating_under_another_team_gets_403(api_client, templates_location, file_domains, bob):
     api_client.force_authenticate(bob)
     response = api_client.post(URL, {"template": "template:dataproduct", "values": dp_values()}, format="json")
     assert response.status_code == 403
@@ -133,7 +141,7 @@ def test_editing_through_the_api_previews_then_commits(as_alice, templates_locat
     assert stale.status_code == 409 and "changed in Git" in stale.json()["detail"]
 
 
-def test_bob_gets_403_on_every_write_to_a_finance_data_product(api_client, file_templates, build_dp, alice, bob):
+def test_bob_gets_403_on_every_write_to_a_finance_data_product(api_client, templates_location, build_dp, alice, bob):
     build_dp(alice, components=[port_values()])
     api_client.force_authenticate(bob)
 
@@ -153,7 +161,7 @@ def test_bob_gets_403_on_every_write_to_a_finance_data_product(api_client, file_
     assert api_client.get(f"{URL}finance.cashflow.0/").status_code == 200  # read-only, not hidden
 
 
-def test_templates_are_listed_by_type(as_alice, file_templates):
+def test_templates_are_listed_by_type(as_alice, templates_location):
     names = [t["name"] for t in as_alice.get("/api/dataproducts/templates/?type=outputport").json()]
     assert names == ["outputport"]
 

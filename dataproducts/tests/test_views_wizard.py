@@ -23,6 +23,14 @@ from dataproducts.views import wizard
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def templates_location(templates_location_shared):
+    """The built-in templates registered once for this module (no test here commits or flushes the database),
+    for every test of it alike: the tests that only read them get the same entities as those that render them."""
+    return templates_location_shared
+
+
 # How the patterns of the kitchen sink read in messages: words, never a regular expression.
 NAME_RULE = (
     "use at least 2 lower-case letters, digits and hyphens, starting with a lower-case letter and ending "
@@ -103,7 +111,7 @@ def post(client, url: str, data: dict, *, step: int, action: str = "next", htmx:
 # --- the template list -----------------------------------------------------------------------------------------
 
 
-def test_the_template_list_shows_each_template_as_a_card_linking_to_its_wizard(as_alice, file_templates):
+def test_the_template_list_shows_each_template_as_a_card_linking_to_its_wizard(as_alice, templates_location):
     response = as_alice.get(reverse("dataproducts:template_list"))
 
     page = response.content.decode()
@@ -114,7 +122,7 @@ def test_the_template_list_shows_each_template_as_a_card_linking_to_its_wizard(a
     assert "/add/outputport/" not in page
 
 
-def test_the_template_list_filters_by_type_and_answers_htmx_with_its_results_only(as_alice, file_templates):
+def test_the_template_list_filters_by_type_and_answers_htmx_with_its_results_only(as_alice, templates_location):
     response = as_alice.get(reverse("dataproducts:template_list"), {"type": "outputport"}, **HTMX)
 
     page = response.content.decode()
@@ -124,14 +132,16 @@ def test_the_template_list_filters_by_type_and_answers_htmx_with_its_results_onl
     assert "HX-Request" in response["Vary"]
 
 
-def test_the_template_list_searches_as_you_type(as_alice, file_templates):
+def test_the_template_list_searches_as_you_type(as_alice, templates_location):
     page = as_alice.get(reverse("dataproducts:template_list"), {"q": "data contract"}, **HTMX).content.decode()
 
     assert "PostgreSQL output port" in page and "/builder/create/dataproduct/" not in page
     assert "PostgreSQL workload" not in page and "1 template<" in page
 
 
-def test_with_a_data_product_component_templates_link_to_its_add_wizard(client, file_templates, build_dp, alice, bob):
+def test_with_a_data_product_component_templates_link_to_its_add_wizard(
+    client, templates_location, build_dp, alice, bob
+):
     build_dp(alice)
 
     client.force_login(alice)
@@ -333,7 +343,7 @@ def test_a_post_without_a_button_value_moves_on_like_next(as_alice, kitchen_sink
 # --- components --------------------------------------------------------------------------------------------------
 
 
-def test_bob_may_not_add_a_component_to_a_finance_data_product(client, file_templates, build_dp, alice, bob):
+def test_bob_may_not_add_a_component_to_a_finance_data_product(client, templates_location, build_dp, alice, bob):
     build_dp(alice)
     client.force_login(bob)
 
@@ -378,7 +388,7 @@ def test_alice_adds_an_output_port_and_lands_on_the_components_tab(as_alice, cre
 # --- templates that cannot be used -------------------------------------------------------------------------------
 
 
-def test_a_component_template_has_no_data_product_wizard(as_alice, file_templates):
+def test_a_component_template_has_no_data_product_wizard(as_alice, templates_location):
     assert as_alice.get("/builder/create/outputport/").status_code == 404
     assert as_alice.get("/builder/create/nowhere/").status_code == 404
     assert as_alice.get("/builder/create/no%00where/").status_code == 404
