@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from http import HTTPStatus
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -45,17 +46,22 @@ from catalog.readers.budget import read_deadline
 from catalog.refs import RefError, parse_ref
 from catalog.selectors import entity_may_delete, location_entities, location_may_change, refresh_request_pending
 from catalog.teams import teams_sync
+from core.errors import ServiceError
 from core.services import audit_record
 
 logger = logging.getLogger(__name__)
 
 
-class CatalogConflict(Exception):
+class CatalogConflict(ServiceError):
     """The request contradicts the catalog's state (HTTP 409): a duplicate registration, deleting a live entity."""
 
+    status = HTTPStatus.CONFLICT
 
-class RefreshThrottled(Exception):
+
+class RefreshThrottled(ServiceError):
     """Too many manual refreshes (HTTP 429); ``retry_after`` says in how many seconds one is accepted again."""
+
+    status = HTTPStatus.TOO_MANY_REQUESTS
 
     def __init__(self, message: str, retry_after: int):
         super().__init__(message)

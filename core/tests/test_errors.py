@@ -55,3 +55,11 @@ def test_a_new_service_error_needs_only_its_status():
         status = 410
 
     assert api_exception(Gone("released versions are immutable")).status_code == 410
+
+
+def test_the_catalogs_refusals_carry_their_status_too():
+    from catalog.services import CatalogConflict, RefreshThrottled
+
+    assert error_status(CatalogConflict("entity is live")) == 409
+    assert error_status(RefreshThrottled("too many refreshes", retry_after=30)) == 429
+    assert api_exception(CatalogConflict("entity is live")).status_code == 409
