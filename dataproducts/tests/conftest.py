@@ -81,7 +81,8 @@ def templates_registered(django_db_setup, django_db_blocker, tmp_path_factory, t
     """The built-in templates registered once for a module, in a transaction rolled back at its end (as Django's
     ``setUpTestData``): each test runs in a savepoint inside it. Only for modules whose tests neither commit nor
     flush the database (``transactional_db`` would empty it for the tests after); they opt in by overriding
-    ``templates_location`` with ``templates_location_shared``. The id of the location."""
+    ``templates_location`` with ``templates_location_shared``. The id of the location and the catalog mirrors it
+    was read into."""
     folder = tmp_path_factory.mktemp("templates-shared")
     bare = folder / "templates.git"
     shutil.copytree(templates_published, bare)
@@ -90,14 +91,18 @@ def templates_registered(django_db_setup, django_db_blocker, tmp_path_factory, t
             target = f"file://{bare}#main:catalog-info.yaml"
             result = location_register(type="git", target=target, actor=OPERATOR, trusted=True)
         assert not result.errors, result.errors
-        yield result.location.pk
+        yield result.location.pk, folder / "mirrors"
         transaction.set_rollback(True)
 
 
 @pytest.fixture
-def templates_location_shared(db, templates_registered):
-    """What ``templates_location`` provides, registered once per module (see ``templates_registered``)."""
-    return Location.objects.get(pk=templates_registered)
+def templates_location_shared(db, settings, templates_registered):
+    """What ``templates_location`` provides, registered once per module (see ``templates_registered``). The
+    module's mirror of the templates is copied into this test's mirrors, so rendering fetches into it rather than
+    cloning anew."""
+    pk, mirrors = templates_registered
+    shutil.copytree(mirrors, settings.CATALOG_MIRROR_DIR, dirs_exist_ok=True)
+    return Location.objects.get(pk=pk)
 
 
 @pytest.fixture
