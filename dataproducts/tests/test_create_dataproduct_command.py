@@ -15,6 +15,13 @@ from dataproducts.tests.conftest import dp_values
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def templates_location(templates_location_shared):
+    """The built-in templates registered once for this module (no test here commits or flushes the database),
+    for every test of it alike: the tests that only read them get the same entities as those that render them."""
+    return templates_location_shared
+
+
 def _run(*args: str) -> str:
     out = io.StringIO()
     call_command("create_dataproduct", *args, stdout=out, stderr=io.StringIO())
@@ -42,10 +49,7 @@ def test_the_command_creates_a_data_product_as_the_user(builder, alice, tmp_path
         (["--template", "template:dataproduct", "--values", "VALUES", "--user", "bob"], "your own teams"),
     ],
 )
-def test_bad_input_exits_non_zero_naming_what_is_wrong(
-    file_templates, file_domains, alice, bob, tmp_path, args, message
-):
-    # refused before anything renders: the templates' entities are enough (creation and the dry run render from Git)
+def test_bad_input_exits_non_zero_naming_what_is_wrong(builder, alice, bob, tmp_path, args, message):
     (tmp_path / "values.yaml").write_text(json.dumps(dp_values()))
     (tmp_path / "bad.yaml").write_text(json.dumps(dp_values(name="Not Valid")))
     paths = {"VALUES": str(tmp_path / "values.yaml"), "BAD": str(tmp_path / "bad.yaml"), "MISSING": "/nonexistent"}

@@ -22,6 +22,13 @@ from dataproducts.tests.test_views_pages import (
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def templates_location(templates_location_shared):
+    """The built-in templates registered once for this module (no test here commits or flushes the database),
+    for every test of it alike: the tests that only read them get the same entities as those that render them."""
+    return templates_location_shared
+
+
 def queries(client, url: str, **headers) -> int:
     """The queries of one request, after a first one that warms what a process caches once (content types,
     the session's user)."""
@@ -56,7 +63,7 @@ def two_and_twenty(publish):  # noqa: F811 - the fixture imported above
 
 
 @pytest.fixture
-def built_two_and_twenty(build_dp, file_templates, alice):
+def built_two_and_twenty(build_dp, templates_location, alice):
     """The same two products and components, built without Git (for the pages that read only the catalog)."""
 
     def components(name: str, count: int) -> list[dict]:

@@ -18,6 +18,13 @@ from dataproducts.tests.conftest import port_values
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def templates_location(templates_location_shared):
+    """The built-in templates registered once for this module (no test here commits or flushes the database),
+    for every test of it alike: the tests that only read them get the same entities as those that render them."""
+    return templates_location_shared
+
+
 @pytest.fixture
 def developed_by_marketing(create_dp, alice, settings, tmp_path):
     """Finance's cash flow product, whose devGroup someone changed in Git to marketing."""
@@ -71,7 +78,7 @@ def test_a_member_of_the_dev_group_adds_a_component(developed_by_marketing, add_
 # --- NUL characters: PostgreSQL text cannot hold them, so a lookup must find nothing rather than fail ------------
 
 
-def test_lookups_with_a_nul_character_find_nothing(file_templates, file_domains):
+def test_lookups_with_a_nul_character_find_nothing(templates_location, file_domains):
     assert selectors.dataproduct_get(name="a\x00b") is None
     assert selectors.component_get(name="a\x00b") is None
     assert selectors.domain_get(name="fin\x00ance") is None
@@ -80,14 +87,14 @@ def test_lookups_with_a_nul_character_find_nothing(file_templates, file_domains)
     assert selectors.template_list(type="data\x00product") == []
 
 
-def test_pages_with_a_nul_character_in_the_url_are_404(client, file_templates, file_domains, alice, platform_user):
+def test_pages_with_a_nul_character_in_the_url_are_404(client, templates_location, file_domains, alice, platform_user):
     client.force_login(alice)
     assert client.get("/dp/a%00b/").status_code == 404
     client.force_login(platform_user)
     assert client.get("/builder/domains/a%00b/edit/").status_code == 404
 
 
-def test_the_api_answers_a_nul_character_without_a_server_error(api_client, file_templates, file_domains, alice):
+def test_the_api_answers_a_nul_character_without_a_server_error(api_client, templates_location, file_domains, alice):
     api_client.force_authenticate(alice)
     response = api_client.get("/api/dataproducts/templates/?search=%00")
     assert response.status_code == 200 and response.json() == []
