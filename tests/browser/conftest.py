@@ -116,3 +116,24 @@ def page(page, request):
     unexpected = [text for text, url in errors if not (url in answered_4xx and FAILED_LOAD in text)]
     assert not unexpected, "the browser reported errors:\n" + "\n".join(unexpected)
     assert not phone.problems, "pages scroll sideways at 390 px:\n" + "\n".join(phone.problems)
+
+
+@pytest.fixture
+def builder_catalog(settings, tmp_path, live_server):
+    """The built-in templates and the domains registered from trusted repositories of this test: what the
+    Builder needs. The live server runs in this process, so it reads the settings set here."""
+    from catalog.demo import folder_publish
+    from catalog.services import location_register
+    from core.services import OPERATOR
+    from core.testing.git import GitRepo
+    from dataproducts.demo import BUILTIN_TEMPLATES
+    from dataproducts.tests.conftest import DOMAINS_YAML
+
+    settings.MESHFORGE_GIT_ROOT = tmp_path / "git"
+    settings.CATALOG_MIRROR_DIR = tmp_path / "mirrors"
+    bare = settings.MESHFORGE_GIT_ROOT / "platform" / "templates.git"
+    folder_publish(BUILTIN_TEMPLATES, bare, message="Built-in templates")
+    location_register(type="git", target=f"file://{bare}#main:catalog-info.yaml", actor=OPERATOR, trusted=True)
+    domains = GitRepo(tmp_path / "other-git", "domains")
+    domains.put({"catalog-info.yaml": DOMAINS_YAML})
+    location_register(type="git", target=domains.target(), actor=OPERATOR, trusted=True)

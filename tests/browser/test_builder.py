@@ -9,13 +9,7 @@ import git
 import pytest
 from playwright.sync_api import expect
 
-from catalog.demo import folder_publish
-from catalog.services import location_register
-from core.services import OPERATOR
-from core.testing.git import GitRepo
-from dataproducts.demo import BUILTIN_TEMPLATES
 from dataproducts.models import DataProduct
-from dataproducts.tests.conftest import DOMAINS_YAML
 from tests.browser.test_accessibility import assert_no_blocking_violations
 
 
@@ -25,16 +19,8 @@ def next_step(page) -> None:
 
 
 @pytest.fixture
-def builder(settings, tmp_path, live_server, personas):
-    # The live server runs in this process: it reads the settings the test sets.
-    settings.MESHFORGE_GIT_ROOT = tmp_path / "git"
-    settings.CATALOG_MIRROR_DIR = tmp_path / "mirrors"
-    bare = settings.MESHFORGE_GIT_ROOT / "platform" / "templates.git"
-    folder_publish(BUILTIN_TEMPLATES, bare, message="Built-in templates")
-    location_register(type="git", target=f"file://{bare}#main:catalog-info.yaml", actor=OPERATOR, trusted=True)
-    domains = GitRepo(tmp_path / "other-git", "domains")
-    domains.put({"catalog-info.yaml": DOMAINS_YAML})
-    location_register(type="git", target=domains.target(), actor=OPERATOR, trusted=True)
+def builder(builder_catalog, personas):
+    return builder_catalog
 
 
 # The wizard answers a step with errors with 400 (swapped in by htmx): the browser logs that status on purpose.

@@ -89,25 +89,12 @@ PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
-def data_product(live_server, personas, settings, tmp_path):
+def data_product(builder_catalog, personas):
     """A data product with an output port, created through the Builder's services (not its wizard, which
     test_builder drives), so the pages of a real product can be walked."""
-    from catalog.demo import folder_publish
-    from catalog.services import location_register
-    from core.services import OPERATOR
-    from core.testing.git import GitRepo
     from dataproducts import selectors, services
-    from dataproducts.demo import BUILTIN_TEMPLATES
-    from dataproducts.tests.conftest import DOMAINS_YAML, dp_values, port_values
+    from dataproducts.tests.conftest import dp_values, port_values
 
-    settings.MESHFORGE_GIT_ROOT = tmp_path / "git"
-    settings.CATALOG_MIRROR_DIR = tmp_path / "mirrors"
-    bare = settings.MESHFORGE_GIT_ROOT / "platform" / "templates.git"
-    folder_publish(BUILTIN_TEMPLATES, bare, message="Built-in templates")
-    location_register(type="git", target=f"file://{bare}#main:catalog-info.yaml", actor=OPERATOR, trusted=True)
-    domains = GitRepo(tmp_path / "other-git", "domains")
-    domains.put({"catalog-info.yaml": DOMAINS_YAML})
-    location_register(type="git", target=domains.target(), actor=OPERATOR, trusted=True)
     alice = personas["alice"]
     created = services.dataproduct_create(
         template=selectors.template_get(ref="template:dataproduct"), values=dp_values(), actor=alice
