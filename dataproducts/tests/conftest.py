@@ -125,17 +125,8 @@ def builder(templates_location, file_domains):
 
 
 def dp_values(**overrides) -> dict:
-    values = {
-        "name": "cashflow",
-        "title": "Cash flow",
-        "description": "Operating cash flows",
-        "domain": "domain:finance",
-        "owner": "group:finance",
-        "maturity": "Strategic",
-        "tags": ["finance"],
-    }
-    values.update(overrides)
-    return values
+    """The values the tests create a data product with (the fast builders' defaults too)."""
+    return {**testing.DATAPRODUCT_VALUES, "tags": list(testing.DATAPRODUCT_VALUES["tags"]), **overrides}
 
 
 def port_values(**overrides) -> dict:
