@@ -106,12 +106,12 @@ class Component(models.Model):
 class DataProductReservation(models.Model):
     """Claims a data product id for a creation in progress, then records that Meshforge created it and where.
 
-    The unique id is the lock: a second creation of the same product fails on insert (HTTP 409). A failed
-    creation deletes its reservation along with everything else it made. While it works, the creating process
-    holds a PostgreSQL advisory lock on the id (``dataproducts.services.creation.creation_lock_key``): a reservation still
-    ``creating`` whose lock nobody holds belongs to a process that died, and the next attempt cleans up after it
-    at once. The repository URL is recorded before the repository exists, and the repository carries ``mark``,
-    so that clean-up removes what this reservation made and never a repository somebody else put there."""
+    The unique id is the lock: a second creation of the same product fails on insert (HTTP 409). A failed creation
+    deletes its reservation along with everything else it made. While it works, the creating process holds a
+    PostgreSQL advisory lock on the id (``dataproducts.services.creation.creation_lock_key``): a reservation still
+    ``creating`` whose lock nobody holds belongs to a process that died, and the next attempt cleans up after it at
+    once. The repository URL is recorded before the repository exists, and the repository carries ``mark``, so that
+    clean-up removes what this reservation made and never a repository somebody else put there."""
 
     dp_id = models.CharField("id", max_length=200)
     entity_name = models.CharField(max_length=63)
