@@ -113,7 +113,10 @@ class Command(BaseCommand):
                 "title": f"Port {index}",
                 "description": "Benchmark output port",
                 "dependsOn": [f"urn:dmb:cmp:bench:{data_product.slug}:0:port-{index - 1}"] if index else [],
-                "columns": [{"name": "id", "dataType": "STRING"}, {"name": "value", "dataType": "DECIMAL"}],
+                "columns": [
+                    {"name": "id", "dataType": "VARCHAR", "dataLength": 36},
+                    {"name": "value", "dataType": "DECIMAL", "precision": 12, "scale": 2},
+                ],
             }
             begin = time.perf_counter()
             services.component_create(data_product=data_product, template=port, values=values, actor=user)
