@@ -79,16 +79,7 @@ def _domain_save(request: HttpRequest, form: DomainForm, *, domain: Domain | Non
 @require_http_methods(["GET", "POST"])
 def domain_create(request: HttpRequest) -> HttpResponse:
     _staff_required(request)
-    form = _domain_form(request)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            domain, status = _domain_save(request, form, domain=None)
-            if domain is not None:
-                messages.success(request, f"Created the domain {domain.name}.")
-                return redirect("dataproducts:domain_list")
-    return render(request, "dataproducts/domain_form.html", {"form": form, "domain": None}, status=status)
+    return _domain_form_page(request, domain=None, done="Created the domain {name}.")
 
 
 @require_http_methods(["GET", "POST"])
@@ -97,6 +88,12 @@ def domain_edit(request: HttpRequest, name: str) -> HttpResponse:
     if domain is None:
         raise Http404(f"No domain {name} in the catalog")
     _staff_required(request)
+    return _domain_form_page(request, domain=domain, done="Saved the domain {name}.")
+
+
+def _domain_form_page(request: HttpRequest, *, domain, done: str) -> HttpResponse:
+    """The domain form (a new one when ``domain`` is None): saved on a valid POST, then back to the list saying
+    ``done``; else shown again with its errors (400) or the refusal's status."""
     form = _domain_form(request, domain=domain)
     status = 200
     if request.method == "POST":
@@ -104,6 +101,6 @@ def domain_edit(request: HttpRequest, name: str) -> HttpResponse:
         if form.is_valid():
             saved, status = _domain_save(request, form, domain=domain)
             if saved is not None:
-                messages.success(request, f"Saved the domain {saved.name}.")
+                messages.success(request, done.format(name=saved.name))
                 return redirect("dataproducts:domain_list")
     return render(request, "dataproducts/domain_form.html", {"form": form, "domain": domain}, status=status)
