@@ -5,9 +5,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.db import transaction
 from rest_framework.test import APIClient
 
-from core.testing.personas import create_personas
+from core.testing.personas import PERSONAS, create_personas
 
 
 def pytest_unconfigure(config):
@@ -20,9 +22,27 @@ def pytest_unconfigure(config):
         shutil.rmtree(owned, ignore_errors=True)
 
 
+@pytest.fixture(scope="module")
+def shared_setup(django_db_setup, django_db_blocker):
+    """For a module whose tests only read what they share: a transaction open for the whole module and rolled back
+    at its end, as Django's ``setUpTestData``, with the personas created in it. Each test runs in a savepoint
+    inside it, so what a test writes is still undone after it. A module opts in with
+    ``pytestmark = pytest.mark.usefixtures("shared_setup")`` (or a fixture built on it, such as the Builder's
+    ``shared_catalog``); not for modules with tests that commit or flush (``transactional_db``, ``live_server``),
+    which would see the module's rows or empty the database under it."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        create_personas()
+        yield
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def personas(db):
-    """The fixed cast: ``platform`` (staff), ``alice`` (finance), ``bob`` (marketing), ``carol`` (no team)."""
+def personas(request, db):
+    """The fixed cast: ``platform`` (staff), ``alice`` (finance), ``bob`` (marketing), ``carol`` (no team). In a
+    module that shares its set-up, the module's cast, read again for each test (a test may change its users)."""
+    if "shared_setup" in request.fixturenames:
+        users = get_user_model().objects.in_bulk([persona.username for persona in PERSONAS], field_name="username")
+        return {persona.username: users[persona.username] for persona in PERSONAS}
     return create_personas()
 
 

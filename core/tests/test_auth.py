@@ -1,7 +1,10 @@
 """Signing in and out, and what anonymous users may reach."""
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.urls import reverse
+
+from core.testing.personas import create_personas
 
 PASSWORD = "correct horse battery staple"
 
@@ -84,3 +87,26 @@ def test_the_personas_belong_to_their_teams(personas):
     assert teams == {"platform": ["platform"], "alice": ["finance"], "bob": ["marketing"], "carol": []}
     assert personas["platform"].is_staff
     assert not any(personas[name].is_staff for name in ("alice", "bob", "carol"))
+
+
+def test_the_first_creation_of_the_personas_writes_what_updating_them_writes(db):
+    """``create_personas`` inserts the cast in bulk into a database without it, and upserts it otherwise: both
+    write the same rows."""
+    fields = ("username", "first_name", "last_name", "email", "is_staff", "is_superuser", "is_active")
+
+    def rows():
+        users = get_user_model().objects.order_by("username")
+        return [
+            (*(getattr(user, field) for field in fields), sorted(user.groups.values_list("name", flat=True)))
+            for user in users
+        ]
+
+    inserted = create_personas(passwords={"alice": "s3cret alice"})
+    first = rows()
+    assert inserted["alice"].check_password("s3cret alice") and inserted["bob"].check_password(PASSWORD)
+    get_user_model().objects.update(first_name="changed", is_staff=True)
+    get_user_model().objects.get(username="alice").groups.clear()
+    updated = create_personas(passwords={"alice": "s3cret alice"})
+    assert rows() == first
+    assert {name: user.pk for name, user in updated.items()} == {name: user.pk for name, user in inserted.items()}
+    assert updated["alice"].check_password("s3cret alice")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import transaction
 from django.test import override_settings
 
@@ -176,15 +177,36 @@ def catalog_files(settings, tmp_path):
     return root
 
 
+@pytest.fixture(scope="module")
+def shared_catalog(shared_setup, tmp_path_factory):
+    """For a module whose tests only read the domains of ``file_domains``: built once in the module's transaction
+    (see ``shared_setup``). A module opts in with ``pytestmark = pytest.mark.usefixtures("shared_catalog")``; its
+    ``file_domains`` is then this one. The folder of the module's catalog files and the domains' location id."""
+    root = tmp_path_factory.mktemp("shared-catalog")
+    with override_settings(CATALOG_FILE_ROOTS=[*django_settings.CATALOG_FILE_ROOTS, root]):
+        yield {"root": root, "domains": testing.domains_build(root=root).pk}
+
+
+@pytest.fixture(scope="module")
+def shared_templates(shared_catalog):
+    """Also the built-in templates of ``file_templates``, for a module whose tests never register the templates
+    from Git (they would conflict): opt in with ``pytest.mark.usefixtures("shared_templates")``."""
+    return testing.templates_build(root=shared_catalog["root"]).pk
+
+
 @pytest.fixture
-def file_domains(db, personas, catalog_files):
+def file_domains(request, db, personas, catalog_files):
     """What ``domains`` provides (the finance and marketing domains, the users alice and bob), without Git."""
+    if "shared_catalog" in request.fixturenames:
+        return Location.objects.get(pk=request.getfixturevalue("shared_catalog")["domains"])
     return testing.domains_build(root=catalog_files)
 
 
 @pytest.fixture
-def file_templates(db, catalog_files):
+def file_templates(request, db, catalog_files):
     """The built-in templates as catalog entities, without Git and without skeletons (nothing renders them)."""
+    if "shared_templates" in request.fixturenames:
+        return Location.objects.get(pk=request.getfixturevalue("shared_templates"))
     return testing.templates_build(root=catalog_files)
 
 

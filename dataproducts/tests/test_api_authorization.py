@@ -7,7 +7,7 @@ import pytest
 
 from dataproducts.tests.conftest import port_values
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_catalog")]
 
 
 @pytest.fixture

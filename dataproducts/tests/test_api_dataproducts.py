@@ -9,7 +9,7 @@ from dataproducts import selectors
 from dataproducts.models import DataProduct, DataProductReservation
 from dataproducts.tests.conftest import dp_values, port_values
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_catalog")]
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ from django.core.management.base import CommandError
 from dataproducts.models import DataProduct
 from dataproducts.tests.conftest import dp_values
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_catalog")]
 
 
 @pytest.fixture(autouse=True)

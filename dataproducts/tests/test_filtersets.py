@@ -12,7 +12,7 @@ from catalog.models import Entity
 from dataproducts.filtersets import DataProductFilterSet
 from dataproducts.models import DataProduct
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_catalog")]
 
 # Model fields that get no filter of their own, and why. Everything else must have one.
 NOT_FILTERED = {

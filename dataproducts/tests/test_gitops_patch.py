@@ -10,7 +10,7 @@ from dataproducts.gitops.provider import git_provider
 from dataproducts.gitops.roundtrip import path_set
 from dataproducts.layout import ProductLayout
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_catalog")]
 
 
 @pytest.fixture

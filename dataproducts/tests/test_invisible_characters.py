@@ -11,7 +11,7 @@ from dataproducts import selectors
 from dataproducts.schema_forms import PickerContext, values_validate
 from dataproducts.tests.conftest import dp_values, port_values
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_templates")]
 
 RLO = "\u202e"  # RIGHT-TO-LEFT OVERRIDE
 ZWSP = "\u200b"  # ZERO WIDTH SPACE

@@ -14,7 +14,7 @@ from dataproducts.models import Component, DataProduct, Domain
 from dataproducts.projections import projections_rebuild
 from dataproducts.tests.conftest import port_values
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_catalog")]
 
 
 @pytest.fixture

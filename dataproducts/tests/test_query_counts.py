@@ -19,7 +19,7 @@ from dataproducts.tests.test_views_pages import (
     yaml_file,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_catalog")]
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,7 @@ from core.services import OPERATOR
 from dataproducts import selectors, testing
 from dataproducts.tests.conftest import port_values
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_catalog")]
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,7 @@ from dataproducts.exceptions import DataProductConflict, ValuesInvalid
 from dataproducts.models import Component
 from dataproducts.tests.conftest import port_values
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_catalog")]
 
 
 @pytest.fixture(autouse=True)

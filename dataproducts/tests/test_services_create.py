@@ -16,7 +16,7 @@ from dataproducts.models import DataProduct, DataProductReservation
 from dataproducts.services import creation
 from dataproducts.tests.conftest import dp_values
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_catalog")]
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,7 @@ from dataproducts import selectors, services
 from dataproducts.exceptions import StaleEdit, ValuesInvalid
 from dataproducts.tests.conftest import port_values
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_catalog")]
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,7 @@ from dataproducts import selectors, testing
 from dataproducts.models import Component, DataProduct
 from dataproducts.tests.conftest import dp_values, port_values
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_catalog")]
 
 # Columns that every version of the output port template accepts as they are.
 COLUMNS = [

@@ -13,7 +13,7 @@ from dataproducts.models import DataProduct
 from dataproducts.schema_forms import PickerContext, values_validate
 from dataproducts.tests.conftest import dp_values
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_templates")]
 
 URL = "/api/dataproducts/data-products/"
 LONE = "\ud800"

@@ -23,7 +23,7 @@ from core.testing.git import GitRepo
 from core.yaml import load
 from dataproducts.models import Component, DataProduct, Domain
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_templates")]
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 FIXTURES = Path(settings.BASE_DIR) / "tests" / "data" / "witboost"
@@ -601,7 +601,7 @@ def test_everyone_may_read_the_domains_with_their_owner_and_product_count(client
     assert "New domain" not in content and "/edit/" not in content
 
 
-def test_staff_create_a_domain_through_git(client, platform_user, domains, settings):
+def test_staff_create_a_domain_through_git(client, platform_user, file_domains, settings):
     signed_in(client, platform_user)
     form = client.get(reverse("dataproducts:domain_create"))
     assert '<option value="group:finance">group:finance</option>' in form.content.decode()
@@ -678,20 +678,6 @@ def test_staff_edit_a_domain_but_not_its_name(client, platform_user, risk):
     text = (git.Repo(risk.bare_path).head.commit.tree / "catalog-info.yaml").data_stream.read().decode()
     assert text.startswith("# Risk: a subdomain of finance.\n") and "subdomainOf" not in text
     assert "Saved the domain risk." in client.get(response["Location"]).content.decode()
-
-
-def test_a_domain_in_a_repository_meshforge_cannot_write_is_explained(client, platform_user, domains):
-    response = signed_in(client, platform_user).post(
-        reverse("dataproducts:domain_edit", args=["marketing"]),
-        {"title": "Marketing and sales", "owner_ref": "group:marketing", "parent": ""},
-    )
-
-    # a state of the domain, not a failure: a 409 that says where to change it, naming no path of the server
-    assert response.status_code == 409
-    content = response.content.decode()
-    assert "marketing cannot be changed through Meshforge" in content and "change it in Git" in content
-    assert "file://" not in content and str(settings.MESHFORGE_GIT_ROOT.parent) not in content
-    assert Domain.objects.get(name="marketing").title == "Marketing"
 
 
 def test_a_domain_cannot_be_its_own_parent(client, platform_user, file_domains):

@@ -21,7 +21,7 @@ from dataproducts.exceptions import CreationFailed, DataProductConflict, Templat
 from dataproducts.models import Component, DataProduct
 from dataproducts.views import wizard
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_catalog")]
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ import pytest
 from dataproducts.models import DataProduct
 from dataproducts.tests.test_views_wizard import as_alice, post  # noqa: F401
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_templates")]
 
 URL = "/builder/create/dataproduct/"
 STEP_0 = {
