@@ -1,14 +1,15 @@
 """The component dependency graph of a data product, drawn on the server as inline SVG: one linked node per
-component, one arrow per ``dependsOn``, in longest-path layers from left (components that depend on nothing)
-to right. No JavaScript and no layout library: a data product has a handful of components, and the page must
-read the same in every browser."""
+component, one arrow per edge (solid for a ``dependsOn``, dashed for lineage), in the longest-path layers of
+:func:`core.graphs.layers` from left (components that depend on nothing) to right, with a legend when edges of
+more than one style are drawn. Drawing only: what the edges are is the caller's. No JavaScript and no layout
+library: a data product has a handful of components, and the page must read the same in every browser."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.utils.html import escape, format_html, format_html_join
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from core import graphs
@@ -19,6 +20,27 @@ LAYER_GAP = 80  # horizontal room between layers, where the arrows run
 ROW_GAP = 24
 MARGIN = 12
 LABEL_CHARS = 24  # what fits on one line of a node at the stylesheet's font size
+LEGEND_HEIGHT = 28  # the legend's row under the graph, when there is one
+LEGEND_ITEM_WIDTH = 180  # a sample line and its text
+LEGEND_LINE = 32  # the length of a legend's sample line
+
+
+@dataclass(frozen=True)
+class EdgeStyle:
+    """How edges of one kind are drawn: ``verb`` reads between the two nodes' names in an edge's title
+    (``job depends on store``), ``legend`` names the style in the legend, ``dasharray`` dashes the line (None
+    draws it solid)."""
+
+    verb: str
+    legend: str
+    dasharray: str | None = None
+
+
+# In legend order. A dependsOn is solid; lineage (a component reading another's data) is dashed.
+EDGE_STYLES = {
+    "depends": EdgeStyle(verb="depends on", legend="Depends on"),
+    "lineage": EdgeStyle(verb="reads from", legend="Reads from (lineage)", dasharray="6 4"),
+}
 
 
 @dataclass(frozen=True)
@@ -35,11 +57,17 @@ class GraphNode:
 
 @dataclass(frozen=True)
 class GraphEdge:
-    """``dependent`` depends on ``dependency``; the arrow runs from the dependency to the dependent, the way data
-    flows (storage → workload → output port)."""
+    """``dependent`` depends on (or, for lineage, reads from) ``dependency``; the arrow runs from the dependency
+    to the dependent, the way data flows (storage → workload → output port). ``style`` is a key of
+    :data:`EDGE_STYLES`."""
 
     dependency: str
     dependent: str
+    style: str = "depends"
+
+    def __post_init__(self) -> None:
+        if self.style not in EDGE_STYLES:
+            raise ValueError(f"unknown edge style {self.style!r}; expected one of {', '.join(EDGE_STYLES)}")
 
 
 @dataclass(frozen=True)
@@ -109,9 +137,49 @@ def _node_svg(placed: PlacedNode) -> SafeString:
     return format_html('<a class="graph-node" href="{}">{}</a>', node.url, body)
 
 
+def _edge_svg(edge: GraphEdge, *, source: PlacedNode, target: PlacedNode, marker: str) -> SafeString:
+    style = EDGE_STYLES[edge.style]
+    return format_html(
+        '<path class="graph-edge" d="{}"{} marker-end="url(#{})"><title>{} {} {}</title></path>',
+        _edge_path(source, target),
+        _dasharray(style),
+        marker,
+        target.node.label,
+        style.verb,
+        source.node.label,
+    )
+
+
+def _dasharray(style: EdgeStyle) -> SafeString:
+    return format_html(' stroke-dasharray="{}"', style.dasharray) if style.dasharray else mark_safe("")
+
+
+def _legend_svg(styles: list[str], *, y: int) -> SafeString:
+    """One sample line and name per style, in a row under the graph."""
+    items = []
+    for index, key in enumerate(styles):
+        x = MARGIN + index * LEGEND_ITEM_WIDTH
+        items.append(
+            format_html(
+                '<line class="graph-legend-line" x1="{}" y1="{}" x2="{}" y2="{}"{}/>'
+                '<text x="{}" y="{}" class="graph-kind">{}</text>',
+                x,
+                y,
+                x + LEGEND_LINE,
+                y,
+                _dasharray(EDGE_STYLES[key]),
+                x + LEGEND_LINE + 8,
+                y + 4,
+                EDGE_STYLES[key].legend,
+            )
+        )
+    return format_html('<g class="graph-legend">{}</g>', mark_safe("".join(items)))  # noqa: S308 - format_html parts
+
+
 def graph_svg(*, nodes: Iterable[GraphNode], edges: Iterable[GraphEdge], label: str, id_prefix: str = "dp") -> str:
     """The graph as an ``<svg>`` element, every text escaped. ``label`` names the graph for screen readers;
-    ``id_prefix`` keeps the arrow marker's id unique on the page."""
+    ``id_prefix`` keeps the arrow marker's id unique on the page. When the edges drawn have more than one style,
+    a legend under the graph names each."""
     nodes = list(nodes)
     by_key = {node.key: node for node in nodes}
     edges = [edge for edge in dict.fromkeys(edges) if edge.dependency in by_key and edge.dependent in by_key]
@@ -122,32 +190,29 @@ def graph_svg(*, nodes: Iterable[GraphNode], edges: Iterable[GraphEdge], label: 
     width = 2 * MARGIN + (max(p.layer for p in placed) + 1) * (NODE_WIDTH + LAYER_GAP) - LAYER_GAP
     height = 2 * MARGIN + (max(p.row for p in placed) + 1) * (NODE_HEIGHT + ROW_GAP) - ROW_GAP
     marker = f"{id_prefix}-arrow"
-    edge_svg = format_html_join(
-        "",
-        '<path class="graph-edge" d="{}" marker-end="url(#{})"><title>{} depends on {}</title></path>',
-        (
-            (
-                _edge_path(at[e.dependency], at[e.dependent]),
-                marker,
-                by_key[e.dependent].label,
-                by_key[e.dependency].label,
-            )
-            for e in edges
-        ),
+    edge_svg = mark_safe(  # noqa: S308 - each part built by format_html
+        "".join(_edge_svg(e, source=at[e.dependency], target=at[e.dependent], marker=marker) for e in edges)
     )
+    styles = [key for key in EDGE_STYLES if any(edge.style == key for edge in edges)]
+    legend_svg = mark_safe("")
+    if len(styles) > 1:
+        legend_svg = _legend_svg(styles, y=height + LEGEND_HEIGHT // 2 - MARGIN // 2)
+        height += LEGEND_HEIGHT
+        width = max(width, 2 * MARGIN + len(styles) * LEGEND_ITEM_WIDTH)
     node_svg = mark_safe("".join(_node_svg(p) for p in placed))  # noqa: S308 - each part built by format_html
     return format_html(
         '<svg class="dependency-graph" xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
         'viewBox="0 0 {w} {h}" role="group" aria-label="{label}">'
         '<defs><marker id="{marker}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" '
         'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z"/></marker></defs>'
-        "{edges}{nodes}</svg>",
+        "{edges}{nodes}{legend}</svg>",
         w=width,
         h=height,
         label=label,
         marker=escape(marker),
         edges=edge_svg,
         nodes=node_svg,
+        legend=legend_svg,
     )
 
 
@@ -175,5 +240,5 @@ def component_graph_svg(*, components: Iterable, url_of, label: str) -> str:
                 known.add(dependency)
                 nodes.append(GraphNode(key=dependency, label=dependency.rsplit(":", 1)[-1], kind="not found",
                                        title=f"{dependency}: no such component"))  # fmt: skip
-            edges.append(GraphEdge(dependency=dependency, dependent=component.component_id))
+            edges.append(GraphEdge(dependency=dependency, dependent=component.component_id, style="depends"))
     return graph_svg(nodes=nodes, edges=edges, label=label)

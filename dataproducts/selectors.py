@@ -14,7 +14,8 @@ from catalog.refs import RefError, parse_ref
 from catalog.selectors import entity_source_files
 from catalog.teams import teams_may_write
 from core.yaml import YamlError, dump, load
-from dataproducts.descriptor import descriptor_build, descriptor_validate
+from dataproducts.descriptor.build import descriptor_build
+from dataproducts.descriptor.validate import descriptor_validate
 from dataproducts.gitops.provider import DEFAULT_BRANCH, Commit, GitProviderError, RepositoryNotWritable, git_provider
 from dataproducts.layout import CONFIGURATIONS_FILE, ProductLayout, environment_file, environment_folder
 from dataproducts.models import Component, DataProduct, Domain

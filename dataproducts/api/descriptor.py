@@ -14,7 +14,8 @@ from rest_framework.views import APIView
 from core.api.parsers import JSONParser
 from core.api.schema import error_responses
 from core.yaml import YamlError, load
-from dataproducts.descriptor import component_descriptor_validate, descriptor_adapter_problems
+from dataproducts.descriptor.adapter import descriptor_adapter_problems
+from dataproducts.descriptor.validate import component_descriptor_validate
 
 
 class DescriptorValidateSerializer(serializers.Serializer):

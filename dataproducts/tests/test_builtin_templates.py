@@ -11,7 +11,8 @@ from django.conf import settings
 
 from catalog.validation import validate_data_product, validate_entity
 from core.yaml import load, load_all
-from dataproducts.descriptor import descriptor_adapter_problems, descriptor_build
+from dataproducts.descriptor.adapter import descriptor_adapter_problems
+from dataproducts.descriptor.build import descriptor_build
 from dataproducts.rendering import BUILTIN_TEMPLATES_DIR, skeleton_render, template_problems
 
 FOLDERS = ("dataproduct", "outputport", "workload", "storage")

@@ -15,7 +15,7 @@ from jsonschema import Draft202012Validator
 
 from core.yaml import dump, load
 from dataproducts import selectors
-from dataproducts.descriptor import ADAPTER_SCHEMA_PATH, descriptor_adapter_problems
+from dataproducts.descriptor.adapter import ADAPTER_SCHEMA_PATH, descriptor_adapter_problems
 from dataproducts.models import DataProduct, DataProductReservation
 
 

@@ -18,13 +18,8 @@ from django.urls import reverse
 from jsonschema import Draft202012Validator
 
 from core.yaml import dump, load
-from dataproducts.descriptor import (
-    ADAPTER_SCHEMA_PATH,
-    component_descriptor_validate,
-    descriptor_adapter_problems,
-    descriptor_adapter_verdict,
-    descriptor_validate,
-)
+from dataproducts.descriptor.adapter import ADAPTER_SCHEMA_PATH, descriptor_adapter_problems, descriptor_adapter_verdict
+from dataproducts.descriptor.validate import component_descriptor_validate, descriptor_validate
 
 FIXTURES = Path(settings.BASE_DIR) / "tests" / "data" / "witboost"
 SCAFFOLD_FIXTURES = [

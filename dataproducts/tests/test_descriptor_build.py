@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from dataproducts.descriptor import descriptor_build, descriptor_validate
+from dataproducts.descriptor.build import descriptor_build
+from dataproducts.descriptor.validate import descriptor_validate
 
 PROJECT_ROOT = Path(settings.BASE_DIR)
 

@@ -6,15 +6,13 @@ import copy
 import pytest
 
 from core.problems import Severity, messages
-from dataproducts.descriptor import (
-    ADAPTER_CODE,
+from dataproducts.descriptor.adapter import ADAPTER_CODE, descriptor_adapter_problems, descriptor_adapter_ready_problems
+from dataproducts.descriptor.validate import (
     CYCLE_CODE,
     REF_CODE,
     SCHEMA_CODE,
     component_descriptor_problems,
     component_descriptor_validate,
-    descriptor_adapter_problems,
-    descriptor_adapter_ready_problems,
     descriptor_problems,
     descriptor_validate,
 )

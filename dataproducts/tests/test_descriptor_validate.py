@@ -11,7 +11,7 @@ import pytest
 from django.conf import settings
 
 from core.yaml import load
-from dataproducts.descriptor import component_descriptor_validate, descriptor_validate
+from dataproducts.descriptor.validate import component_descriptor_validate, descriptor_validate
 
 FIXTURES = Path(settings.BASE_DIR) / "tests" / "data" / "witboost"
 EXAMPLE = "dps-example.yaml"  # components: [0] s3 output port, [1] impala output port, [2] workload, [3] observability

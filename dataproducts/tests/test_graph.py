@@ -1,5 +1,6 @@
 """The component dependency graph drawn: nodes placed in their layers (core.graphs computes them), one arrow
-per dependsOn, escaped text, and cycles that still draw (and end)."""
+per edge (solid for dependsOn, dashed for lineage, with a legend when both are drawn), escaped text, and cycles
+that still draw (and end)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from dataproducts.graph import (
+    EDGE_STYLES,
     LAYER_GAP,
     NODE_WIDTH,
     GraphEdge,
@@ -114,6 +116,37 @@ def test_a_dependency_listed_twice_is_drawn_once():
         label="G",
     )
     assert svg.count('class="graph-edge"') == 1
+
+
+def test_a_dependency_is_drawn_solid_and_one_style_needs_no_legend():
+    svg = svg_of(component("store"), component("job", "store"))
+
+    assert "stroke-dasharray" not in svg
+    assert "graph-legend" not in svg
+
+
+def test_a_lineage_edge_is_drawn_dashed_and_the_legend_names_both_styles():
+    nodes = [GraphNode(key=key, label=key, url=f"/{key}") for key in ("store", "job", "port")]
+    svg = graph_svg(
+        nodes=nodes,
+        edges=[GraphEdge("store", "job"), GraphEdge("job", "port", style="lineage")],
+        label="G",
+    )
+
+    dashed = EDGE_STYLES["lineage"].dasharray
+    lineage = re.search(r'<path class="graph-edge"[^>]*><title>port reads from job</title>', svg)
+    depends = re.search(r'<path class="graph-edge"[^>]*><title>job depends on store</title>', svg)
+    assert lineage and f'stroke-dasharray="{dashed}"' in lineage.group(0)
+    assert depends and "stroke-dasharray" not in depends.group(0)
+    legend = re.search(r'<g class="graph-legend">.*</g>', svg)
+    assert legend, "no legend"
+    assert ">Depends on</text>" in legend.group(0) and ">Reads from (lineage)</text>" in legend.group(0)
+    assert legend.group(0).count("<line ") == 2 and legend.group(0).count(f'stroke-dasharray="{dashed}"') == 1
+
+
+def test_an_unknown_edge_style_is_refused():
+    with pytest.raises(ValueError, match="unknown edge style"):
+        GraphEdge("a", "b", style="dotted")
 
 
 def test_a_dependency_on_a_missing_component_is_a_dashed_node_without_a_link():

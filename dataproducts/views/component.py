@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from core.errors import ServiceError
 from dataproducts import selectors, services
+from dataproducts.descriptor.contract import contract_of
 from dataproducts.views import (
     component_or_404,
     component_rows,
@@ -19,44 +20,6 @@ from dataproducts.views import (
     entity_url,
     writer_required,
 )
-
-
-def _column_type(column: dict) -> str:
-    """``DECIMAL(10, 2)``, ``TEXT(255)``, or the bare type, as the DPS data contract spells columns."""
-    data_type = str(column.get("dataType") or "")
-    sizes = [column.get(key) for key in ("precision", "scale") if column.get(key) is not None]
-    if not sizes and column.get("dataLength") is not None:
-        sizes = [column["dataLength"]]
-    return f"{data_type}({', '.join(str(size) for size in sizes)})" if data_type and sizes else data_type
-
-
-def _column_tags(tags: object) -> list[str]:
-    # tags are strings in Meshforge's own files and OpenMetadata objects ({tagFQN: PII, …}) in Witboost's
-    shown = []
-    for tag in tags if isinstance(tags, list) else []:
-        if isinstance(tag, dict):
-            tag = tag.get("tagFQN")
-        if isinstance(tag, str | int | float):
-            shown.append(str(tag))
-    return shown
-
-
-def _contract(mesh: dict) -> dict:
-    contract = mesh.get("dataContract") if isinstance(mesh.get("dataContract"), dict) else {}
-    schema = contract.get("schema") if isinstance(contract.get("schema"), list) else []
-    columns = [
-        {
-            "name": str(column.get("name") or ""),
-            "type": _column_type(column),
-            "constraint": str(column.get("constraint") or ""),
-            "description": column.get("description") if isinstance(column.get("description"), str) else "",
-            "tags": _column_tags(column.get("tags")),
-        }
-        for column in schema
-        if isinstance(column, dict)
-    ]
-    terms = contract.get("termsAndConditions")
-    return {"columns": columns, "terms": terms if isinstance(terms, str) else "", "present": bool(contract)}
 
 
 @require_GET
@@ -72,7 +35,7 @@ def component_detail(request: HttpRequest, name: str, slug: str) -> HttpResponse
         "component": component,
         "entity": entity,
         "mesh": mesh,
-        "contract": _contract(mesh),
+        "contract": contract_of(mesh),
         "depends_on": next(
             row["depends_on"] for row in component_rows(data_product, components) if row["component"] is component
         ),

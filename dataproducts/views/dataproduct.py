@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 from core.htmx import render_page, wants_fragment
 from dataproducts import selectors
 from dataproducts.choices import COMPONENT_TYPES
-from dataproducts.descriptor import descriptor_adapter_verdict
+from dataproducts.descriptor.adapter import descriptor_adapter_verdict
 from dataproducts.graph import component_graph_svg
 from dataproducts.models import DataProduct
 from dataproducts.views import (

@@ -9,7 +9,8 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from core.yaml import YamlError, load_file
-from dataproducts.descriptor import component_descriptor_validate, descriptor_adapter_problems
+from dataproducts.descriptor.adapter import descriptor_adapter_problems
+from dataproducts.descriptor.validate import component_descriptor_validate
 
 
 class Command(BaseCommand):

@@ -1,5 +1,6 @@
-"""The Data Product Specification (DPS) descriptor (PRODUCT §4.3): assembled from a data product's catalog
-documents and environment configuration, and validated as real platforms send it. Pure functions: no database.
+"""Lenient validation of the Data Product Specification (DPS) descriptor (PRODUCT §4.3), as real platforms send
+it: every problem of a bare descriptor or of a tech adapter's ``{dataProduct, componentIdToProvision}`` payload,
+with a path. Pure functions: no database.
 
 The rules port the CUE reference (``data-product-specification.cue``) and relax it where the real descriptors in
 the shared Witboost fixtures differ: the fixtures win, because Meshforge must accept what real platforms send.
@@ -7,77 +8,34 @@ the shared Witboost fixtures differ: the fixtures win, because Meshforge must ac
 
 from __future__ import annotations
 
-import copy
-import functools
 import itertools
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError as SchemaViolation
-
-from catalog.refs import DataProductUrn, RefError, parse_dp_entity_name, parse_ref, parse_urn
+from catalog.refs import DataProductUrn, parse_urn
 from core import graphs
 from core.problems import Problem, Problems, messages
 
 __all__ = [
-    "ADAPTER_CODE",
-    "ADAPTER_SCHEMA_PATH",
     "COMPONENT_KINDS",
     "CYCLE_CODE",
     "DATA_PRODUCT_KIND",
-    "NO_COMPONENTS_PROBLEM",
     "REF_CODE",
     "SCHEMA_CODE",
-    "TAG_LABEL_SOURCE",
-    "AdapterVerdict",
     "component_descriptor_problems",
     "component_descriptor_validate",
-    "descriptor_adapter_problems",
-    "descriptor_adapter_ready_problems",
-    "descriptor_adapter_verdict",
-    "descriptor_build",
     "descriptor_problems",
     "descriptor_validate",
+    "is_wrapper",
+    "join_path",
+    "show",
+    "type_name",
 ]
 
 DATA_PRODUCT_KIND = "dataproduct"
 COMPONENT_KINDS = ("outputport", "workload", "storage", "observability")
-
-# The order of the well-known fields in a built descriptor (PRODUCT §4.3); other spec.mesh keys follow as written.
-_DP_FIELD_ORDER = (
-    "id",
-    "name",
-    "fullyQualifiedName",
-    "description",
-    "kind",
-    "domain",
-    "version",
-    "environment",
-    "dataProductOwner",
-    "ownerGroup",
-    "devGroup",
-    "informationSLA",
-    "status",
-    "maturity",
-    "billing",
-    "tags",
-    "specific",
-)
-_COMPONENT_FIELD_ORDER = (
-    "id",
-    "name",
-    "fullyQualifiedName",
-    "description",
-    "kind",
-    "version",
-    "infrastructureTemplateId",
-    "useCaseTemplateId",
-    "dependsOn",
-)
 
 # --- formats, from the CUE file (every pattern is used with fullmatch, so a trailing newline never passes) ----
 _VERSION_RE = re.compile(r"[0-9]+\.[0-9]+\..+")
@@ -115,195 +73,16 @@ _MAX_COLUMN_DEPTH = 32
 
 _TYPE_NAMES = {"string": "a string", "object": "an object", "list": "a list", "number": "a number"}
 
-# The tag label Meshforge writes for a plain tag. The DPS specification's source is Tag|Glossary, but the pydantic
-# models of the public Witboost tech adapters accept only Classification|Glossary (OpenMetadata's current name):
-# an emitted descriptor must pass the adapters, and the lenient reader still accepts Tag.
-TAG_LABEL_SOURCE = "Classification"
-# A workload that does not say how it connects is a data pipeline, as every built-in workload is.
-_DEFAULT_CONNECTION_TYPE = "DataPipeline"
-
-
-# --- assembly ----------------------------------------------------------------------------------------------------
-
-
-def descriptor_build(
-    *, system: dict, components: list[dict], environment: str, configurations: dict[str, dict] | None = None
-) -> dict:
-    """The DPS descriptor of one data product in ``environment``, from the processed catalog documents of its
-    System and its Components (the caller picks the Components of this System).
-
-    Each entity's ``spec.mesh`` is copied as written; the fields Meshforge derives (PRODUCT §3.3) are filled in
-    when absent, ``environment`` is always the argument. ``configurations`` maps an entity's ``metadata.name`` to
-    its ``environments/<env>/configurations.yaml``, deep-merged into that entity's ``specific``: mappings merge
-    key by key, anything else replaces. Components are ordered by id. The inputs are never changed.
-    """
-    configurations = configurations or {}
-    metadata, spec, mesh = _entity_parts(system)
-    identity = parse_dp_entity_name(metadata.get("name"))
-
-    derived: dict[str, object] = {"kind": DATA_PRODUCT_KIND}
-    if identity is not None:
-        derived["id"] = identity.urn
-        derived["domain"] = identity.domain
-    else:
-        domain = _ref_name(spec.get("domain"), "domain")
-        if domain is not None:
-            derived["domain"] = domain
-    name = _default_name(metadata, identity.name if identity is not None else None)
-    if name is not None:
-        derived["name"] = name
-    if isinstance(metadata.get("description"), str):
-        derived["description"] = metadata["description"]
-    owner_group = _ref_name(spec.get("owner"), "group")
-    if owner_group is not None:
-        derived["ownerGroup"] = owner_group
-        derived["devGroup"] = owner_group
-    derived["specific"] = {}
-
-    fields = _with_defaults(mesh, derived)
-    fields["tags"] = _tag_labels(mesh.get("tags"), metadata.get("tags"))
-    fields["devGroup"] = _group_name(fields.get("devGroup"))
-    fields.pop("components", None)  # the assembled list below is the only truth about components
-    fields["environment"] = environment
-    _merge_configuration(fields, configurations, metadata.get("name"))
-    descriptor = _ordered(fields, _DP_FIELD_ORDER)
-
-    built = [_component_build(component, configurations) for component in components]
-    descriptor["components"] = sorted(
-        built, key=lambda item: (not isinstance(item.get("id"), str), str(item.get("id")))
-    )
-    return descriptor
-
-
-def _component_build(component: dict, configurations: dict[str, dict]) -> dict:
-    metadata, spec, mesh = _entity_parts(component)
-    identity = parse_dp_entity_name(metadata.get("name"), component=True)
-    derived: dict[str, object] = {}
-    if identity is not None:
-        derived["id"] = identity.urn
-    name = _default_name(metadata, identity.component if identity is not None else None)
-    if name is not None:
-        derived["name"] = name
-    if isinstance(metadata.get("description"), str):
-        derived["description"] = metadata["description"]
-    if isinstance(spec.get("type"), str):
-        derived["kind"] = spec["type"]
-    derived["dependsOn"] = []
-    kind = str(mesh.get("kind", spec.get("type"))).lower()
-    # What the DPS and the tech adapters require of a kind, with the value a new component means: a workload reads
-    # from nothing yet and is a data pipeline; an output port has no semantic links yet.
-    if kind == "workload":
-        derived["readsFrom"] = []
-        derived["connectionType"] = _DEFAULT_CONNECTION_TYPE
-    elif kind == "outputport":
-        derived["semanticLinking"] = []
-    derived["specific"] = {}
-    fields = _with_defaults(mesh, derived)
-    fields["tags"] = _tag_labels(mesh.get("tags"), metadata.get("tags"))
-    if fields.get("semanticLinking") == {}:
-        fields["semanticLinking"] = []  # the CUE's empty object; the adapters take a list
-    _merge_configuration(fields, configurations, metadata.get("name"))
-    return _ordered(fields, _COMPONENT_FIELD_ORDER)
-
-
-def _tag_labels(written: object, names: object) -> object:
-    """The ``tags`` of a descriptor: the labels ``spec.mesh.tags`` writes, then one label per ``metadata.tags``
-    name not among them, so the tags people edit on the entity reach the descriptor. A plain string becomes a
-    label; anything else is kept as written for validation to report."""
-    if written is None:
-        written = []
-    if not isinstance(written, list):
-        return copy.deepcopy(written)
-    labels = [_tag_label(tag) if isinstance(tag, str) else copy.deepcopy(tag) for tag in written]
-    present = {label.get("tagFQN") for label in labels if isinstance(label, dict)}
-    for name in names if isinstance(names, list) else []:
-        if isinstance(name, str) and name not in present:
-            labels.append(_tag_label(name))
-            present.add(name)
-    return labels
-
-
-def _tag_label(name: str) -> dict:
-    """An OpenMetadata tag label for a plain tag, as a person attached it."""
-    return {"tagFQN": name, "source": TAG_LABEL_SOURCE, "labelType": "Manual", "state": "Confirmed"}
-
-
-def _group_name(value: object) -> object:
-    """``devGroup`` in the form of ``ownerGroup``: a ``group:`` ref becomes its name (``group:finance`` →
-    ``finance``), as in the DPS example, where both are names. Anything else is kept as written: a user ref or a
-    plain name is no group ref to shorten."""
-    if not isinstance(value, str) or not value.lower().startswith("group:"):
-        return value
-    return _ref_name(value, "group") or value
-
-
-def _entity_parts(document: object) -> tuple[dict, dict, dict]:
-    """``metadata``, ``spec`` and ``spec.mesh`` of an entity document, each ``{}`` when missing or not a mapping."""
-    document = document if isinstance(document, dict) else {}
-    metadata = document.get("metadata")
-    spec = document.get("spec")
-    metadata = metadata if isinstance(metadata, dict) else {}
-    spec = spec if isinstance(spec, dict) else {}
-    mesh = spec.get("mesh")
-    return metadata, spec, mesh if isinstance(mesh, dict) else {}
-
-
-def _default_name(metadata: dict, name_part: str | None) -> str | None:
-    title = metadata.get("title")
-    return title if isinstance(title, str) and title.strip() else name_part
-
-
-def _ref_name(value: object, default_kind: str) -> str | None:
-    """The name of a ref such as ``group:finance`` (``finance``), or None when it does not parse."""
-    if not isinstance(value, str):
-        return None
-    try:
-        return parse_ref(value, default_kind=default_kind).name
-    except RefError:
-        return None
-
-
-def _with_defaults(mesh: dict, derived: dict[str, object]) -> dict:
-    # Derived values fill gaps only: when spec.mesh writes one, catalog validation has made sure it agrees.
-    fields = copy.deepcopy(mesh)
-    for key, value in derived.items():
-        fields.setdefault(key, value)
-    return fields
-
-
-def _merge_configuration(fields: dict, configurations: dict[str, dict], name: object) -> None:
-    configuration = configurations.get(name) if isinstance(name, str) else None
-    if configuration is not None:  # an empty configurations.yaml loads as None: nothing to merge
-        fields["specific"] = _deep_merge(fields.get("specific"), configuration)
-
-
-def _deep_merge(base: object, overlay: object) -> object:
-    """``overlay`` on top of ``base``: mappings merge recursively, lists and scalars replace. Returns a new value;
-    ``base`` may be reused (callers pass a copy), ``overlay`` is copied."""
-    if not (isinstance(base, dict) and isinstance(overlay, dict)):
-        return copy.deepcopy(overlay)
-    merged = dict(base)
-    for key, value in overlay.items():
-        merged[key] = _deep_merge(merged[key], value) if key in merged else copy.deepcopy(value)
-    return merged
-
-
-def _ordered(fields: dict, order: tuple[str, ...]) -> dict:
-    result = {key: fields[key] for key in order if key in fields}
-    result.update((key, value) for key, value in fields.items() if key not in result)
-    return result
-
 
 # --- validation ------------------------------------------------------------------------------------------------
 
 
 # The rule families of the problems below (Problem.code): the DPS shape of a field, a reference between the
-# descriptor's parts (ids that must agree, dependsOn and componentIdToProvision naming a component), a dependency
-# cycle, and what only the tech adapters' models refuse (strict, adapter readiness).
+# descriptor's parts (ids that must agree, dependsOn and componentIdToProvision naming a component) and a
+# dependency cycle. What only the tech adapters' models refuse is coded in dataproducts.descriptor.adapter.
 SCHEMA_CODE = "schema"
 REF_CODE = "ref"
 CYCLE_CODE = "cycle"
-ADAPTER_CODE = "adapter"
 
 
 def descriptor_problems(descriptor: object) -> list[Problem]:
@@ -323,7 +102,7 @@ def component_descriptor_problems(document: object) -> list[Problem]:
     """As :func:`descriptor_problems`, for what a tech adapter receives: either a bare DP descriptor or the
     wrapper ``{dataProduct, componentIdToProvision}`` (told apart by those keys), whose paths start with
     ``dataProduct.`` and whose ``componentIdToProvision`` must name one of ``dataProduct.components``."""
-    if not _is_wrapper(document):
+    if not is_wrapper(document):
         return descriptor_problems(document)
     problems = Problems(code=SCHEMA_CODE)
     component_ids = None
@@ -334,7 +113,7 @@ def component_descriptor_problems(document: object) -> list[Problem]:
     target = _get(problems, document, "", "componentIdToProvision", "string", required=True, non_empty=True)
     if target is not None and component_ids is not None and target not in component_ids:
         problems.add(
-            "componentIdToProvision", f"{_show(target)} names no component of dataProduct.components", code=REF_CODE
+            "componentIdToProvision", f"{show(target)} names no component of dataProduct.components", code=REF_CODE
         )
     return list(problems)
 
@@ -344,179 +123,11 @@ def component_descriptor_validate(document: object) -> list[str]:
     return messages(component_descriptor_problems(document))
 
 
-# --- adapter readiness (strict) ---------------------------------------------------------------------------------
-
-ADAPTER_SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "witboost_scaffold.schema.json"
-# What descriptor_validate says of a product without components; the Descriptor tab reads it as "incomplete".
-NO_COMPONENTS_PROBLEM = "components: must list at least one component"
-_SCHEMA_TYPE_NAMES = {
-    "string": "a string",
-    "object": "an object",
-    "array": "a list",
-    "integer": "a whole number",
-    "number": "a number",
-    "boolean": "a boolean",
-    "null": "null",
-}
-_SIZE_FIELDS = ("dataLength", "precision", "scale")
-
-
-def descriptor_adapter_ready_problems(document: object) -> list[Problem]:
-    """Every reason a public Witboost tech adapter would refuse ``document`` (a bare descriptor or the wrapper
-    ``{dataProduct, componentIdToProvision}``); empty when it is adapter-ready. All are errors: what the adapters
-    refuse is coded ``adapter``, the DPS rules keep their own codes.
-
-    Writing is strict where reading is lenient (PRODUCT §4.3): the DPS rules of :func:`component_descriptor_problems`
-    apply, and on top of them the JSON Schema of the adapters' models (``ADAPTER_SCHEMA_PATH``) and the rules that
-    relate two values of a column. A field is reported once: the more specific adapter message wins.
-    """
-    wrapped = _is_wrapper(document)
-    problems = [_schema_problem(error) for error in _adapter_validator(wrapped=wrapped).iter_errors(document)]
-    dp = document.get("dataProduct") if wrapped and isinstance(document, dict) else document
-    problems += _column_size_problems(dp, "dataProduct" if wrapped else "")
-    problems.sort(key=lambda problem: _path_sort_key(problem.path))
-    reported = {problem.path for problem in problems}
-    problems += [p for p in component_descriptor_problems(document) if p.path not in reported]
-    # The same text twice says nothing new (a schema may find one fault by two rules): the first one stays.
-    unique: dict[str, Problem] = {}
-    for problem in problems:
-        unique.setdefault(str(problem), problem)
-    return list(unique.values())
-
-
-def descriptor_adapter_problems(document: object) -> list[str]:
-    """:func:`descriptor_adapter_ready_problems` as ``"path: message"`` texts."""
-    return messages(descriptor_adapter_ready_problems(document))
-
-
-@dataclass(frozen=True, slots=True)
-class AdapterVerdict:
-    """What a descriptor's page says of it: ``valid`` (adapter-ready), ``incomplete`` (a data product with no
-    component yet: nothing to deploy, nothing wrong) or ``invalid``, with the problems to fix."""
-
-    state: str
-    problems: tuple[str, ...]
-
-
-def descriptor_adapter_verdict(descriptor: object, *, other_problems: Iterable[str] = ()) -> AdapterVerdict:
-    """The verdict on a built descriptor: :func:`descriptor_adapter_problems`, then ``other_problems`` (such as an
-    environment file that does not parse) on fields not already reported. A product whose only problem is that
-    it has no component yet is ``incomplete``, not ``invalid``: a new product is not broken."""
-    problems = descriptor_adapter_problems(descriptor)
-    reported = {_problem_path(problem) for problem in problems}
-    problems += [problem for problem in other_problems if _problem_path(problem) not in reported]
-    problems = list(dict.fromkeys(problems))
-    if not problems:
-        return AdapterVerdict("valid", ())
-    no_components = isinstance(descriptor, dict) and descriptor.get("components") == []
-    if no_components and problems == [NO_COMPONENTS_PROBLEM]:
-        return AdapterVerdict("incomplete", ())
-    return AdapterVerdict("invalid", tuple(problems))
-
-
-def _is_wrapper(document: object) -> bool:
-    return isinstance(document, dict) and ("dataProduct" in document or "componentIdToProvision" in document)
-
-
-@functools.cache
-def _adapter_validator(*, wrapped: bool) -> Draft202012Validator:
-    """The schema's validator for a DATAPRODUCT_DESCRIPTOR, or for a COMPONENT_DESCRIPTOR when ``wrapped``."""
-    schema = json.loads(ADAPTER_SCHEMA_PATH.read_text(encoding="utf-8"))
-    if wrapped:
-        schema["$ref"] = "#/$defs/componentDescriptor"
-    return Draft202012Validator(schema)
-
-
-def _schema_problem(error: SchemaViolation) -> Problem:
-    """One jsonschema error as a problem in the words of :func:`descriptor_problems`."""
-    path = _schema_path(error.absolute_path)
-    if error.validator == "required":
-        missing = next(
-            (key for key in error.validator_value if key not in error.instance and repr(key) in error.message), None
-        )
-        field = _join(path, missing) if missing is not None else path or "descriptor"
-        data_type = error.instance.get("dataType") if isinstance(error.instance, dict) else None
-        if missing in _SIZE_FIELDS and isinstance(data_type, str):
-            return _adapter_problem(field, f"required for {data_type.upper()}")
-        return _adapter_problem(field, "is required")
-    where = path or "descriptor"
-    if error.validator == "type":
-        expected = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
-        names = " or ".join(_SCHEMA_TYPE_NAMES.get(name, name) for name in expected)
-        return _adapter_problem(where, f"must be {names}, not {_type_name(error.instance)}")
-    if error.validator == "enum":
-        expected = ", ".join(error.validator_value)
-        return _adapter_problem(where, f"{_show(error.instance)} is not valid; expected one of {expected}")
-    if error.validator == "const":
-        return _adapter_problem(where, f"{_show(error.instance)} is not valid; expected {_show(error.validator_value)}")
-    if error.validator == "pattern" and error.schema.get("description"):
-        return _adapter_problem(where, f"{_show(error.instance)} is not valid; expected {error.schema['description']}")
-    return _adapter_problem(where, error.message)
-
-
-def _adapter_problem(path: str, message: str) -> Problem:
-    return Problem(path, message, code=ADAPTER_CODE)
-
-
-def _schema_path(parts: Iterable[object]) -> str:
-    path = ""
-    for part in parts:
-        path = f"{path}[{part}]" if isinstance(part, int) else _join(path, str(part))
-    return path
-
-
-def _column_size_problems(dp: object, path: str) -> list[Problem]:
-    """What a schema cannot say of a column's sizes: a length or precision of at least 1, a scale between 0 and
-    the precision, and no scale without a precision (``DECIMAL(12,2)``, not ``DECIMAL(,2)``)."""
-    problems: list[Problem] = []
-    for column_path, column in _columns(dp, path):
-        sizes = {key: column.get(key) for key in _SIZE_FIELDS}
-        if any(not (value is None or _is_int(value)) for value in sizes.values()):
-            continue  # the schema reports the wrong type
-        for key in ("dataLength", "precision"):
-            if sizes[key] is not None and sizes[key] < 1:
-                problems.append(_adapter_problem(f"{column_path}.{key}", f"must be at least 1, not {sizes[key]}"))
-        precision, scale = sizes["precision"], sizes["scale"]
-        if scale is None:
-            continue
-        if scale < 0:
-            problems.append(_adapter_problem(f"{column_path}.scale", f"must be at least 0, not {scale}"))
-        elif precision is None:
-            problems.append(_adapter_problem(f"{column_path}.scale", "needs a precision (the total number of digits)"))
-        elif precision >= 1 and scale > precision:
-            problems.append(_adapter_problem(f"{column_path}.scale", f"{scale} is more than the precision {precision}"))
-    return problems
-
-
-def _columns(dp: object, path: str) -> Iterator[tuple[str, dict]]:
-    """``(path, column)`` of every output port's contract column that is an object."""
-    components = dp.get("components") if isinstance(dp, dict) else None
-    for index, component in enumerate(components if isinstance(components, list) else []):
-        contract = component.get("dataContract") if isinstance(component, dict) else None
-        schema = contract.get("schema") if isinstance(contract, dict) else None
-        for position, column in enumerate(schema if isinstance(schema, list) else []):
-            if isinstance(column, dict):
-                yield f"{_join(path, 'components')}[{index}].dataContract.schema[{position}]", column
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _problem_path(problem: str) -> str:
-    return problem.split(": ", 1)[0]
-
-
-def _path_sort_key(path: str) -> list[object]:
-    """Paths in document order: ``components[10]`` after ``components[9]``."""
-    return [int(part) if part.isdigit() else part for part in re.split(r"\[(\d+)\]", path)]
-
-
 def _check_data_product(problems: Problems, descriptor: object, path: str) -> set[str] | None:
     """Report the problems of a DP descriptor at ``path``; return the ids of its components (None when it has
     no list of components to look in)."""
     if not isinstance(descriptor, dict):
-        problems.add(path or "descriptor", f"must be an object, not {_type_name(descriptor)}")
+        problems.add(path or "descriptor", f"must be an object, not {type_name(descriptor)}")
         return None
 
     def get(key: str, kind: str, **options: bool) -> object:
@@ -527,7 +138,7 @@ def _check_data_product(problems: Problems, descriptor: object, path: str) -> se
     get("description", "string", required=True)
     kind = get("kind", "string", required=True, non_empty=True)
     if isinstance(kind, str) and kind.lower() != DATA_PRODUCT_KIND:
-        problems.add(_join(path, "kind"), f'{_show(kind)} is not valid; expected "{DATA_PRODUCT_KIND}"')
+        problems.add(join_path(path, "kind"), f'{show(kind)} is not valid; expected "{DATA_PRODUCT_KIND}"')
     domain = get("domain", "string", required=True, non_empty=True)
     version = _check_version(problems, descriptor, path)
     identity = _check_dp_id(problems, path, dp_id, domain, version)
@@ -550,11 +161,11 @@ def _check_data_product(problems: Problems, descriptor: object, path: str) -> se
     support = get("supportSLA", "object", nullable=True)
     if support is not None:
         for key in ("supportHours", "responseTime", "resolutionTime", "informationTime", "endOfSupport"):
-            _get(problems, support, _join(path, "supportSLA"), key, "string", nullable=True)
+            _get(problems, support, join_path(path, "supportSLA"), key, "string", nullable=True)
     _check_business_info(problems, descriptor, path)
     security = get("securityInfo", "object", nullable=True)
     if security is not None:
-        security_path = _join(path, "securityInfo")
+        security_path = join_path(path, "securityInfo")
         _check_choice(
             problems,
             security_path,
@@ -567,7 +178,7 @@ def _check_data_product(problems: Problems, descriptor: object, path: str) -> se
     contacts = get("contacts", "object", nullable=True)
     if contacts is not None:
         for key in ("ownerContact", "suportContact", "supportContact"):
-            _get(problems, contacts, _join(path, "contacts"), key, "string", nullable=True)
+            _get(problems, contacts, join_path(path, "contacts"), key, "string", nullable=True)
     _check_strings(problems, descriptor, path, "targetConsumption", nullable=True)
     _check_tags(problems, descriptor, path, "tags", required=True)
     _check_tags(problems, descriptor, path, "businessConcepts")
@@ -583,7 +194,7 @@ def _check_data_product(problems: Problems, descriptor: object, path: str) -> se
     components = get("components", "list", required=True)
     if components is None:
         return None
-    components_path = _join(path, "components")
+    components_path = join_path(path, "components")
     if not components:
         problems.add(components_path, "must list at least one component")
     ids: dict[str, int] = {}
@@ -596,8 +207,8 @@ def _check_data_product(problems: Problems, descriptor: object, path: str) -> se
             continue
         if component_id in ids:
             problems.add(
-                _join(component_path, "id"),
-                f"{_show(component_id)} is already the id of {components_path}[{ids[component_id]}]",
+                join_path(component_path, "id"),
+                f"{show(component_id)} is already the id of {components_path}[{ids[component_id]}]",
                 code=REF_CODE,
             )
         else:
@@ -607,7 +218,7 @@ def _check_data_product(problems: Problems, descriptor: object, path: str) -> se
             if target not in ids:
                 problems.add(
                     f"{components_path}[{index}].dependsOn[{position}]",
-                    f"{_show(target)} names no component of this data product",
+                    f"{show(target)} names no component of this data product",
                     code=REF_CODE,
                 )
     # Every edge of a cycle is reported: any one of them may be the one to remove.
@@ -619,7 +230,7 @@ def _check_data_product(problems: Problems, descriptor: object, path: str) -> se
             position = next(position for position, target in depends_on[index] if target == following)
             problems.add(
                 f"{components_path}[{index}].dependsOn[{position}]",
-                f"{_show(following)} is part of a dependency cycle: {names}",
+                f"{show(following)} is part of a dependency cycle: {names}",
                 code=CYCLE_CODE,
             )
     return set(ids)
@@ -637,7 +248,7 @@ class _DataProductIdentity:
 
 def _check_version(problems: Problems, mapping: dict, path: str) -> str | None:
     """Report a bad ``version``; return it when it is valid."""
-    field = _join(path, "version")
+    field = join_path(path, "version")
     if "version" not in mapping:
         problems.add(field, "is required")
         return None
@@ -647,10 +258,10 @@ def _check_version(problems: Problems, mapping: dict, path: str) -> str | None:
         problems.add(field, f'must be a string such as "1.0.0", not the number {version} (quote it in YAML)')
         return None
     if not isinstance(version, str):
-        problems.add(field, f"must be a string, not {_type_name(version)}")
+        problems.add(field, f"must be a string, not {type_name(version)}")
         return None
     if not (_VERSION_RE.fullmatch(version) or _DRAFT_VERSION_RE.fullmatch(version)):
-        problems.add(field, f"{_show(version)} is not valid; {_VERSION_RULE}")
+        problems.add(field, f"{show(version)} is not valid; {_VERSION_RULE}")
         return None
     return version
 
@@ -660,18 +271,18 @@ def _check_dp_id(
 ) -> DataProductUrn | None:
     if not isinstance(dp_id, str):
         return None  # reported as missing or of the wrong type
-    field = _join(path, "id")
+    field = join_path(path, "id")
     identity = parse_urn(dp_id)
     if identity is None or identity.component is not None:
-        problems.add(field, f"{_show(dp_id)} is not valid; {_DP_ID_RULE}")
+        problems.add(field, f"{show(dp_id)} is not valid; {_DP_ID_RULE}")
         return None
     problems = problems.coded(REF_CODE)  # from here on: what the id must agree with
     if isinstance(domain, str) and identity.domain != domain:
-        problems.add(field, f"{_show(dp_id)} has domain {_show(identity.domain)}, but domain is {_show(domain)}")
+        problems.add(field, f"{show(dp_id)} has domain {show(identity.domain)}, but domain is {show(domain)}")
     if version is not None and identity.major != _major_of(version):
         problems.add(
             field,
-            f"{_show(dp_id)} has major {identity.major}, but version {_show(version)} has major {_major_of(version)}",
+            f"{show(dp_id)} has major {identity.major}, but version {show(version)} has major {_major_of(version)}",
         )
     return identity
 
@@ -680,7 +291,7 @@ def _check_business_info(problems: Problems, descriptor: dict, path: str) -> Non
     info = _get(problems, descriptor, path, "businessInfo", "object", nullable=True)
     if info is None:
         return
-    info_path = _join(path, "businessInfo")
+    info_path = join_path(path, "businessInfo")
     _get(problems, info, info_path, "valueProposition", "string", nullable=True)
     _check_choice(
         problems, info_path, info, "valueGeneration", ("Foundation", "RevenueGeneration", "OperationMonitoring")
@@ -700,7 +311,7 @@ def _check_component(
     """Report a component's problems; return its id when it is a valid component id, and its ``dependsOn``
     entries that are valid component ids, with their positions."""
     if not isinstance(component, dict):
-        problems.add(path, f"must be an object, not {_type_name(component)}")
+        problems.add(path, f"must be an object, not {type_name(component)}")
         return None, []
 
     def get(key: str, kind: str, **options: bool) -> object:
@@ -709,7 +320,9 @@ def _check_component(
     kind = get("kind", "string", required=True, non_empty=True)
     kind_key = kind.lower() if isinstance(kind, str) else None
     if kind_key is not None and kind_key not in COMPONENT_KINDS:
-        problems.add(_join(path, "kind"), f"{_show(kind)} is not valid; expected one of {', '.join(COMPONENT_KINDS)}")
+        problems.add(
+            join_path(path, "kind"), f"{show(kind)} is not valid; expected one of {', '.join(COMPONENT_KINDS)}"
+        )
         kind_key = None
 
     component_id = _check_component_id(problems, component, path, owner)
@@ -719,8 +332,8 @@ def _check_component(
     version = _check_version(problems, component, path)
     if version is not None and owner.major is not None and _major_of(version) != owner.major:
         problems.add(
-            _join(path, "version"),
-            f"{_show(version)} has major {_major_of(version)}, but the data product's major is {owner.major}",
+            join_path(path, "version"),
+            f"{show(version)} has major {_major_of(version)}, but the data product's major is {owner.major}",
             code=REF_CODE,
         )
     get("infrastructureTemplateId", "string", required=True, non_empty=True)
@@ -732,7 +345,7 @@ def _check_component(
     for item_path, position, target in _check_strings(problems, component, path, "dependsOn"):
         target_id = parse_urn(target)
         if target_id is None or target_id.component is None:
-            problems.add(item_path, f"{_show(target)} is not valid; {_COMPONENT_ID_RULE}")
+            problems.add(item_path, f"{show(target)} is not valid; {_COMPONENT_ID_RULE}")
         else:
             targets.append((position, target))
     _check_strings(problems, component, path, "readsFrom", required=kind_key == "workload")
@@ -760,21 +373,19 @@ def _check_component_id(problems: Problems, component: dict, path: str, owner: _
     component_id = _get(problems, component, path, "id", "string", required=True, non_empty=True)
     if component_id is None:
         return None
-    field = _join(path, "id")
+    field = join_path(path, "id")
     parts = parse_urn(component_id)
     if parts is None or parts.component is None:
-        problems.add(field, f"{_show(component_id)} is not valid; {_COMPONENT_ID_RULE}")
+        problems.add(field, f"{show(component_id)} is not valid; {_COMPONENT_ID_RULE}")
         return None
-    shown = _show(component_id)
+    shown = show(component_id)
     problems = problems.coded(REF_CODE)  # from here on: what the id must agree with
     if owner.domain is not None and parts.domain != owner.domain:
         problems.add(
-            field, f"{shown} has domain {_show(parts.domain)}, but the data product's domain is {_show(owner.domain)}"
+            field, f"{shown} has domain {show(parts.domain)}, but the data product's domain is {show(owner.domain)}"
         )
     if owner.name is not None and parts.name != owner.name:
-        problems.add(
-            field, f"{shown} names data product {_show(parts.name)}, but this data product is {_show(owner.id)}"
-        )
+        problems.add(field, f"{shown} names data product {show(parts.name)}, but this data product is {show(owner.id)}")
     if owner.major is not None and parts.major != owner.major:
         problems.add(field, f"{shown} has major {parts.major}, but the data product's major is {owner.major}")
     return component_id
@@ -798,16 +409,16 @@ def _check_output_port(problems: Problems, component: dict, path: str) -> None:
         get(key, "string", nullable=True)
     contract = get("dataContract", "object", required=True)
     if contract is not None:
-        contract_path = _join(path, "dataContract")
+        contract_path = join_path(path, "dataContract")
         schema = _get(problems, contract, contract_path, "schema", "list", required=True)
         if schema is not None:
-            _check_columns(problems, schema, _join(contract_path, "schema"), depth=1)
+            _check_columns(problems, schema, join_path(contract_path, "schema"), depth=1)
         # The CUE requires SLA, and dataSharingAgreement inside dataContract; PRODUCT §3.3's port has neither and
         # older descriptors put the agreement beside the contract.
         sla = _get(problems, contract, contract_path, "SLA", "object", nullable=True)
         if sla is not None:
             for key in ("intervalOfChange", "timeliness", "upTime"):
-                _get(problems, sla, _join(contract_path, "SLA"), key, "string", nullable=True)
+                _get(problems, sla, join_path(contract_path, "SLA"), key, "string", nullable=True)
         _check_url(problems, contract, contract_path, "endpoint")
         _get(problems, contract, contract_path, "termsAndConditions", "string", nullable=True)
         _check_sharing_agreement(problems, contract, contract_path, "dataSharingAgreement")
@@ -817,16 +428,16 @@ def _check_output_port(problems: Problems, component: dict, path: str) -> None:
     sample = get("sampleData", "object", nullable=True)
     if sample is not None:
         # The DPS example writes `sampleData: {}`; columns and rows are checked when present.
-        _check_strings(problems, sample, _join(path, "sampleData"), "columns")
-        rows = _get(problems, sample, _join(path, "sampleData"), "rows", "list")
+        _check_strings(problems, sample, join_path(path, "sampleData"), "columns")
+        rows = _get(problems, sample, join_path(path, "sampleData"), "rows", "list")
         for index, row in enumerate(rows or []):
             if not isinstance(row, list):
-                problems.add(f"{path}.sampleData.rows[{index}]", f"must be a list, not {_type_name(row)}")
+                problems.add(f"{path}.sampleData.rows[{index}]", f"must be a list, not {type_name(row)}")
     if "semanticLinking" in component:
         # An object in the CUE, a list in the scaffold descriptors.
         linking = component["semanticLinking"]
         if linking is not None and not isinstance(linking, dict | list):
-            problems.add(_join(path, "semanticLinking"), f"must be an object or a list, not {_type_name(linking)}")
+            problems.add(join_path(path, "semanticLinking"), f"must be an object or a list, not {type_name(linking)}")
 
 
 def _check_sharing_agreement(problems: Problems, mapping: dict, path: str, key: str) -> None:
@@ -843,7 +454,7 @@ def _check_sharing_agreement(problems: Problems, mapping: dict, path: str, key: 
         "lifeCycle",
         "confidentiality",
     ):
-        _get(problems, agreement, _join(path, key), field, "string", nullable=True)
+        _get(problems, agreement, join_path(path, key), field, "string", nullable=True)
 
 
 def _check_columns(problems: Problems, columns: list, path: str, *, depth: int) -> None:
@@ -854,7 +465,7 @@ def _check_columns(problems: Problems, columns: list, path: str, *, depth: int) 
     for index, column in enumerate(columns):
         column_path = f"{path}[{index}]"
         if not isinstance(column, dict):
-            problems.add(column_path, f"must be an object, not {_type_name(column)}")
+            problems.add(column_path, f"must be an object, not {type_name(column)}")
             continue
         _get(problems, column, column_path, "name", "string", required=True, non_empty=True)
         data_type = _check_data_type(problems, column, column_path, "dataType", required=True)
@@ -873,7 +484,7 @@ def _check_columns(problems: Problems, columns: list, path: str, *, depth: int) 
         # The CUE requires children for MAP, STRUCT and UNION; the DPS example's struct column has none.
         children = _get(problems, column, column_path, "children", "list")
         if children is not None:
-            _check_columns(problems, children, _join(column_path, "children"), depth=depth + 1)
+            _check_columns(problems, children, join_path(column_path, "children"), depth=depth + 1)
 
 
 def _check_data_type(problems: Problems, column: dict, path: str, key: str, *, required: bool) -> str | None:
@@ -883,8 +494,8 @@ def _check_data_type(problems: Problems, column: dict, path: str, key: str, *, r
         return None
     if data_type.upper() not in _DATA_TYPES:
         problems.add(
-            _join(path, key),
-            f"{_show(data_type)} is not a known data type; expected one of {', '.join(_DATA_TYPES)} (any case)",
+            join_path(path, key),
+            f"{show(data_type)} is not a known data type; expected one of {', '.join(_DATA_TYPES)} (any case)",
         )
         return None
     return data_type.upper()
@@ -894,9 +505,9 @@ def _check_tags(problems: Problems, mapping: dict, path: str, key: str, *, requi
     """A list of ``#OM_Tag``: tagFQN, source, labelType and state, the last three from fixed sets (any case)."""
     tags = _get(problems, mapping, path, key, "list", required=required)
     for index, tag in enumerate(tags or []):
-        tag_path = f"{_join(path, key)}[{index}]"
+        tag_path = f"{join_path(path, key)}[{index}]"
         if not isinstance(tag, dict):
-            problems.add(tag_path, f"must be an object with tagFQN, source, labelType and state, not {_type_name(tag)}")
+            problems.add(tag_path, f"must be an object with tagFQN, source, labelType and state, not {type_name(tag)}")
             continue
         _get(problems, tag, tag_path, "tagFQN", "string", required=True, non_empty=True)
         _check_choice(problems, tag_path, tag, "source", _TAG_SOURCES, required=True)
@@ -909,7 +520,7 @@ def _check_tags(problems: Problems, mapping: dict, path: str, key: str, *, requi
 def _check_url(problems: Problems, mapping: dict, path: str, key: str, *, required: bool = False) -> None:
     url = _get(problems, mapping, path, key, "string", required=required, nullable=not required)
     if url is not None and not _URL_RE.fullmatch(url):
-        problems.add(_join(path, key), f"{_show(url)} is not valid; {_URL_RULE}")
+        problems.add(join_path(path, key), f"{show(url)} is not valid; {_URL_RULE}")
 
 
 def _component_label(urn: str) -> str:
@@ -933,7 +544,7 @@ def _get(
 ) -> object:
     """``mapping[key]`` when it is of ``kind`` (string, object, list, number); otherwise report why and return
     None. A missing key is a problem only when ``required``; null only when not ``nullable``."""
-    field = _join(path, key)
+    field = join_path(path, key)
     if key not in mapping:
         if required:
             problems.add(field, "is required")
@@ -944,7 +555,7 @@ def _get(
             problems.add(field, f"must be {_TYPE_NAMES[kind]}, not null")
         return None
     if not _is_kind(value, kind):
-        problems.add(field, f"must be {_TYPE_NAMES[kind]}, not {_type_name(value)}")
+        problems.add(field, f"must be {_TYPE_NAMES[kind]}, not {type_name(value)}")
         return None
     if non_empty and isinstance(value, str) and not value.strip():
         problems.add(field, "must not be empty")
@@ -970,7 +581,9 @@ def _check_choice(
     value = _get(problems, mapping, path, key, "string", required=required, nullable=not required)
     choices = tuple(choices)
     if value is not None and value.lower() not in {choice.lower() for choice in choices}:
-        problems.add(_join(path, key), f"{_show(value)} is not valid; expected one of {', '.join(choices)} (any case)")
+        problems.add(
+            join_path(path, key), f"{show(value)} is not valid; expected one of {', '.join(choices)} (any case)"
+        )
 
 
 def _check_strings(
@@ -980,11 +593,11 @@ def _check_strings(
     items = _get(problems, mapping, path, key, "list", required=required, nullable=nullable)
     strings = []
     for position, item in enumerate(items or []):
-        item_path = f"{_join(path, key)}[{position}]"
+        item_path = f"{join_path(path, key)}[{position}]"
         if isinstance(item, str):
             strings.append((item_path, position, item))
         else:
-            problems.add(item_path, f"must be a string, not {_type_name(item)}")
+            problems.add(item_path, f"must be a string, not {type_name(item)}")
     return strings
 
 
@@ -993,23 +606,28 @@ def _major_of(version: str) -> str:
     return version.split(".", 1)[0].lstrip("0") or "0"
 
 
-def _join(base: str, key: str) -> str:
+def is_wrapper(document: object) -> bool:
+    """Whether ``document`` is the wrapper ``{dataProduct, componentIdToProvision}`` rather than a bare descriptor."""
+    return isinstance(document, dict) and ("dataProduct" in document or "componentIdToProvision" in document)
+
+
+def join_path(base: str, key: str) -> str:
     """A field path: ``base.key``, or ``base["key"]`` when the key is not a plain identifier."""
     if _PLAIN_KEY_RE.fullmatch(key):
         return f"{base}.{key}" if base else key
-    return f"{base}[{_show(key)}]"
+    return f"{base}[{show(key)}]"
 
 
-def _show(value: object) -> str:
+def show(value: object) -> str:
     """A scalar as messages show it: JSON, so quotes and newlines are visible, long strings shortened."""
     if isinstance(value, str):
         return json.dumps(value if len(value) <= 100 else value[:100] + "…", ensure_ascii=False)
     if value is None or isinstance(value, bool | int | float):
         return json.dumps(value)
-    return _type_name(value)
+    return type_name(value)
 
 
-def _type_name(value: object) -> str:
+def type_name(value: object) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
