@@ -5,9 +5,12 @@ service."""
 from __future__ import annotations
 
 import shutil
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.test import override_settings
 
@@ -43,11 +46,44 @@ spec: {profile: {displayName: Bob}, memberOf: []}
 
 
 @pytest.fixture(autouse=True)
-def builder_dirs(settings, tmp_path):
-    """Each test has a Git root and catalog mirrors of its own."""
+def builder_dirs(request, settings, tmp_path):
+    """Each test has a Git root and catalog mirrors of its own: in a module that shares data products created
+    through Git (``shared_git``), the module's, as they were when those products were made."""
+    settings.CATALOG_URL_ALLOWED_HOSTS = []
+    if "shared_git" in request.fixturenames:
+        shared = request.getfixturevalue("shared_git")
+        shared.restore()
+        settings.MESHFORGE_GIT_ROOT, settings.CATALOG_MIRROR_DIR = shared.git_root, shared.mirrors
+        return
     settings.MESHFORGE_GIT_ROOT = tmp_path / "git"
     settings.CATALOG_MIRROR_DIR = tmp_path / "mirrors"
-    settings.CATALOG_URL_ALLOWED_HOSTS = []
+
+
+class SharedGit:
+    """A module's Git root and catalog mirrors (``live``), with a copy (``saved``) of them as the module's data was
+    built: each test starts from that copy, as its database starts from the module's transaction."""
+
+    def __init__(self, folder: Path):
+        self.live, self.saved = folder / "live", folder / "saved"
+        self.git_root, self.mirrors = self.live / "git", self.live / "mirrors"
+        for path in (self.git_root, self.mirrors):
+            path.mkdir(parents=True)
+
+    def save(self) -> None:
+        shutil.rmtree(self.saved, ignore_errors=True)
+        shutil.copytree(self.live, self.saved, symlinks=True)
+
+    def restore(self) -> None:
+        shutil.rmtree(self.live)
+        shutil.copytree(self.saved, self.live, symlinks=True)
+
+    @contextmanager
+    def building(self):
+        """Build module data in here: from the last saved state, saved again at the end."""
+        self.restore()
+        with override_settings(MESHFORGE_GIT_ROOT=self.git_root, CATALOG_MIRROR_DIR=self.mirrors):
+            yield
+        self.save()
 
 
 @pytest.fixture(scope="session")
@@ -68,8 +104,11 @@ def domains_published(tmp_path_factory):
 
 
 @pytest.fixture
-def templates_location(db, settings, templates_published):
-    """The built-in templates, published to a trusted local repository and registered."""
+def templates_location(request, db, settings, templates_published):
+    """The built-in templates, published to a trusted local repository and registered (in a module sharing its
+    Git, ``templates_location_shared``)."""
+    if "shared_git" in request.fixturenames:
+        return request.getfixturevalue("templates_location_shared")
     bare = settings.MESHFORGE_GIT_ROOT / "platform" / "templates.git"
     shutil.copytree(templates_published, bare)
     result = location_register(type="git", target=f"file://{bare}#main:catalog-info.yaml", actor=OPERATOR, trusted=True)
@@ -104,6 +143,41 @@ def templates_location_shared(db, settings, templates_registered):
     pk, mirrors = templates_registered
     shutil.copytree(mirrors, settings.CATALOG_MIRROR_DIR, dirs_exist_ok=True)
     return Location.objects.get(pk=pk)
+
+
+@pytest.fixture(scope="module")
+def shared_git(shared_catalog, templates_registered, tmp_path_factory):
+    """For a module whose tests start from data products created through the services (cookiecutter, Git,
+    processing) rather than each creating its own: the module's Git root and catalog mirrors (see
+    :class:`SharedGit`), with the built-in templates registered from Git and the domains from a file. A module
+    fixture builds the products ``with shared_git.building():``; every test then starts from the Git state saved
+    there, and from the database as the module's transaction holds it (see ``shared_setup``)."""
+    shared = SharedGit(tmp_path_factory.mktemp("shared-git"))
+    shutil.copytree(templates_registered[1], shared.mirrors, dirs_exist_ok=True)
+    shared.save()
+    return shared
+
+
+def dataproduct_create_shared(shared_git, *, components=(), **overrides) -> str:
+    """Create a data product as alice (with ``components``, each a dict of component values plus an optional
+    ``template`` ref) in the module's shared Git root; its entity name."""
+    alice = get_user_model().objects.get(username="alice")
+    with shared_git.building():
+        template = selectors.template_get(ref="template:dataproduct")
+        data_product = services.dataproduct_create(template=template, values=dp_values(**overrides), actor=alice)
+        for component in components:
+            values = dict(component)
+            template = selectors.template_get(ref=values.pop("template", "template:outputport"))
+            data_product = selectors.dataproduct_get(name=data_product.name)
+            services.component_create(data_product=data_product, template=template, values=values, actor=alice)
+    return data_product.name
+
+
+@pytest.fixture(scope="module")
+def shared_cashflow(shared_git):
+    """finance.cashflow.0 as ``create_dp`` makes it, created once for a module sharing its Git; its entity name.
+    (No test of such a module may create finance.cashflow.0 itself: the module's may exist already.)"""
+    return dataproduct_create_shared(shared_git)
 
 
 @pytest.fixture

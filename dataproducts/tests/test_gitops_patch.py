@@ -4,18 +4,19 @@ import git
 import pytest
 
 from core.models import AuditEvent
+from dataproducts import selectors
 from dataproducts.exceptions import StaleEdit, ValuesInvalid
 from dataproducts.gitops.patch import entity_file_patch
 from dataproducts.gitops.provider import git_provider
 from dataproducts.gitops.roundtrip import path_set
 from dataproducts.layout import ProductLayout
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_catalog")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_git")]
 
 
 @pytest.fixture
-def cashflow(create_dp, alice):
-    return create_dp(alice)
+def cashflow(shared_cashflow):
+    return selectors.dataproduct_get(name=shared_cashflow)
 
 
 def _describe(text: str):

@@ -14,7 +14,7 @@ from dataproducts.exceptions import DataProductConflict, ValuesInvalid
 from dataproducts.models import Component
 from dataproducts.tests.conftest import port_values
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_catalog")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_git")]
 
 
 @pytest.fixture(autouse=True)
@@ -25,8 +25,8 @@ def templates_location(templates_location_shared):
 
 
 @pytest.fixture
-def cashflow(create_dp, alice):
-    return create_dp(alice)
+def cashflow(shared_cashflow):
+    return selectors.dataproduct_get(name=shared_cashflow)
 
 
 def _repo(settings) -> git.Repo:

@@ -13,7 +13,7 @@ from dataproducts import selectors, services
 from dataproducts.exceptions import StaleEdit, ValuesInvalid
 from dataproducts.tests.conftest import port_values
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_catalog")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_git")]
 
 
 @pytest.fixture(autouse=True)
@@ -24,8 +24,8 @@ def templates_location(templates_location_shared):
 
 
 @pytest.fixture
-def cashflow(create_dp, alice):
-    return create_dp(alice)
+def cashflow(shared_cashflow):
+    return selectors.dataproduct_get(name=shared_cashflow)
 
 
 def _edit_args(data_product, actor, **changes):
