@@ -9,12 +9,13 @@ import itertools
 import json
 import posixpath
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import CharField, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, Window
+from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Lower
 from django.db.models.lookups import In, StartsWith
 from django.utils import timezone
@@ -609,3 +610,91 @@ def location_query(*, predicate: dict | None, offset: int, limit: int) -> tuple[
         locations = locations.filter(predicate_q(predicate_parse(predicate), _location_condition))
     page = list(locations[offset : offset + limit + 1])
     return page[:limit], locations.count(), len(page) > limit
+
+
+# --- Plain reads for the other apps (the Builder): by ref, by kind, locations' errors ----------------------------
+# Unlike the API's lookups above, these take canonical refs (``kind:namespace/name``, lower-case) and attach no
+# relations; the querysets they return are lazy, for the caller to filter further or pick columns from.
+
+
+def entity_get(*, ref: str, include_orphans: bool = False, located: bool = False) -> Entity | None:
+    """The entity of a canonical ref, with its location; None when there is none, when it is an orphan (unless
+    ``include_orphans``) or, with ``located``, when it has no location (its location went)."""
+    entities = Entity.objects.select_related("location").filter(ref=ref)
+    if not include_orphans:
+        entities = entities.filter(orphan=False)
+    if located:
+        entities = entities.filter(location__isnull=False)
+    return entities.first()
+
+
+def entity_exists(*, ref: str, include_orphans: bool = False) -> bool:
+    """Whether the catalog has an entity of this canonical ref (an orphan counts only with ``include_orphans``)."""
+    entities = Entity.objects.filter(ref=ref)
+    return (entities if include_orphans else entities.filter(orphan=False)).exists()
+
+
+def entity_orphan_get(*, pk: int) -> Entity | None:
+    """The entity read afresh if it is an orphan now (its file no longer emits it), else None."""
+    return Entity.objects.filter(pk=pk, orphan=True).first()
+
+
+def entities_in_folder_besides(*, entity: Entity, prefix: str) -> bool:
+    """Whether entities other than ``entity`` were read from files whose target starts with ``prefix`` (a
+    folder's target, ending in ``/``)."""
+    return Entity.objects.filter(source_target__startswith=prefix).exclude(pk=entity.pk).exists()
+
+
+def entity_titles(*, refs: Iterable[str]) -> dict[str, str | None]:
+    """The ``metadata.title`` of the entities of these canonical refs by ref (None: it has none); refs that name
+    no entity are left out."""
+    return dict(
+        Entity.objects.filter(ref__in=refs).annotate(title=KT("document__metadata__title")).values_list("ref", "title")
+    )
+
+
+def entities_by_kind(*, kind: str, include_orphans: bool = False, trusted_only: bool = False) -> QuerySet[Entity]:
+    """The entities of a kind (compared case-insensitively), with their locations; orphans only with
+    ``include_orphans``; with ``trusted_only`` only those read from trusted locations."""
+    entities = Entity.objects.filter(kind__iexact=kind)
+    if not include_orphans:
+        entities = entities.filter(orphan=False)
+    if trusted_only:
+        entities = entities.filter(location__trusted=True)
+    return entities.select_related("location")
+
+
+def entity_list(
+    *, kinds: Iterable[str] | None = None, refs: Iterable[str] | None = None, include_orphans: bool = False
+) -> QuerySet[Entity]:
+    """The entities of any of ``kinds`` (compared through the index on the lower-cased kind; every kind when None
+    or empty) and of ``refs`` (canonical; when given), orphans only with ``include_orphans``, in no set order."""
+    entities = Entity.objects.all() if include_orphans else Entity.objects.filter(orphan=False)
+    if refs is not None:
+        entities = entities.filter(ref__in=refs)
+    lowered = [kind.lower() for kind in kinds or ()]
+    if lowered:
+        entities = entities.annotate(kind_lower=Lower("kind")).filter(kind_lower__in=lowered)
+    return entities
+
+
+def data_product_entities(*, system_keys: Iterable[str]) -> list[Entity]:
+    """The System entities of these canonical refs and the Component entities they have as parts (``hasPart``),
+    orphans too, with their locations, by id, in one query: what the Builder's projections read."""
+    keys = list(system_keys)
+    member_refs = Relation.objects.filter(source_ref__in=keys, type="hasPart").values("target_ref")
+    return list(
+        Entity.objects.filter(Q(ref__in=keys) | Q(ref__in=member_refs, kind__iexact="component"))
+        .select_related("location")
+        .order_by("pk")
+    )
+
+
+def location_get(*, pk: int) -> Location:
+    """A location read afresh (its errors after a refresh, say). Raises ``Location.DoesNotExist``."""
+    return Location.objects.get(pk=pk)
+
+
+def location_child_errors(*, location: Location) -> QuerySet:
+    """The errors of the location's child locations that have any: one list of messages per failing child."""
+    return Location.objects.filter(parent=location).exclude(errors=[]).values_list("errors", flat=True)

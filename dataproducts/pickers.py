@@ -11,8 +11,8 @@ from django.db.models import F, TextField
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce, Lower
 
-from catalog.models import Entity
 from catalog.refs import DEFAULT_NAMESPACE, RefError, parse_ref
+from catalog.selectors import entity_exists, entity_list, entity_titles
 from dataproducts import selectors
 from dataproducts.models import Component
 
@@ -47,17 +47,10 @@ def _label(title: str | None, value: str) -> str:
     return f"{title} ({value})" if title and title not in value else value
 
 
-def _entities(kinds: list[str] | None):
-    queryset = Entity.objects.filter(orphan=False)
-    if kinds:
-        queryset = queryset.annotate(kind_lower=Lower("kind")).filter(kind_lower__in=[kind.lower() for kind in kinds])
-    return queryset
-
-
 def entity_choices(*, kinds: list[str] | None) -> list[PickerChoice]:
     """Catalog entities (not orphans) of ``kinds`` (any kind when empty), by title then name, at most
     MAX_CHOICES."""
-    return _choices(_entities(kinds))
+    return _choices(entity_list(kinds=kinds))
 
 
 def _choices(queryset) -> list[PickerChoice]:
@@ -90,7 +83,7 @@ def entity_contains(*, value: str, kinds: list[str] | None) -> bool:
     parsed = _ref_key(value, default_kind=lowered[0] if len(lowered) == 1 else None)
     if parsed is None or (lowered and parsed[0] not in lowered) or "\x00" in value:
         return False
-    return Entity.objects.filter(ref=parsed[1], orphan=False).exists()
+    return entity_exists(ref=parsed[1])
 
 
 def owner_choices(*, user) -> list[PickerChoice]:
@@ -98,11 +91,7 @@ def owner_choices(*, user) -> list[PickerChoice]:
     every group), labelled with the Group entity's title where the catalog has one."""
     refs = selectors.user_team_refs(user=user)
     keys = {ref: parsed[1] for ref in refs if (parsed := _ref_key(ref, default_kind="group"))}
-    titles = dict(
-        Entity.objects.filter(ref__in=set(keys.values()))
-        .annotate(title=KT("document__metadata__title"))
-        .values_list("ref", "title")
-    )
+    titles = entity_titles(refs=set(keys.values()))
     return [PickerChoice(ref, _label(titles.get(keys.get(ref, "")), ref)) for ref in refs]
 
 
@@ -117,7 +106,7 @@ def owner_contains(*, value: str, user) -> bool:
 
 def _domains():
     # the rule of dataproducts.projections: domains come from trusted locations, in the default namespace
-    return _entities(["domain"]).filter(namespace=DEFAULT_NAMESPACE, location__trusted=True)
+    return entity_list(kinds=["domain"]).filter(namespace=DEFAULT_NAMESPACE, location__trusted=True)
 
 
 def domain_choices() -> list[PickerChoice]:

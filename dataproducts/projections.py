@@ -12,9 +12,10 @@ from django.db.models import Q
 from django.dispatch import receiver
 
 from catalog.membership import component_belongs, data_product_problem
-from catalog.models import Entity, Relation
+from catalog.models import Entity
 from catalog.readers import InvalidTarget, parse_git_target
 from catalog.refs import DEFAULT_NAMESPACE, RefError, parse_dp_entity_name, parse_ref
+from catalog.selectors import data_product_entities, entities_by_kind, entity_list
 from catalog.signals import entities_changed
 from catalog.teams import team_of_ref
 from catalog.validation import is_data_product, is_data_product_component
@@ -42,7 +43,7 @@ def _text(value: object, limit: int | None = None) -> str:
 
 
 def _domains_project(domain_refs: list[str]) -> None:
-    entities = Entity.objects.filter(ref__in=domain_refs).select_related("domain_projection", "location")
+    entities = entity_list(refs=domain_refs, include_orphans=True).select_related("domain_projection", "location")
     for entity in entities:
         if entity.orphan or not _domain_acceptable(entity):
             # only its own row: a domain from elsewhere must not displace the real one of the same name
@@ -68,12 +69,7 @@ def _domain_acceptable(entity: Entity) -> bool:
 
 
 def _data_products_project(system_keys: list[str]) -> None:
-    member_refs = Relation.objects.filter(source_ref__in=system_keys, type="hasPart").values("target_ref")
-    entities = list(
-        Entity.objects.filter(Q(ref__in=system_keys) | Q(ref__in=member_refs, kind__iexact="component"))
-        .select_related("location")
-        .order_by("pk")
-    )
+    entities = data_product_entities(system_keys=system_keys)
     systems = {entity.ref: entity for entity in entities if entity.ref in system_keys}
     existing = {dp.entity_id: dp for dp in DataProduct.objects.filter(entity__in=systems.values())}
     by_name: dict[str, DataProduct] = {}
@@ -220,9 +216,11 @@ def _repository_of(entity: Entity) -> str:
 
 def projections_rebuild() -> None:
     """Project every Domain and data product entity again (after an upgrade added a projection, or to repair)."""
-    domain_refs = list(Entity.objects.filter(kind__iexact="domain").values_list("ref", flat=True))
+    domain_refs = list(entities_by_kind(kind="domain", include_orphans=True).values_list("ref", flat=True))
     system_refs = list(
-        Entity.objects.filter(kind__iexact="system", document__spec__type="dataproduct").values_list("ref", flat=True)
+        entities_by_kind(kind="system", include_orphans=True)
+        .filter(document__spec__type="dataproduct")
+        .values_list("ref", flat=True)
     )
     with transaction.atomic():
         Domain.objects.exclude(entity__ref__in=domain_refs).delete()

@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce
 from catalog.models import Entity
 from catalog.readers import InvalidTarget, ReadError, parse_git_target
 from catalog.refs import RefError, parse_ref
-from catalog.selectors import entity_source_files
+from catalog.selectors import entities_by_kind, entity_source_files
 from catalog.teams import teams_may_write
 from core.yaml import YamlError, dump, load
 from dataproducts.descriptor.build import descriptor_build
@@ -25,7 +25,7 @@ from dataproducts.models import Component, DataProduct, Domain
 
 def _templates(kind: str) -> QuerySet[Entity]:
     # templates carry code (a skeleton): only trusted locations may provide them (PRODUCT §4.1)
-    return Entity.objects.filter(kind__iexact=kind, orphan=False, location__trusted=True).select_related("location")
+    return entities_by_kind(kind=kind, trusted_only=True)
 
 
 def _has_nul(*values: str | None) -> bool:
@@ -91,9 +91,7 @@ def user_team_refs(*, user) -> list[str]:
         refs = {f"group:{name}" for name in names if "/" not in name}
         refs |= {
             f"group:{name}" if namespace == "default" else f"group:{namespace}/{name}"
-            for namespace, name in Entity.objects.filter(kind__iexact="group", orphan=False).values_list(
-                "namespace", "name"
-            )
+            for namespace, name in entities_by_kind(kind="group").values_list("namespace", "name")
         }
         return sorted(refs)
     return sorted(f"group:{name}" for name in names)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from catalog.models import Location
 from catalog.refs import component_urn, dp_urn, parse_ref
+from catalog.selectors import location_child_errors, location_get
 from catalog.services import location_refresh, location_register
 from core.services import OPERATOR
 from core.yaml import dump, load, load_all
@@ -311,7 +312,7 @@ def component_build(data_product: DataProduct, *, kind: str = "outputport", user
     location_refresh(location=location, actor=OPERATOR)
     component = selectors.component_get(name=meta["component_entity_name"])
     if component is None or component.data_product_id != data_product.pk:
-        errors = Location.objects.filter(parent=location).values_list("errors", flat=True)
+        errors = location_child_errors(location=location)
         raise BuildFailed(f"catalog processing did not add {meta['component_entity_name']}: {list(errors)}")
     return component
 
@@ -320,7 +321,7 @@ def dataproduct_file_edit(data_product: DataProduct, change: Callable[[str], str
     """Rewrite the catalog file of a product made by :func:`dataproduct_build` with ``change`` (text → text) and
     refresh it, as someone editing the file where it lives would; the product as projected afterwards (None when
     it no longer is one)."""
-    location = Location.objects.get(pk=data_product.entity.location_id)
+    location = location_get(pk=data_product.entity.location_id)
     if location.type != "file":
         raise ValueError(f"data_product: {data_product.name} was not made by dataproduct_build (not a file location)")
     path = Path(location.target)

@@ -17,8 +17,9 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from catalog.predicates import PredicateError
 from catalog.selectors import QueryError
-from catalog.services import CatalogConflict, RefreshThrottled
+from catalog.services import RefreshThrottled
 from core.api.exceptions import request_limit_error
+from core.errors import api_exception
 
 # Backstage's error names (@backstage/errors) by status code.
 ERROR_NAMES = {
@@ -34,12 +35,6 @@ ERROR_NAMES = {
 }
 KEPT_HEADERS = {"WWW-Authenticate", "Retry-After", "Allow"}
 BODY = "request body"
-
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request conflicts with the catalog's state."
-    default_code = "conflict"
 
 
 def error_body(name: str, message: str, status_code: int) -> dict:
@@ -69,13 +64,12 @@ def field_messages(detail, prefix: str = "") -> list[str]:
 
 
 def _translate(exc: Exception) -> Exception:
-    """Exceptions of the catalog's selectors and services (and Django's) as DRF exceptions."""
+    """Exceptions of the catalog's selectors and services (and Django's) as DRF exceptions: the services' by the
+    status each carries (``core.errors``), a throttled refresh with its ``Retry-After``."""
     if isinstance(exc, QueryError):
         return exceptions.ValidationError({exc.param: [exc.message]})
     if isinstance(exc, PredicateError):  # its message names the place: query.$all[1].kind: …
         return exceptions.ValidationError([str(exc)])
-    if isinstance(exc, CatalogConflict):
-        return Conflict(str(exc))
     if isinstance(exc, RefreshThrottled):
         return exceptions.Throttled(wait=exc.retry_after, detail=str(exc))
     if isinstance(exc, DjangoPermissionDenied):
@@ -84,7 +78,7 @@ def _translate(exc: Exception) -> Exception:
         if hasattr(exc, "error_dict"):
             return exceptions.ValidationError(exc.message_dict)
         return exceptions.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: exc.messages})
-    return exc
+    return api_exception(exc) or exc
 
 
 def backstage_exception_handler(exc, context):

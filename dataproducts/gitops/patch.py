@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from django.db import models, transaction
 
 from catalog.models import Entity, Location
+from catalog.selectors import location_get
 from catalog.services import location_refresh
 from catalog.validation import validate_entity
 from core.services import audit_record
@@ -50,7 +51,7 @@ def entity_location(entity: Entity) -> Location:
     """The location that read the entity's own file: refreshing it (not the root) re-reads that file now."""
     if entity.location_id is None:
         raise CreationFailed("location", f"{entity.ref} has no location to refresh")
-    return Location.objects.get(pk=entity.location_id)
+    return location_get(pk=entity.location_id)
 
 
 @dataclass

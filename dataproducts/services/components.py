@@ -15,7 +15,7 @@ from catalog.membership import location_vouches_for
 from catalog.models import Entity
 from catalog.readers import InvalidTarget, ReadError, parse_git_target
 from catalog.refs import component_urn
-from catalog.selectors import entity_source_files
+from catalog.selectors import entities_in_folder_besides, entity_get, entity_orphan_get, entity_source_files
 from catalog.services import entity_delete, location_refresh
 from core.services import OPERATOR, audit_record
 from dataproducts.choices import COMPONENT_TYPES
@@ -72,7 +72,7 @@ def _component_draft(*, data_product: DataProduct, template: Entity, values: obj
     # a component of that name from someone else's untrusted repository blocks nothing: the product's own
     # repository takes its ref over (PRODUCT §3.2)
     ref = f"component:default/{entity_name}"
-    holder = Entity.objects.select_related("location").filter(ref=ref, orphan=False).first()
+    holder = entity_get(ref=ref)
     if Component.objects.filter(component_id=identifier, data_product=data_product).exists() or (
         holder is not None and holder.location is not None and location_vouches_for(holder.location, ref)
     ):
@@ -226,7 +226,7 @@ def component_remove(*, component: Component, actor) -> None:
     if not folder or folder == layout.folder:
         raise CreationFailed("repository", f"{component.name} is not in a folder of its own; remove it in Git")
     prefix = entity.source_target[: len(entity.source_target) - len(own.path)] + folder + "/"
-    if Entity.objects.filter(source_target__startswith=prefix).exclude(pk=entity.pk).exists():
+    if entities_in_folder_besides(entity=entity, prefix=prefix):
         raise CreationFailed("repository", f"{folder}/ holds other entities too; remove {component.name} in Git")
     try:
         files = entity_source_files(entity=entity, folder="")
@@ -247,6 +247,6 @@ def component_remove(*, component: Component, actor) -> None:
             after={"commit": sha},
         )
     location_refresh(location=entity_location(data_product.entity), actor=actor)
-    entity = Entity.objects.filter(pk=entity.pk, orphan=True).first()
+    entity = entity_orphan_get(pk=entity.pk)
     if entity is not None:  # removed on purpose: no grace period
         entity_delete(entity=entity, actor=OPERATOR)

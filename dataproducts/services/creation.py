@@ -21,7 +21,7 @@ from catalog.membership import location_vouches_for
 from catalog.models import Entity, Location
 from catalog.readers import InvalidTarget, validate_target
 from catalog.refs import dp_urn, parse_ref
-from catalog.selectors import location_get_by_target
+from catalog.selectors import entity_exists, entity_get, location_get, location_get_by_target
 from catalog.services import location_register, location_unregister
 from catalog.teams import team_may_write, team_of_ref
 from core.services import OPERATOR, audit_record
@@ -89,7 +89,7 @@ def _dataproduct_draft(*, template: Entity, values: object, actor) -> _DataProdu
     domain = ref_name(values["domain"], "domain", "domain")
     name = slug_check(values["name"])
     owner_key = parse_ref(values["owner"], default_kind="group").key
-    if not Entity.objects.filter(ref=f"domain:default/{domain}", orphan=False).exists():
+    if not entity_exists(ref=f"domain:default/{domain}"):
         raise ValuesInvalid({"domain": [f"domain {domain!r} does not exist in the catalog"]})
     entity_name = f"{domain}.{name}.0"
     identifier = dp_urn(domain, name, 0)
@@ -135,7 +135,7 @@ def _conflict_check(entity_name: str, identifier: str) -> None:
     # otherwise a creation that died or gave up half way: what it left (up to a registered, processed location)
     # is removed by the next attempt, so it blocks nothing
     left = _location_left(reservation) if unfinished else None
-    holder = Entity.objects.select_related("location").filter(ref=ref, orphan=False).first()
+    holder = entity_get(ref=ref)
     if holder is not None and left is not None and holder.location_id == left.pk:
         holder = None
     exists = DataProduct.objects.filter(dp_id=identifier)
@@ -356,9 +356,9 @@ def _step_location(draft: _DataProductDraft, actor) -> None:
 
 
 def _step_processing(draft: _DataProductDraft, actor) -> None:
-    entity = Entity.objects.filter(ref=_system_ref(draft.entity_name), location__isnull=False).first()
+    entity = entity_get(ref=_system_ref(draft.entity_name), include_orphans=True, located=True)
     if entity is None or not DataProduct.objects.filter(entity=entity).exists():
-        errors = Location.objects.get(pk=draft.location.pk).errors if draft.location else []
+        errors = location_get(pk=draft.location.pk).errors if draft.location else []
         raise RuntimeError(f"the catalog did not produce {draft.entity_name}" + (f": {errors[0]}" if errors else ""))
     with transaction.atomic():
         DataProductReservation.objects.filter(pk=draft.reservation.pk).update(

@@ -11,10 +11,10 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from catalog.choices import LocationType
-from catalog.models import Entity, Location
+from catalog.models import Location
 from catalog.readers import validate_target
 from catalog.refs import RefError, parse_ref
-from catalog.selectors import location_get_by_target
+from catalog.selectors import entity_exists, location_child_errors, location_get_by_target
 from catalog.services import CatalogConflict, location_refresh, location_register
 from core.services import OPERATOR, audit_record
 from core.yaml import dump
@@ -116,7 +116,7 @@ def domain_create(*, name: str, title: str = "", description: str = "", owner_re
     owner_key, parent_name = _domain_inputs(
         title=title, description=description, owner_ref=owner_ref, parent=parent, name=name
     )
-    if Entity.objects.filter(ref=f"domain:default/{name}").exists():
+    if entity_exists(ref=f"domain:default/{name}", include_orphans=True):
         raise DataProductConflict(f"domain {name} already exists")
     location = _domains_location(actor)
     url = domains_repository_url()
@@ -147,7 +147,7 @@ def domain_create(*, name: str, title: str = "", description: str = "", owner_re
             base=(CATALOG_FILE, revision),
         )
         location_refresh(location=location, actor=actor)
-        errors = Location.objects.filter(parent=location).exclude(errors=[]).values_list("errors", flat=True)
+        errors = location_child_errors(location=location)
         reason = next((error for found in errors for error in found), "no entity came out")
         raise CreationFailed("processing", f"the catalog did not accept domain {name} ({reason}); nothing was kept")
     with transaction.atomic():
