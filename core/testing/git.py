@@ -19,6 +19,15 @@ class GitRepo:
         self.work = git.Repo.init(self.work_path, initial_branch=branch)
         self.work.create_remote("origin", str(self.bare_path))
 
+    @classmethod
+    def open(cls, root: Path, name: str = "repo", branch: str = "main") -> GitRepo:
+        """The repository that ``GitRepo(root, name)`` made earlier, opened anew (after its folders were copied
+        back, say: a ``git.Repo`` keeps reading what it read before)."""
+        repo = cls.__new__(cls)
+        repo.bare_path, repo.work_path, repo.branch = root / f"{name}.git", root / f"{name}-work", branch
+        repo.bare, repo.work = git.Repo(repo.bare_path), git.Repo(repo.work_path)
+        return repo
+
     @property
     def url(self) -> str:
         return f"file://{self.bare_path}"

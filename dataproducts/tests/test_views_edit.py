@@ -11,12 +11,12 @@ import pytest
 from django.urls import reverse
 
 from catalog.services import location_register
+from core.services import OPERATOR
 from core.testing.git import GitRepo
-from dataproducts import testing
 from dataproducts.models import Component, DataProduct
-from dataproducts.tests.test_views_pages import component_document, document, yaml_file
+from dataproducts.tests.test_views_pages import component_document, yaml_file
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_git")]
 
 
 @pytest.fixture(autouse=True)
@@ -73,30 +73,31 @@ UNCHANGED = {
 }
 
 
-@pytest.fixture
-def cashflow(settings, platform_user, templates_location, catalog_files):
+@pytest.fixture(scope="module")
+def shared_repo(shared_git):
     """finance.cashflow.0 in a repository Meshforge may write, with an output port (which has the built-in
-    edit template) and a component whose template has none; the person it names is in the catalog."""
-    # people come from trusted locations only (a file will do: nothing writes them); with no Group entities, the
-    # personas' teams stay as they are
-    testing.documents_register(
-        root=catalog_files, name="people", documents=[document("User", "alice", {"memberOf": []})]
-    )
+    edit template) and a component whose template has none, made once for the module (its domain and the person
+    it names come from ``shared_catalog``)."""
+    with shared_git.building():
+        repo = GitRepo(shared_git.git_root / "finance", "cashflow")
+        repo.put(
+            {
+                "catalog-info.yaml": CASHFLOW,
+                "components/port/catalog-info.yaml": yaml_file(component_document(DP, "port", title="Daily balances")),
+                "components/legacy/catalog-info.yaml": yaml_file(
+                    component_document(DP, "legacy", kind="workload", use_case="urn:dmb:utm:unknown:0.0.0")
+                ),
+            },
+            message="Create finance.cashflow.0",
+        )
+        result = location_register(type="git", target=repo.target(), actor=OPERATOR, home=[f"system:default/{DP}"])
+        assert not result.errors, result.errors
+    return shared_git.git_root / "finance"
 
-    repo = GitRepo(settings.MESHFORGE_GIT_ROOT / "finance", "cashflow")
-    repo.put(
-        {
-            "catalog-info.yaml": CASHFLOW,
-            "components/port/catalog-info.yaml": yaml_file(component_document(DP, "port", title="Daily balances")),
-            "components/legacy/catalog-info.yaml": yaml_file(
-                component_document(DP, "legacy", kind="workload", use_case="urn:dmb:utm:unknown:0.0.0")
-            ),
-        },
-        message="Create finance.cashflow.0",
-    )
-    result = location_register(type="git", target=repo.target(), actor=platform_user, home=[f"system:default/{DP}"])
-    assert not result.errors, result.errors
-    return repo
+
+@pytest.fixture
+def cashflow(shared_repo):
+    return GitRepo.open(shared_repo, "cashflow")
 
 
 @pytest.fixture

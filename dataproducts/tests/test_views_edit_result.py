@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from dataproducts.tests.test_views_edit import UNCHANGED, cashflow, edit_url, editor, opened  # noqa: F401
+from dataproducts.tests.test_views_edit import UNCHANGED, cashflow, edit_url, editor, opened, shared_repo  # noqa: F401
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_git")]
 
 
 def test_the_diff_comes_before_the_form_and_its_heading_takes_the_focus(editor, cashflow):  # noqa: F811
