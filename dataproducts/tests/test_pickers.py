@@ -7,8 +7,9 @@ import pytest
 
 from catalog.models import Entity, Location
 from catalog.services import location_register
-from dataproducts import pickers, selectors
-from dataproducts.schema_forms import PickerContext
+from dataproducts import selectors
+from dataproducts.scaffold import pickers
+from dataproducts.scaffold.forms import PickerContext
 from dataproducts.tests.conftest import port_values
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ from jinja2.ext import Extension
 
 from core.problems import Severity, messages
 from core.yaml import load, load_all
-from dataproducts.rendering import (
+from dataproducts.scaffold.rendering import (
     IDENTITY_PATHS,
     MAX_SKELETON_FILE_BYTES,
     MAX_SKELETON_FILES,
@@ -371,7 +371,7 @@ def test_the_hooks_of_the_test_skeleton_do_run_under_plain_cookiecutter(tmp_path
     monkeypatch.setenv("MESHFORGE_TEST_HOOK_MARKER", str(marker))
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # cookiecutter keeps the rendered hook scripts
     context = {"cookiecutter": {"_target": "out", "_meta": META, "_values": {"description": "d"}}}
-    context["cookiecutter"]["_extensions"] = ["dataproducts.rendering.SkeletonFilters"]
+    context["cookiecutter"]["_extensions"] = ["dataproducts.scaffold.rendering.SkeletonFilters"]
 
     project = generate_files(repo_dir=DATA / "with_hooks", context=context, output_dir=tmp_path, accept_hooks=True)
 

@@ -15,7 +15,7 @@ from catalog.services import location_register
 from core.problems import Severity, messages
 from core.yaml import load
 from dataproducts.exceptions import TemplateError
-from dataproducts.schema_forms import (
+from dataproducts.scaffold.forms import (
     MAX_STRING_LENGTH,
     PickerContext,
     errors_first_step,

@@ -24,13 +24,13 @@ from django_htmx.http import HttpResponseClientRedirect
 from catalog.models import Entity
 from core.errors import ServiceError, error_status
 from core.htmx import render_page, wants_fragment
-from dataproducts import pickers, selectors, services
+from dataproducts import selectors, services
 from dataproducts.choices import COMPONENT_TYPES, TemplateType
 from dataproducts.exceptions import CreationFailed, DataProductConflict, TemplateError, ValuesInvalid
 from dataproducts.gitops.provider import GitProviderError
 from dataproducts.models import DataProduct
-from dataproducts.rendering import template_problems
-from dataproducts.schema_forms import (
+from dataproducts.scaffold import pickers
+from dataproducts.scaffold.forms import (
     PASSWORD,
     PickerContext,
     StepForm,
@@ -41,6 +41,7 @@ from dataproducts.schema_forms import (
     step_form,
     template_parameters,
 )
+from dataproducts.scaffold.rendering import template_problems
 from dataproducts.views import dataproduct_url
 
 # Each step's inputs are prefixed s<index>-; s<index>-_seen says the step was shown, so its inputs (even all

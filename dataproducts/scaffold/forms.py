@@ -32,9 +32,9 @@ from jsonschema.exceptions import ValidationError as SchemaValidationError
 from core.problems import Problem, Problems
 from core.text import invisible_problem, reveal_invisible
 from core.yaml import YamlError, load
-from dataproducts import pickers
 from dataproducts.exceptions import TemplateError
-from dataproducts.rendering import TEMPLATE_CODE
+from dataproducts.scaffold import pickers
+from dataproducts.scaffold.rendering import TEMPLATE_CODE
 
 if TYPE_CHECKING:
     from dataproducts.models import Component, DataProduct

@@ -28,7 +28,6 @@ from core.problems import Problem, Problems, messages
 from core.yaml import YamlError, load_all
 
 __all__ = [
-    "BUILTIN_TEMPLATES_DIR",
     "IDENTITY_PATHS",
     "MAX_SKELETON_FILES",
     "MAX_SKELETON_FILE_BYTES",
@@ -42,8 +41,6 @@ __all__ = [
     "template_check",
     "template_problems",
 ]
-
-BUILTIN_TEMPLATES_DIR = Path(__file__).resolve().parent / "builtin_templates"
 
 SKELETON_FOLDER = "{{cookiecutter._target}}"
 MAX_SKELETON_FILES = 500
