@@ -13,7 +13,8 @@ from catalog.validation import validate_data_product, validate_entity
 from core.yaml import load, load_all
 from dataproducts.demo import BUILTIN_TEMPLATES
 from dataproducts.descriptor import descriptor_adapter_problems, descriptor_build
-from dataproducts.scaffold.rendering import skeleton_render, template_problems
+from dataproducts.scaffold.checks import template_problems
+from dataproducts.scaffold.rendering import skeleton_render
 
 FOLDERS = ("dataproduct", "outputport", "workload", "storage")
 COMPONENT_FOLDERS = FOLDERS[1:]

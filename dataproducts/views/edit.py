@@ -17,7 +17,9 @@ from dataproducts import selectors, services
 from dataproducts.exceptions import StaleEdit, TemplateError, ValuesInvalid
 from dataproducts.forms import IdentityCheck
 from dataproducts.models import Component, DataProduct
-from dataproducts.scaffold.forms import PickerContext, form_values, step_form, template_parameters
+from dataproducts.scaffold.forms import form_values, step_form
+from dataproducts.scaffold.parameters import template_parameters
+from dataproducts.scaffold.pickers import PickerContext
 from dataproducts.views import component_or_404, component_url, dataproduct_or_404, dataproduct_url, writer_required
 
 STALE_MESSAGE = "catalog-info.yaml changed in Git since you opened this form; reload to edit the new version."
