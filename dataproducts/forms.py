@@ -1,5 +1,5 @@
 """Forms of the Builder's pages that are not generated from a template's JSON Schema: the domain form, and the
-identity check of the edit page. (The template forms are ``dataproducts.schema_forms``.)"""
+identity check of the edit page. (The template forms are ``dataproducts.scaffold.forms``.)"""
 
 from __future__ import annotations
 

@@ -32,7 +32,7 @@ from dataproducts.gitops.provider import (
 from dataproducts.gitops.roundtrip import location_targets_edit
 from dataproducts.layout import CATALOG_FILE, ProductLayout, components_location
 from dataproducts.models import Component, DataProduct
-from dataproducts.schema_forms import PickerContext
+from dataproducts.scaffold.pickers import PickerContext
 from dataproducts.selectors import dataproduct_may_write, entity_file
 from dataproducts.services.creation import CreationPlan
 from dataproducts.services.drafting import (

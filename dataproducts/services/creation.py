@@ -30,7 +30,7 @@ from dataproducts.exceptions import CreationFailed, DataProductConflict, Templat
 from dataproducts.gitops.provider import RepositoryExists, author_of, git_provider, repository_label
 from dataproducts.layout import CATALOG_FILE, ProductLayout, components_location
 from dataproducts.models import DataProduct, DataProductReservation
-from dataproducts.schema_forms import PickerContext
+from dataproducts.scaffold.pickers import PickerContext
 from dataproducts.services.drafting import (
     INITIAL_VERSION,
     files_render,

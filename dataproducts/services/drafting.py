@@ -16,8 +16,10 @@ from catalog.validation import validate_entity
 from core.yaml import YamlError, load_all
 from dataproducts.exceptions import TemplateError, ValuesInvalid
 from dataproducts.layout import CATALOG_FILE, environment_file
-from dataproducts.rendering import TemplateRenderError, skeleton_render, template_problems
-from dataproducts.schema_forms import PickerContext, values_validate
+from dataproducts.scaffold.checks import template_problems
+from dataproducts.scaffold.pickers import PickerContext
+from dataproducts.scaffold.rendering import TemplateRenderError, skeleton_render
+from dataproducts.scaffold.values import values_validate
 
 INITIAL_VERSION = "0.0.0"
 _SLUG_RE = re.compile(r"[a-z][a-z0-9-]{1,38}[a-z0-9]")

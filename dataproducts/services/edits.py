@@ -14,8 +14,8 @@ from dataproducts.exceptions import TemplateError, ValuesInvalid
 from dataproducts.gitops.patch import FilePatch, entity_file_patch, writable_file
 from dataproducts.gitops.roundtrip import documents_read, entity_document, path_get, path_set, plain
 from dataproducts.models import Component, DataProduct
-from dataproducts.rendering import IDENTITY_PATHS
-from dataproducts.schema_forms import PickerContext
+from dataproducts.scaffold.checks import IDENTITY_PATHS
+from dataproducts.scaffold.pickers import PickerContext
 from dataproducts.selectors import dataproduct_may_write
 from dataproducts.services.drafting import template_check, values_check
 

@@ -11,9 +11,11 @@ from django.conf import settings
 
 from catalog.validation import validate_data_product, validate_entity
 from core.yaml import load, load_all
+from dataproducts.demo import BUILTIN_TEMPLATES
 from dataproducts.descriptor.adapter import descriptor_adapter_problems
 from dataproducts.descriptor.build import descriptor_build
-from dataproducts.rendering import BUILTIN_TEMPLATES_DIR, skeleton_render, template_problems
+from dataproducts.scaffold.checks import template_problems
+from dataproducts.scaffold.rendering import skeleton_render
 
 FOLDERS = ("dataproduct", "outputport", "workload", "storage")
 COMPONENT_FOLDERS = FOLDERS[1:]
@@ -40,11 +42,11 @@ DP_META = {
 
 
 def document(path: str) -> dict:
-    return load((BUILTIN_TEMPLATES_DIR / path).read_text(), source=path)
+    return load((BUILTIN_TEMPLATES / path).read_text(), source=path)
 
 
 def skeleton(folder: str) -> dict[str, bytes]:
-    root = BUILTIN_TEMPLATES_DIR / folder / "skeleton"
+    root = BUILTIN_TEMPLATES / folder / "skeleton"
     return {path.relative_to(root).as_posix(): path.read_bytes() for path in root.rglob("*") if path.is_file()}
 
 
@@ -136,7 +138,7 @@ def test_the_location_lists_every_template_and_edit_template():
     assert location["kind"] == "Location"
     assert sorted(location["spec"]["targets"]) == sorted(f"./{path}" for path in DOCUMENTS)
     shipped = sorted(
-        path.relative_to(BUILTIN_TEMPLATES_DIR).as_posix() for path in BUILTIN_TEMPLATES_DIR.glob("*/*template.yaml")
+        path.relative_to(BUILTIN_TEMPLATES).as_posix() for path in BUILTIN_TEMPLATES.glob("*/*template.yaml")
     )
     assert shipped == sorted(DOCUMENTS)
 

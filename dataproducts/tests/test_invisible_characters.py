@@ -8,7 +8,8 @@ import pytest
 from django.urls import reverse
 
 from dataproducts import selectors
-from dataproducts.schema_forms import PickerContext, values_validate
+from dataproducts.scaffold.pickers import PickerContext
+from dataproducts.scaffold.values import values_validate
 from dataproducts.tests.conftest import dp_values, port_values
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_templates")]

@@ -1,5 +1,5 @@
-"""The pickers' choices (``dataproducts.pickers``): a user's teams (staff: every group), entities of the allowed
-kinds, the domains, and the other components of a data product; and the membership test behind each."""
+"""The pickers' choices (``dataproducts.scaffold.pickers``): a user's teams (staff: every group), entities of the
+allowed kinds, the domains, and the other components of a data product; and the membership test behind each."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import pytest
 
 from catalog.models import Entity, Location
 from catalog.services import location_register
-from dataproducts import pickers, selectors
-from dataproducts.schema_forms import PickerContext
+from dataproducts import selectors
+from dataproducts.scaffold import pickers
+from dataproducts.scaffold.pickers import PickerContext
 from dataproducts.tests.conftest import port_values
 
 pytestmark = pytest.mark.django_db

@@ -13,21 +13,24 @@ from django.views.decorators.http import require_http_methods
 
 from catalog.models import Entity
 from core.errors import ServiceError
-from dataproducts import schema_forms, selectors, services
+from dataproducts import selectors, services
 from dataproducts.exceptions import StaleEdit, TemplateError, ValuesInvalid
 from dataproducts.forms import IdentityCheck
 from dataproducts.models import Component, DataProduct
+from dataproducts.scaffold.forms import form_values, step_form
+from dataproducts.scaffold.parameters import template_parameters
+from dataproducts.scaffold.pickers import PickerContext
 from dataproducts.views import component_or_404, component_url, dataproduct_or_404, dataproduct_url, writer_required
 
 STALE_MESSAGE = "catalog-info.yaml changed in Git since you opened this form; reload to edit the new version."
 # What the Confirm form must not copy from the preview's submission.
 NOT_REPOSTED = frozenset({"csrfmiddlewaretoken", "confirm", "_action"})
-# The button a template form's table uses for "Add row" / "Remove row" (see schema_forms.table_action_data).
+# The button a template form's table uses for "Add row" / "Remove row" (see StepForm.table_action_data).
 TABLE_ACTION = "_action"
 
 
 def _steps(edit_template: Entity) -> list[dict]:
-    parameters = schema_forms.template_parameters(edit_template)
+    parameters = template_parameters(edit_template)
     if isinstance(parameters, dict):
         parameters = [parameters]
     return [step for step in parameters or [] if isinstance(step, dict)]
@@ -35,11 +38,9 @@ def _steps(edit_template: Entity) -> list[dict]:
 
 def _step_forms(request: HttpRequest, edit: _Edit, *, data=None, show_errors: bool = True) -> list:
     """One form per step of the edit template, each with its own prefix, all on one page."""
-    context = schema_forms.PickerContext(user=request.user, data_product=edit.data_product, component=edit.component)
+    context = PickerContext(user=request.user, data_product=edit.data_product, component=edit.component)
     return [
-        schema_forms.step_form(
-            step, context=context, data=data, initial=edit.initial, prefix=f"s{index}", show_errors=show_errors
-        )
+        step_form(step, context=context, data=data, initial=edit.initial, prefix=f"s{index}", show_errors=show_errors)
         for index, step in enumerate(_steps(edit.template))
     ]
 
@@ -98,7 +99,7 @@ def _edit_commit(request: HttpRequest, edit: _Edit, step_forms: list, base_revis
     values = {}
     for form in step_forms:
         # a field left empty is cleared (None); the service keeps fields a request does not name
-        values |= dict.fromkeys(form.step.names) | schema_forms.form_values(form)
+        values |= dict.fromkeys(form.step.names) | form_values(form)
     confirm = request.POST.get("confirm") == "1"
     arguments = {"entity": edit.entity, "edit_template": edit.template, "values": values, "actor": request.user}
     render_with = {"step_forms": step_forms, "base_revision": base_revision}

@@ -24,23 +24,17 @@ from django_htmx.http import HttpResponseClientRedirect
 from catalog.models import Entity
 from core.errors import ServiceError, error_status
 from core.htmx import render_page, wants_fragment
-from dataproducts import pickers, selectors, services
+from dataproducts import selectors, services
 from dataproducts.choices import COMPONENT_TYPES, TemplateType
 from dataproducts.exceptions import CreationFailed, DataProductConflict, TemplateError, ValuesInvalid
 from dataproducts.gitops.provider import GitProviderError
 from dataproducts.models import DataProduct
-from dataproducts.rendering import template_problems
-from dataproducts.schema_forms import (
-    PASSWORD,
-    PickerContext,
-    StepForm,
-    errors_first_step,
-    form_summary,
-    form_values,
-    parameters_problems,
-    step_form,
-    template_parameters,
-)
+from dataproducts.scaffold import pickers
+from dataproducts.scaffold.checks import template_problems
+from dataproducts.scaffold.forms import StepForm, form_summary, form_values, step_form
+from dataproducts.scaffold.parameters import PASSWORD, template_parameters
+from dataproducts.scaffold.pickers import PickerContext
+from dataproducts.scaffold.values import errors_first_step
 from dataproducts.views import dataproduct_url
 
 # Each step's inputs are prefixed s<index>-; s<index>-_seen says the step was shown, so its inputs (even all
@@ -81,9 +75,7 @@ def _template_or_404(path: str, *, types: frozenset[str]) -> Entity:
 def _template_card(entity: Entity, *, data_product: DataProduct | None, may_write: bool) -> dict:
     template_type = entity.spec.get("type")
     tags = entity.metadata.get("tags")
-    problems = list(
-        dict.fromkeys([*parameters_problems(entity.spec.get("parameters")), *template_problems(entity.document)])
-    )
+    problems = template_problems(entity.document)
     card = {
         "entity": entity,
         "title": entity.title,
@@ -365,9 +357,7 @@ def _review_or_create(wizard: _Wizard, data, forms: list[StepForm], *, create: b
 
 def _wizard_respond(wizard: _Wizard) -> HttpResponse:
     request = wizard.request
-    problems = list(
-        dict.fromkeys([*parameters_problems(wizard.parameters), *template_problems(wizard.template.document)])
-    )
+    problems = template_problems(wizard.template.document)
     if problems:
         return _render_broken(wizard, problems)
     if request.method == "GET":

@@ -1,4 +1,4 @@
-// Rules between the cells of a row of an editable table (dataproducts/schema_forms.py, _rule_attrs): a cell
+// Rules between the cells of a row of an editable table (dataproducts/scaffold/forms.py, _rule_attrs): a cell
 // with data-depends-on="<name of another input in its row>" is shown only while that input holds one of
 // data-applies-to (a JSON list; absent = always) and is marked required for data-required-for. A hidden cell
 // is also disabled, so what it held is not sent (a Length typed before the type became INT). Without this

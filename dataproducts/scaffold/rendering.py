@@ -1,7 +1,6 @@
 """Safe rendering of template skeletons (PRODUCT §4.1, §11): users' values reach a cookiecutter skeleton as
 data that only the ``yaml`` and ``text`` filters may write out, no hook or template extension ever runs, and
-nothing leaves a temporary folder but the checked, rendered files. Also the static checks of Template and
-EditTemplate documents."""
+nothing leaves a temporary folder but the checked, rendered files."""
 
 from __future__ import annotations
 
@@ -22,47 +21,23 @@ from cookiecutter.utils import create_env_with_context
 from jinja2 import StrictUndefined, TemplateRuntimeError, TemplateSyntaxError, Undefined
 from jinja2.exceptions import TemplateError
 from jinja2.ext import Extension
-from jsonschema import Draft202012Validator
 
-from core.problems import Problem, Problems, messages
 from core.yaml import YamlError, load_all
 
 __all__ = [
-    "BUILTIN_TEMPLATES_DIR",
-    "IDENTITY_PATHS",
     "MAX_SKELETON_FILES",
     "MAX_SKELETON_FILE_BYTES",
     "SKELETON_FOLDER",
-    "TEMPLATE_CODE",
-    "TEMPLATE_TYPES",
     "SkeletonFilters",
     "TemplateRenderError",
     "UserValue",
+    "extension_keys",
     "skeleton_render",
-    "template_check",
-    "template_problems",
 ]
-
-BUILTIN_TEMPLATES_DIR = Path(__file__).resolve().parent / "builtin_templates"
 
 SKELETON_FOLDER = "{{cookiecutter._target}}"
 MAX_SKELETON_FILES = 500
 MAX_SKELETON_FILE_BYTES = 1_048_576
-
-TEMPLATE_TYPES = ("dataproduct", "outputport", "workload", "storage", "observability")
-# Never editable (§4.1): they make up the entity's identity and its place in the data product. apiVersion and
-# kind are the envelope; an edit that rewrote them would turn the file into another kind of entity.
-IDENTITY_PATHS = (
-    "apiVersion",
-    "kind",
-    "metadata.name",
-    "metadata.namespace",
-    "spec.domain",
-    "spec.owner",
-    "spec.system",
-    "spec.type",
-    "spec.mesh.id",
-)
 
 # The name the rendered top folder gets inside the temporary output folder; only its contents are returned.
 _TARGET = "rendered"
@@ -415,20 +390,21 @@ def _check_context_file(path: str, data: bytes, refuse: Any) -> None:
         document = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         refuse(path, f"is not valid JSON, so it cannot be checked for {_EXTENSIONS_KEY}: {exc}")
-    for key_path in _extension_keys(document, ""):
+    for key_path in extension_keys(document, ""):
         refuse(path, f"declares {key_path}; templates may not load Jinja extensions")
 
 
-def _extension_keys(value: object, path: str) -> Iterator[str]:
+def extension_keys(value: object, path: str) -> Iterator[str]:
+    """The paths of every ``_extensions`` key in ``value``: Python classes Jinja would import and run."""
     if isinstance(value, dict):
         for key, item in value.items():
             item_path = f"{path}.{key}" if path else str(key)
             if isinstance(key, str) and key.startswith(_EXTENSIONS_KEY):
                 yield item_path
-            yield from _extension_keys(item, item_path)
+            yield from extension_keys(item, item_path)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _extension_keys(item, f"{path}[{index}]")
+            yield from extension_keys(item, f"{path}[{index}]")
 
 
 def _rendered_paths(target_files: dict[str, bytes], context: dict, refuse: Any) -> dict[str, str]:
@@ -530,181 +506,3 @@ def _yaml_problem(exc: YamlError) -> str:
         return exc.problem
     where = f"line {exc.line}" + (f", column {exc.column}" if exc.column is not None else "")
     return f"{where}: {exc.problem}"
-
-
-# --- static checks of templates -----------------------------------------------------------------------------
-
-_PARAMETER_NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
-_FIELD_PATH_RE = re.compile(r"(metadata|spec)(\.[A-Za-z_][A-Za-z0-9_-]*)+")
-_UI_FIELDS = ("EntityPicker", "OwnerPicker", "DomainPicker", "ComponentPicker")
-_UI_WIDGETS = ("textarea", "password")
-_DATA_PRODUCT_PARAMETERS = {"name": None, "domain": "DomainPicker", "owner": "OwnerPicker"}
-_STEP_SCHEMA_CHECKER = Draft202012Validator(Draft202012Validator.META_SCHEMA)
-# The rule family (Problem.code) of every problem of a template's document: what a template may declare.
-TEMPLATE_CODE = "template"
-
-
-def template_problems(document: dict) -> list[str]:
-    """Every problem of a Template or EditTemplate document (§4.1) that the catalog's entity rules do not see,
-    as ``"path: message"``; empty when the template can be offered: the texts of :func:`template_check`."""
-    return messages(template_check(document))
-
-
-def template_check(document: object) -> list[Problem]:
-    """Every problem of a Template or EditTemplate document that the catalog's entity rules do not see, all
-    errors coded ``template``; empty when the template can be offered."""
-    problems = Problems(code=TEMPLATE_CODE)
-    if not isinstance(document, dict):
-        problems.add("document", "must be an object")
-        return list(problems)
-    kind = document.get("kind")
-    spec = document.get("spec")
-    if kind not in ("Template", "EditTemplate"):
-        problems.add("kind", f"{_shown(kind)} is not a template; expected Template or EditTemplate")
-        return list(problems)
-    if not isinstance(spec, dict):
-        problems.add("spec", "must be an object")
-        return list(problems)
-
-    for path in _extension_keys(spec, ""):
-        problems.add(f"spec.{path}", "is not allowed; templates may not load Jinja extensions")
-    template_type = spec.get("type")
-    if template_type is not None and template_type not in TEMPLATE_TYPES:
-        allowed = ", ".join(TEMPLATE_TYPES)
-        problems.add("spec.type", f"{_shown(template_type)} is not allowed; expected one of {allowed}")
-    elif template_type is None and kind == "Template":
-        problems.add("spec.type", "is required")
-    parameters, required = _check_parameters(spec.get("parameters"), problems)
-
-    if kind == "Template":
-        mesh = spec.get("mesh")
-        if not isinstance(mesh, dict):
-            problems.add("spec.mesh", "is required, with useCaseTemplateId")
-            mesh = {}
-        needed = ["useCaseTemplateId"]
-        if template_type in TEMPLATE_TYPES and template_type != "dataproduct":
-            needed.append("infrastructureTemplateId")
-        for field in needed:
-            if not isinstance(mesh.get(field), str) or not mesh.get(field):
-                problems.add(f"spec.mesh.{field}", "is required (a non-empty string)")
-        expected = _DATA_PRODUCT_PARAMETERS if template_type == "dataproduct" else {"name": None}
-        if template_type in TEMPLATE_TYPES:
-            for name, ui_field in expected.items():
-                if name not in parameters:
-                    problems.add(
-                        "spec.parameters", f"a template of type {template_type} must declare the parameter {name}"
-                    )
-                    continue
-                if name not in required:
-                    problems.add(parameters[name][0], "must be listed in its step's required")
-                if ui_field is not None and parameters[name][1].get("ui:field") != ui_field:
-                    problems.add(f"{parameters[name][0]}.ui:field", f"must be {ui_field}")
-    else:
-        if not isinstance(spec.get("useCaseTemplateId"), str) or not spec.get("useCaseTemplateId"):
-            problems.add("spec.useCaseTemplateId", "is required (a non-empty string)")
-        _check_fields(spec.get("fields"), parameters, problems)
-    return list(problems)
-
-
-def _check_parameters(steps: object, problems: Problems) -> tuple[dict[str, tuple[str, dict]], set[str]]:
-    """Check the form steps; return ``{parameter: (its path, its schema)}`` and the required parameter names."""
-    parameters: dict[str, tuple[str, dict]] = {}
-    required: set[str] = set()
-    if not isinstance(steps, list) or not steps:
-        problems.add("spec.parameters", "must be a non-empty list of form steps")
-        return parameters, required
-    for index, step in enumerate(steps):
-        step_path = f"spec.parameters[{index}]"
-        if not isinstance(step, dict):
-            problems.add(step_path, "must be an object (a JSON Schema with title, required and properties)")
-            continue
-        for error in sorted(_STEP_SCHEMA_CHECKER.iter_errors(step), key=lambda error: list(error.path)):
-            where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error.path)
-            problems.add(f"{step_path}{where}", f"is not a valid JSON Schema: {error.message}")
-        if not isinstance(step.get("title"), str) or not step["title"]:
-            problems.add(f"{step_path}.title", "is required (a non-empty string)")
-        properties = step.get("properties")
-        if not isinstance(properties, dict) or not properties:
-            problems.add(f"{step_path}.properties", "must be a non-empty object")
-            continue
-        step_required = step.get("required", [])
-        if isinstance(step_required, list):
-            for position, name in enumerate(step_required):
-                if name not in properties:
-                    problems.add(f"{step_path}.required[{position}]", f"{_shown(name)} is not a property of this step")
-                elif isinstance(name, str):
-                    required.add(name)
-        for name, schema in properties.items():
-            path = f"{step_path}.properties.{name}"
-            if not isinstance(name, str) or not _PARAMETER_NAME_RE.fullmatch(name):
-                problems.add(path, "parameter names are a letter followed by letters, digits and _")
-                continue
-            if name in parameters:
-                problems.add(path, f"is already declared at {parameters[name][0]}")
-                continue
-            if not isinstance(schema, dict):
-                problems.add(path, "must be an object (a JSON Schema)")
-                continue
-            parameters[name] = (path, schema)
-            _check_ui_hints(path, schema, problems)
-    return parameters, required
-
-
-def _check_ui_hints(path: str, schema: dict, problems: Problems) -> None:
-    ui_field = schema.get("ui:field")
-    if ui_field is not None and ui_field not in _UI_FIELDS:
-        problems.add(f"{path}.ui:field", f"{_shown(ui_field)} is not known; expected one of {', '.join(_UI_FIELDS)}")
-    if ui_field == "EntityPicker":
-        options = schema.get("ui:options")
-        kinds = options.get("allowedKinds") if isinstance(options, dict) else None
-        if not isinstance(kinds, list) or not kinds or not all(isinstance(kind, str) and kind for kind in kinds):
-            problems.add(f"{path}.ui:options.allowedKinds", "an EntityPicker needs a non-empty list of kinds")
-    if ui_field == "ComponentPicker" and schema.get("type") != "array":
-        problems.add(f"{path}.type", "a ComponentPicker holds a list of component ids; expected array")
-    widget = schema.get("ui:widget")
-    if widget is not None and widget not in _UI_WIDGETS:
-        problems.add(f"{path}.ui:widget", f"{_shown(widget)} is not known; expected one of {', '.join(_UI_WIDGETS)}")
-    if "ui:help" in schema and not isinstance(schema["ui:help"], str):
-        problems.add(f"{path}.ui:help", "must be a string")
-
-
-def _check_fields(fields: object, parameters: dict[str, tuple[str, dict]], problems: Problems) -> None:
-    if not isinstance(fields, dict) or not fields:
-        problems.add("spec.fields", "must map each parameter to a dotted path (or a list of them) in the entity")
-        return
-    written: dict[str, str] = {}
-    for name, target in fields.items():
-        path = f"spec.fields.{name}"
-        if name not in parameters:
-            problems.add(path, f"{_shown(name)} is not a declared parameter")
-        targets = target if isinstance(target, list) else [target]
-        if not targets:
-            problems.add(path, "must name at least one path")
-        for position, field_path in enumerate(targets):
-            item_path = f"{path}[{position}]" if isinstance(target, list) else path
-            if not isinstance(field_path, str) or not _FIELD_PATH_RE.fullmatch(field_path):
-                problems.add(
-                    item_path,
-                    f"{_shown(field_path)} is not a dotted path under metadata or spec, such as metadata.description",
-                )
-                continue
-            identity = next((path for path in IDENTITY_PATHS if _paths_overlap(field_path, path)), None)
-            if identity is not None:
-                problems.add(item_path, f"{field_path} may not be edited; it would change {identity}")
-                continue
-            overlapping = next((path for path in written if _paths_overlap(field_path, path)), None)
-            if overlapping is not None:
-                problems.add(item_path, f"{field_path} overlaps {overlapping}, which {written[overlapping]} writes")
-                continue
-            written[field_path] = name
-    for name, (path, _schema) in parameters.items():
-        if name not in fields:
-            problems.add(path, "is not mapped to a path in spec.fields")
-
-
-def _paths_overlap(first: str, second: str) -> bool:
-    return first == second or first.startswith(second + ".") or second.startswith(first + ".")
-
-
-def _shown(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False) if isinstance(value, str) else repr(value)

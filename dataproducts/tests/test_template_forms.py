@@ -1,6 +1,7 @@
-"""Template forms (``dataproducts.schema_forms``) on the kitchen-sink test template, whose form uses every
-supported keyword and widget: each renders its widget with its label, help and ARIA wiring, each rule gives its
-error next to its field, values come out typed, hostile text stays data, and what is not supported is named."""
+"""Template forms (``dataproducts.scaffold``: parameters, forms, values) on the kitchen-sink test template, whose
+form uses every supported keyword and widget: each renders its widget with its label, help and ARIA wiring, each
+rule gives its error next to its field, values come out typed, hostile text stays data, and what is not supported
+is named."""
 
 from __future__ import annotations
 
@@ -15,19 +16,16 @@ from catalog.services import location_register
 from core.problems import Severity, messages
 from core.yaml import load
 from dataproducts.exceptions import TemplateError
-from dataproducts.schema_forms import (
+from dataproducts.scaffold.forms import form_summary, form_values, step_form
+from dataproducts.scaffold.parameters import (
     MAX_STRING_LENGTH,
-    PickerContext,
-    errors_first_step,
-    form_summary,
-    form_values,
     parameters_check,
     parameters_problems,
-    pattern_sentence,
-    step_form,
     template_parameters,
-    values_validate,
 )
+from dataproducts.scaffold.pickers import PickerContext
+from dataproducts.scaffold.values import errors_first_step, values_validate
+from dataproducts.scaffold.wording import pattern_sentence
 
 pytestmark = pytest.mark.django_db
 
@@ -632,6 +630,16 @@ def test_parameters_must_be_a_list_of_steps():
     assert parameters_problems([]) == ["spec.parameters: must be a non-empty list of form steps"]
 
 
+def test_a_name_required_twice_and_a_table_title_that_is_not_text_are_problems():
+    rows = {"type": "array", "items": {"type": "object", "title": 5, "properties": {"c": {"type": "string"}}}}
+    step = {"title": "x", "required": ["a", "a"], "properties": {"a": {"type": "string"}, "rows": rows}}
+
+    assert parameters_problems([step]) == [
+        'spec.parameters[0].required[1]: "a" is listed twice',
+        "spec.parameters[0].properties.rows.items.title: must be a string",
+    ]
+
+
 def test_an_unsupported_step_cannot_become_a_form(context):
     with pytest.raises(TemplateError, match="format: is not supported"):
         step_form({"title": "x", "properties": {"a": {"type": "string", "format": "email"}}}, context=context)
@@ -859,6 +867,10 @@ def test_dependent_cells_carry_the_data_attributes_the_script_shows_them_by(cont
         (
             {"if": {"properties": {"kind": {"const": "A"}}, "required": ["kind"]}, "then": {"required": ["size"]}},
             "spec.parameters[0].properties.rows.items.allOf[0].if.properties.kind: must be {enum: [values]}",
+        ),
+        (
+            {"if": {"properties": {"kind": {"enum": ["A"]}}, "required": ["kind"]}, "then": {"required": ["size"] * 2}},
+            'spec.parameters[0].properties.rows.items.allOf[0].then.required: "size" is listed twice',
         ),
     ],
 )

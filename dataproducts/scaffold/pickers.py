@@ -14,11 +14,12 @@ from django.db.models.functions import Coalesce, Lower
 from catalog.refs import DEFAULT_NAMESPACE, RefError, parse_ref
 from catalog.selectors import entity_exists, entity_list, entity_titles
 from dataproducts import selectors
-from dataproducts.models import Component
+from dataproducts.models import Component, DataProduct
 
 __all__ = [
     "MAX_CHOICES",
     "PickerChoice",
+    "PickerContext",
     "component_choices",
     "domain_choices",
     "entity_choices",
@@ -29,6 +30,16 @@ __all__ = [
 
 # A select beyond this is no use to anyone; membership is checked against the catalog, not against this list.
 MAX_CHOICES = 500
+
+
+@dataclass
+class PickerContext:
+    """Who fills the form and where: pickers offer ``user``'s teams, and the components of ``data_product``
+    (without ``component``, the one being edited, which cannot depend on itself)."""
+
+    user: Any
+    data_product: DataProduct | None = None
+    component: Component | None = None
 
 
 @dataclass(frozen=True)
@@ -138,8 +149,8 @@ def _kinds(options: dict) -> list[str]:
     return [kind for kind in kinds if isinstance(kind, str)] if isinstance(kinds, list) else []
 
 
-def picker_choices(*, picker: str, options: dict, context: Any) -> list[PickerChoice]:
-    """The choices of one ``ui:field`` picker; ``context`` is a ``schema_forms.PickerContext``."""
+def picker_choices(*, picker: str, options: dict, context: PickerContext) -> list[PickerChoice]:
+    """The choices of one ``ui:field`` picker for the form ``context`` describes."""
     if picker == "EntityPicker":
         return entity_choices(kinds=_kinds(options))
     if picker == "OwnerPicker":
@@ -151,7 +162,7 @@ def picker_choices(*, picker: str, options: dict, context: Any) -> list[PickerCh
     raise ValueError(f"unknown picker {picker!r}")
 
 
-def picker_contains(*, picker: str, value: str, options: dict, context: Any) -> bool:
+def picker_contains(*, picker: str, value: str, options: dict, context: PickerContext) -> bool:
     """Whether ``value`` is one of the picker's choices (checked against the catalog, so beyond MAX_CHOICES too)."""
     if picker == "EntityPicker":
         return entity_contains(value=value, kinds=_kinds(options))
