@@ -15,7 +15,7 @@ import yaml
 from django.conf import settings
 from django.urls import reverse
 
-from catalog.models import Entity
+from catalog.models import Entity, Location
 from catalog.refs import parse_dp_entity_name
 from catalog.services import location_register
 from core.services import OPERATOR
@@ -143,62 +143,49 @@ def dataproduct_files(system: dict, components: list[dict]) -> dict[str, str]:
     return files
 
 
-@pytest.fixture
-def publish(settings, platform_user):
-    """``publish(system, components)`` commits a data product to a repository under Meshforge's Git root (so
-    that it may write there, as for the products it creates) and registers it."""
-
-    def publish(system: dict, components: list[dict] = ()) -> GitRepo:
-        identity = parse_dp_entity_name(system["metadata"]["name"])
-        repo = GitRepo(settings.MESHFORGE_GIT_ROOT / identity.domain, identity.name)
-        repo.put(dataproduct_files(system, list(components)), message=f"Create {identity.system_name}")
-        # recorded as the product's own repository, as the Builder records the repositories it creates
-        home = [f"system:default/{system['metadata']['name']}"]
-        result = location_register(type="git", target=repo.target(), actor=platform_user, home=home)
-        assert not result.errors, result.errors
-        repo.location = result.location
-        return repo
-
-    return publish
+def file_publish(root: Path, system: dict, components: list[dict] = ()):
+    """Write the files ``publish`` commits into a folder under ``root`` and register it as a trusted file
+    location: the same entities and projections without Git, for pages that only read. The location."""
+    folder = root / system["metadata"]["name"]
+    for path, text in dataproduct_files(system, list(components)).items():
+        (folder / path).parent.mkdir(parents=True, exist_ok=True)
+        (folder / path).write_text(text, encoding="utf-8")
+    result = location_register(type="file", target=str(folder / "catalog-info.yaml"), actor=OPERATOR, trusted=True)
+    assert not result.errors, result.errors
+    return result.location
 
 
 @pytest.fixture
 def publish_file(catalog_files):
-    """``publish_file(system, components)`` writes the files ``publish`` commits into a folder and registers it
-    as a trusted file location: the same entities and projections without Git, for pages that only read."""
-
-    def publish(system: dict, components: list[dict] = ()):
-        folder = catalog_files / system["metadata"]["name"]
-        for path, text in dataproduct_files(system, list(components)).items():
-            (folder / path).parent.mkdir(parents=True, exist_ok=True)
-            (folder / path).write_text(text, encoding="utf-8")
-        result = location_register(type="file", target=str(folder / "catalog-info.yaml"), actor=OPERATOR, trusted=True)
-        assert not result.errors, result.errors
-        return result.location
-
-    return publish
+    """``publish_file(system, components)``: :func:`file_publish` into this test's folder."""
+    return lambda system, components=(): file_publish(catalog_files, system, components)
 
 
-@pytest.fixture
-def vaccinations(publish_file):
-    """The Witboost fixture's data product (a storage area and an output port that depends on it), owned by
-    finance, read from a file."""
+@pytest.fixture(scope="module")
+def shared_products(shared_catalog):
+    """The module's file-located products, read by many tests and changed by none: the Witboost fixture's data
+    product (a storage area and an output port that depends on it, owned by finance) and a marketing data product
+    with no components. Their locations' ids."""
     system, components = witboost_dataproduct()
-    return publish_file(system, components)
+    campaigns = system_document(
+        "marketing.campaigns.0", owner="group:marketing", title="Campaigns", maturity="Tactical"
+    )
+    return {
+        "vaccinations": file_publish(shared_catalog["root"], system, components).pk,
+        "campaigns": file_publish(shared_catalog["root"], campaigns).pk,
+    }
 
 
 @pytest.fixture
-def vaccinations_in_git(publish):
-    """The same data product in a repository Meshforge may write: for the tests of what Git shows or keeps."""
-    system, components = witboost_dataproduct()
-    return publish(system, components)
+def vaccinations(db, shared_products):
+    """The Witboost fixture's data product, read from a file (see ``shared_products``)."""
+    return Location.objects.get(pk=shared_products["vaccinations"])
 
 
 @pytest.fixture
-def campaigns(publish_file):
-    """A marketing data product with no components."""
-    system = system_document("marketing.campaigns.0", owner="group:marketing", title="Campaigns", maturity="Tactical")
-    return publish_file(system)
+def campaigns(db, shared_products):
+    """A marketing data product with no components (see ``shared_products``)."""
+    return Location.objects.get(pk=shared_products["campaigns"])
 
 
 def signed_in(client, user):
@@ -320,42 +307,7 @@ def test_typing_in_the_search_box_gets_only_the_results_fragment_of_the_same_url
     assert listed(response) == [WITBOOST]
 
 
-def test_the_list_shows_twenty_five_products_a_page(client, platform_user, catalog_files):
-    systems = [system_document(f"finance.p{index:02}.0", title=f"Product {index}") for index in range(27)]
-    (catalog_files / "many.yaml").write_text(yaml_file(*systems), encoding="utf-8")
-    result = location_register(type="file", target=str(catalog_files / "many.yaml"), actor=OPERATOR, trusted=True)
-    assert not result.errors, result.errors
-
-    first = signed_in(client, platform_user).get(reverse("dataproducts:home"))
-    second = client.get(reverse("dataproducts:home") + "?page=2")
-
-    assert len(listed(first)) == 25 and len(listed(second)) == 2
-    assert "27 data products, showing 1\u201325" in first.content.decode()
-    assert 'href="?page=2"' in first.content.decode()
-
-
 # --- The data product page -----------------------------------------------------------------------------------
-
-
-def test_the_overview_shows_the_data_product_its_repository_and_recent_commits(client, alice, vaccinations_in_git):
-    vaccinations = vaccinations_in_git
-    vaccinations.put({"README.md": "# Vaccinations\n"}, message="Describe the product")
-
-    response = signed_in(client, alice).get(dp_url())
-
-    content = response.content.decode()
-    assert response.status_code == 200
-    assert '<h1 id="dp-title"><bdi>Vaccinations</bdi>' in content
-    for text in ["urn:dmb:dp:healthcare:vaccinations:0", "0.1.0", "group:default/finance", "Tactical",
-                 "experimental", "user:name.surname_agilelab.it", "DP about vaccinations"]:  # fmt: skip
-        assert text in content, text
-    assert f'<code id="dp-clone-url" class="target">{vaccinations.url}</code>' in content
-    assert 'data-copy="#dp-clone-url"' in content
-    assert "Describe the product" in content and "Create healthcare.vaccinations.0" in content
-    assert 'href="/catalog/entity/system/default/healthcare.vaccinations.0/"' in content
-    overview = dp_url(tab="overview")
-    assert f'<a href="{overview}" hx-get="{overview}" aria-current="page">Overview</a>' in content
-    assert '<script src="/static/js/copy.js" defer></script>' in content
 
 
 def test_the_overview_lists_the_catalog_errors_of_the_system_and_its_components(client, alice, vaccinations):
@@ -427,23 +379,6 @@ def test_writers_get_an_add_button_per_component_template(client, alice, vaccina
         url = reverse("dp:component_create_wizard", args=[WITBOOST, f"template:default/{template}"])
         assert f'href="{url}"' in content, template
     assert reverse("dp:component_create_wizard", args=[WITBOOST, "template:default/dataproduct"]) not in content
-
-
-def test_the_descriptor_tab_shows_the_yaml_a_copy_button_a_download_and_the_validation(
-    client, alice, vaccinations_in_git
-):
-    # from Git: the descriptor reads each environment's configurations.yaml from the product's repository
-    response = signed_in(client, alice).get(dp_url(tab="descriptor") + "&env=production")
-
-    content = response.content.decode()
-    assert response.status_code == 200
-    assert '<option value="production" selected>production</option>' in content
-    assert '<option value="development">development</option>' in content
-    assert "Valid for production." in content
-    assert "environment: production" in content and "id: urn:dmb:dp:healthcare:vaccinations:0" in content
-    assert 'data-copy="#dp-descriptor-yaml"' in content
-    download = reverse("dp:dataproduct_descriptor_download", args=[WITBOOST, "production"])
-    assert f'href="{download}" download' in content
 
 
 def test_the_descriptor_tab_lists_each_problem_with_its_path(client, alice, publish_file):
@@ -534,52 +469,7 @@ def test_another_team_sees_a_data_product_read_only(client, bob, vaccinations, f
         assert "Add a component" not in content, url
 
 
-WRITE_URLS = [
-    ("dp:dataproduct_edit", [WITBOOST]),
-    ("dp:component_edit", [WITBOOST, PORT]),
-    ("dp:component_remove", [WITBOOST, PORT]),
-    ("dp:component_create_wizard", [WITBOOST, "template:default/outputport"]),
-    ("dataproducts:domain_create", []),
-    ("dataproducts:domain_edit", ["finance"]),
-]
-
-
-@pytest.mark.parametrize("method", ["get", "post"])
-@pytest.mark.parametrize(("url_name", "args"), WRITE_URLS, ids=[name for name, _ in WRITE_URLS])
-def test_another_teams_member_gets_403_on_every_write_url(
-    client, bob, vaccinations_in_git, file_templates, file_domains, method, url_name, args
-):
-    vaccinations = vaccinations_in_git
-    before = git.Repo(vaccinations.bare_path).head.commit.hexsha
-
-    response = getattr(signed_in(client, bob), method)(reverse(url_name, args=args))
-
-    assert response.status_code == 403
-    assert git.Repo(vaccinations.bare_path).head.commit.hexsha == before
-    assert Component.objects.filter(slug=PORT).exists()
-
-
 # --- Removing a component ------------------------------------------------------------------------------------
-
-
-def test_removing_a_component_asks_first_then_commits_and_returns_to_the_components(client, alice, vaccinations_in_git):
-    vaccinations = vaccinations_in_git
-    signed_in(client, alice)
-    confirm = client.get(component_url(PORT, action="remove"))
-
-    assert confirm.status_code == 200
-    assert "Remove the component <bdi>Snowflake Output Port</bdi>?" in confirm.content.decode()
-    assert Component.objects.filter(slug=PORT).exists()
-
-    response = client.post(component_url(PORT, action="remove"))
-
-    assert response.status_code == 302 and response["Location"] == dp_url(tab="components")
-    assert not Component.objects.filter(slug=PORT).exists()
-    assert Component.objects.filter(slug=STORAGE).exists()
-    head = git.Repo(vaccinations.bare_path).head.commit
-    assert f"components/{PORT}/catalog-info.yaml" not in [blob.path for blob in head.tree.traverse()]
-    page = client.get(response["Location"]).content.decode()
-    assert f"Removed the component Snowflake Output Port (urn:dmb:cmp:healthcare:vaccinations:0:{PORT})." in page
 
 
 def test_the_removal_page_warns_about_components_that_depend_on_it(client, alice, vaccinations):
