@@ -252,13 +252,20 @@ def catalog_files(settings, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def shared_catalog(shared_setup, tmp_path_factory):
+def shared_files(shared_setup, tmp_path_factory):
+    """A folder for the catalog files of a module that shares its set-up (see ``shared_setup``), among the file
+    roots the catalog may read for the whole module."""
+    root = tmp_path_factory.mktemp("shared-files")
+    with override_settings(CATALOG_FILE_ROOTS=[*django_settings.CATALOG_FILE_ROOTS, root]):
+        yield root
+
+
+@pytest.fixture(scope="module")
+def shared_catalog(shared_files):
     """For a module whose tests only read the domains of ``file_domains``: built once in the module's transaction
     (see ``shared_setup``). A module opts in with ``pytestmark = pytest.mark.usefixtures("shared_catalog")``; its
     ``file_domains`` is then this one. The folder of the module's catalog files and the domains' location id."""
-    root = tmp_path_factory.mktemp("shared-catalog")
-    with override_settings(CATALOG_FILE_ROOTS=[*django_settings.CATALOG_FILE_ROOTS, root]):
-        yield {"root": root, "domains": testing.domains_build(root=root).pk}
+    return {"root": shared_files, "domains": testing.domains_build(root=shared_files).pk}
 
 
 @pytest.fixture(scope="module")
@@ -281,6 +288,8 @@ def file_templates(request, db, catalog_files):
     """The built-in templates as catalog entities, without Git and without skeletons (nothing renders them)."""
     if "shared_templates" in request.fixturenames:
         return Location.objects.get(pk=request.getfixturevalue("shared_templates"))
+    if "shared_git" in request.fixturenames:  # the module's templates come from Git
+        return request.getfixturevalue("templates_location_shared")
     return testing.templates_build(root=catalog_files)
 
 

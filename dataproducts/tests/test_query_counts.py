@@ -11,13 +11,8 @@ from django.urls import reverse
 
 from catalog.services import location_register
 from dataproducts.models import DataProduct
-from dataproducts.tests.test_views_pages import (
-    HTMX,
-    component_document,
-    publish,  # noqa: F401 - a fixture
-    system_document,
-    yaml_file,
-)
+from dataproducts.tests.test_views_pages import HTMX, component_document, system_document, yaml_file
+from dataproducts.tests.test_views_pages_git import publish  # noqa: F401 - a fixture
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_catalog")]
 

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from django.http import QueryDict
 
-from catalog.models import Entity
+from catalog.models import Entity, Location
 from catalog.services import location_register
 from core.problems import Severity, messages
+from core.services import OPERATOR
 from core.yaml import load
 from dataproducts.exceptions import TemplateError
 from dataproducts.scaffold.forms import form_summary, form_values, step_form
@@ -27,7 +28,7 @@ from dataproducts.scaffold.pickers import PickerContext
 from dataproducts.scaffold.values import errors_first_step, values_validate
 from dataproducts.scaffold.wording import pattern_sentence
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_setup")]
 
 # How the patterns of the kitchen sink read in messages: words, never a regular expression.
 NAME_RULE = (
@@ -102,15 +103,21 @@ VALID = {
 }
 
 
-@pytest.fixture
-def catalog(platform_user, catalog_files):
-    """What the pickers choose from, from a trusted file location (the forms read the catalog, never Git)."""
-    (catalog_files / "catalog-info.yaml").write_text(CATALOG, encoding="utf-8")
+@pytest.fixture(scope="module")
+def shared_pickers_catalog(shared_files):
+    """What the pickers choose from, from a trusted file location (the forms read the catalog, never Git),
+    registered once for the module; its id."""
+    (shared_files / "catalog-info.yaml").write_text(CATALOG, encoding="utf-8")
     result = location_register(
-        type="file", target=str(catalog_files / "catalog-info.yaml"), actor=platform_user, trusted=True
+        type="file", target=str(shared_files / "catalog-info.yaml"), actor=OPERATOR, trusted=True
     )
     assert not result.errors, result.errors
-    return result.location
+    return result.location.pk
+
+
+@pytest.fixture
+def catalog(db, shared_pickers_catalog):
+    return Location.objects.get(pk=shared_pickers_catalog)
 
 
 @pytest.fixture

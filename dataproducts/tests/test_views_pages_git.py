@@ -4,6 +4,8 @@ component, the refusals of another team's member; and a list long enough to page
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import git
 import pytest
 from django.urls import reverse
@@ -27,33 +29,42 @@ from dataproducts.tests.test_views_pages import (
     yaml_file,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_templates")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_git")]
+
+
+def git_publish(root: Path, system: dict, components: list[dict] = ()) -> GitRepo:
+    """Commit a data product to a repository under ``root`` (Meshforge's Git root: so that it may write there, as
+    for the products it creates) and register it."""
+    identity = parse_dp_entity_name(system["metadata"]["name"])
+    repo = GitRepo(root / identity.domain, identity.name)
+    repo.put(dataproduct_files(system, list(components)), message=f"Create {identity.system_name}")
+    # recorded as the product's own repository, as the Builder records the repositories it creates
+    home = [f"system:default/{system['metadata']['name']}"]
+    result = location_register(type="git", target=repo.target(), actor=OPERATOR, home=home)
+    assert not result.errors, result.errors
+    return repo
 
 
 @pytest.fixture
-def publish(settings, platform_user):
-    """``publish(system, components)`` commits a data product to a repository under Meshforge's Git root (so
-    that it may write there, as for the products it creates) and registers it."""
+def publish(settings):
+    """``publish(system, components)``: :func:`git_publish` into this test's Git root."""
+    return lambda system, components=(): git_publish(settings.MESHFORGE_GIT_ROOT, system, components)
 
-    def publish(system: dict, components: list[dict] = ()) -> GitRepo:
-        identity = parse_dp_entity_name(system["metadata"]["name"])
-        repo = GitRepo(settings.MESHFORGE_GIT_ROOT / identity.domain, identity.name)
-        repo.put(dataproduct_files(system, list(components)), message=f"Create {identity.system_name}")
-        # recorded as the product's own repository, as the Builder records the repositories it creates
-        home = [f"system:default/{system['metadata']['name']}"]
-        result = location_register(type="git", target=repo.target(), actor=platform_user, home=home)
-        assert not result.errors, result.errors
-        repo.location = result.location
-        return repo
 
-    return publish
+@pytest.fixture(scope="module")
+def shared_vaccinations(shared_git):
+    """The Witboost fixture's data product in a repository Meshforge may write, made once for the module; the
+    folder of its repository."""
+    with shared_git.building():
+        system, components = witboost_dataproduct()
+        git_publish(shared_git.git_root, system, components)
+    return shared_git.git_root / "healthcare"
 
 
 @pytest.fixture
-def vaccinations_in_git(publish):
-    """The same data product in a repository Meshforge may write: for the tests of what Git shows or keeps."""
-    system, components = witboost_dataproduct()
-    return publish(system, components)
+def vaccinations_in_git(shared_vaccinations):
+    """The product of ``shared_vaccinations`` as this test starts: for the tests of what Git shows or keeps."""
+    return GitRepo.open(shared_vaccinations, "vaccinations")
 
 
 def test_the_list_shows_twenty_five_products_a_page(client, platform_user, catalog_files):
