@@ -28,7 +28,7 @@ from catalog.readers import (
     InvalidTarget,
     ReadError,
     parse_git_target,
-    read_git_folder,
+    read_git_folders,
     resolve_target,
     validate_target,
 )
@@ -445,20 +445,40 @@ def entity_source_files(*, entity: Entity, folder: str, revision: str | None = N
     """The files under ``folder`` (relative to the folder of the entity's own file, ``..`` not allowed) in the
     Git repository the entity was read from, at the commit it was read at (or ``revision``). For templates
     (their skeleton) and for data products (their environment files). Raises ``ReadError``."""
-    if not entity.source_target or entity.location is None or entity.location.type != "git":
-        raise ReadError(f"{entity.ref} was not read from a Git repository")
-    parsed = parse_git_target(entity.source_target)
+    found = entities_source_files(entities=[entity], folder=folder, revision=revision)[entity.pk]
+    if isinstance(found, ReadError):
+        raise found
+    return found
+
+
+def entities_source_files(
+    *, entities: Iterable[Entity], folder: str, revision: str | None = None
+) -> dict[int, dict[str, bytes] | ReadError]:
+    """:func:`entity_source_files` of several entities (by id): each one's files, or why they could not be read.
+    Entities read from one commit of one repository (a data product and its components) cost one read."""
     parts = [part for part in folder.split("/") if part not in ("", ".")]
-    if ".." in parts:
-        raise ReadError(f"{folder!r}: '..' is not allowed")
-    base = posixpath.dirname(parsed.path)
+    found: dict[int, dict[str, bytes] | ReadError] = {}
+    wanted: dict[tuple[str, str], dict[int, str]] = {}
+    for entity in entities:
+        if not entity.source_target or entity.location is None or entity.location.type != "git":
+            found[entity.pk] = ReadError(f"{entity.ref} was not read from a Git repository")
+        elif ".." in parts:
+            found[entity.pk] = ReadError(f"{folder!r}: '..' is not allowed")
+        else:
+            parsed = parse_git_target(entity.source_target)
+            base = posixpath.dirname(parsed.path)
+            key = (parsed.repository, revision or entity.source_revision)
+            wanted.setdefault(key, {})[entity.pk] = posixpath.join(base, *parts) if parts else base
     # pages read these (the wizard, the descriptor): a remote that stalls costs the request its deadline only
     with read_deadline(settings.CATALOG_REQUEST_DEADLINE_SECONDS):
-        return read_git_folder(
-            parsed.repository,
-            revision=revision or entity.source_revision,
-            folder=posixpath.join(base, *parts) if parts else base,
-        )
+        for (repository, commit), folders in wanted.items():
+            try:
+                files = read_git_folders(repository, revision=commit, folders=set(folders.values()))
+            except ReadError as exc:
+                found |= dict.fromkeys(folders, exc)
+            else:
+                found |= {pk: files[path] for pk, path in folders.items()}
+    return found
 
 
 # --- Manual refreshes ----------------------------------------------------------------------------------------

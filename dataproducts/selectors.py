@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce
 from catalog.models import Entity
 from catalog.readers import InvalidTarget, ReadError, parse_git_target
 from catalog.refs import RefError, parse_ref
-from catalog.selectors import entities_by_kind, entity_source_files
+from catalog.selectors import entities_by_kind, entities_source_files
 from catalog.teams import teams_may_write
 from core.yaml import YamlError, dump, load
 from dataproducts.descriptor.build import descriptor_build
@@ -169,38 +169,45 @@ class DescriptorView:
         return not self.errors
 
 
-def environment_configurations(*, entity: Entity, environment: str) -> tuple[dict, list[str]]:
-    """The mapping in ``environments/<env>/configurations.yaml`` next to the entity's file (``{}`` when there is
-    none), read at the commit the entity was read at, and the problems met reading it."""
-    try:
-        files = entity_source_files(entity=entity, folder=environment_folder(environment))
-    except ReadError as exc:
-        return {}, [f"{entity.name}: {environment_folder(environment)}: {exc}"]
+def environment_configurations(*, entities: list[Entity], environment: str) -> tuple[dict[str, dict], list[str]]:
+    """The mapping in ``environments/<env>/configurations.yaml`` next to each entity's file (by entity name;
+    ``{}`` when there is none), read at the commit the entity was read at (one read per repository), and the
+    problems met reading them."""
+    folder = environment_folder(environment)
+    configurations: dict[str, dict] = {}
+    problems: list[str] = []
+    found = entities_source_files(entities=entities, folder=folder)
+    for entity in entities:
+        files = found[entity.pk]
+        if isinstance(files, ReadError):
+            configurations[entity.name], problem = {}, f"{entity.name}: {folder}: {files}"
+        else:
+            configurations[entity.name], problem = _configuration_load(entity, environment, files)
+        problems += [problem] if problem else []
+    return configurations, problems
+
+
+def _configuration_load(entity: Entity, environment: str, files: dict[str, bytes]) -> tuple[dict, str | None]:
     content = files.get(CONFIGURATIONS_FILE)
     if content is None:
-        return {}, []
+        return {}, None
     source = f"{entity.name}: {environment_file(environment)}"
     try:
         loaded = load(content, source=source)
     except YamlError as exc:
-        return {}, [str(exc)]
+        return {}, str(exc)
     if loaded is None:
-        return {}, []
+        return {}, None
     if not isinstance(loaded, dict):
-        return {}, [f"{source}: must be a mapping"]
-    return loaded, []
+        return {}, f"{source}: must be a mapping"
+    return loaded, None
 
 
 def dataproduct_descriptor(*, data_product: DataProduct, environment: str) -> DescriptorView:
     """The DPS descriptor of a data product in one environment (PRODUCT §4.3), its YAML and its problems."""
     components = [component for component in data_product.components.all() if not component.orphan]
     entities = [data_product.entity, *(component.entity for component in components)]
-    configurations: dict[str, dict] = {}
-    problems: list[str] = []
-    for entity in entities:
-        configuration, found = environment_configurations(entity=entity, environment=environment)
-        configurations[entity.name] = configuration
-        problems += found
+    configurations, problems = environment_configurations(entities=entities, environment=environment)
     descriptor = descriptor_build(
         system=data_product.entity.document,
         components=[entity.document for entity in entities[1:]],

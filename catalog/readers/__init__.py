@@ -2,7 +2,7 @@
 ``git``, ``url`` and ``file`` targets with a fingerprint that lets unchanged sources be skipped (PRODUCT §3.2)."""
 
 from catalog.readers.base import InvalidTarget, ReadError, ReadResult, TargetNotAllowed, TargetNotFound
-from catalog.readers.git_reader import read_git_folder
+from catalog.readers.git_reader import read_git_folder, read_git_folders
 from catalog.readers.session import ReadSession
 from catalog.readers.targets import (
     DEFAULT_GIT_PATH,
@@ -29,6 +29,7 @@ __all__ = [
     "host_allowed",
     "parse_git_target",
     "read_git_folder",
+    "read_git_folders",
     "resolve_target",
     "validate_target",
 ]

@@ -13,7 +13,7 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -432,25 +432,48 @@ def read_git_folder(
     """Every regular file under ``folder`` of ``repository`` at ``revision`` (paths relative to the folder),
     read from the catalog's mirror, which is fetched first when it lacks the commit. Symbolic links are refused:
     they could point anywhere once checked out."""
+    found = read_git_folders(repository, revision=revision, folders=[folder], max_files=max_files, max_bytes=max_bytes)
+    if isinstance(found[folder], ReadError):
+        raise found[folder]
+    return found[folder]
+
+
+def read_git_folders(
+    repository: str, *, revision: str, folders: Iterable[str], max_files: int = 500, max_bytes: int = 1024 * 1024
+) -> dict[str, dict[str, bytes] | ReadError]:
+    """:func:`read_git_folder` for several folders of one commit, in one look at the mirror and its tree (the
+    environment files of a data product's components, say): each folder's files, or the ``ReadError`` of that
+    folder. A failure to reach the repository or the commit raises."""
     path = mirror_path(repository)
-    prefix = f"{folder.strip('/')}/" if folder.strip("/") else ""
     mirror = GitMirror(repository)
     try:
         if not path.exists() or not _git_ok(path, "cat-file", "-e", "--end-of-options", f"{revision}^{{commit}}"):
             fetch_mirror(path, repository)
         blobs, links = mirror.tree(revision)
-        bad = sorted(link for link in links if link.startswith(prefix))
-        if bad:
-            raise ReadError(f"{bad[0]} is a symbolic link; symbolic links are not allowed here")
-        wanted = {name[len(prefix) :]: sha for name, sha in blobs.items() if name.startswith(prefix)}
-        if len(wanted) > max_files:
-            raise ReadError(f"{folder} holds {len(wanted)} files; at most {max_files} are allowed")
-        return {
-            name: mirror.read_blob(sha, max_bytes=max_bytes, what=f"{prefix}{name}")
-            for name, sha in sorted(wanted.items())
-        }
+        found: dict[str, dict[str, bytes] | ReadError] = {}
+        for folder in folders:
+            try:
+                found[folder] = _folder_read(mirror, blobs, links, folder, max_files=max_files, max_bytes=max_bytes)
+            except ReadError as exc:
+                found[folder] = exc
+        return found
     finally:
         mirror.close()
+
+
+def _folder_read(
+    mirror: GitMirror, blobs: dict[str, str], links: Iterable[str], folder: str, *, max_files: int, max_bytes: int
+) -> dict[str, bytes]:
+    prefix = f"{folder.strip('/')}/" if folder.strip("/") else ""
+    bad = sorted(link for link in links if link.startswith(prefix))
+    if bad:
+        raise ReadError(f"{bad[0]} is a symbolic link; symbolic links are not allowed here")
+    wanted = {name[len(prefix) :]: sha for name, sha in blobs.items() if name.startswith(prefix)}
+    if len(wanted) > max_files:
+        raise ReadError(f"{folder} holds {len(wanted)} files; at most {max_files} are allowed")
+    return {
+        name: mirror.read_blob(sha, max_bytes=max_bytes, what=f"{prefix}{name}") for name, sha in sorted(wanted.items())
+    }
 
 
 def _git_ok(path: Path, *args: str) -> bool:

@@ -9,11 +9,15 @@ import git
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
+from catalog import selectors as catalog_selectors
 from catalog import teams
+from catalog.selectors import entities_source_files, entity_source_files
 from catalog.services import location_refresh
 from core.services import OPERATOR
 from dataproducts import selectors, testing
 from dataproducts.tests.conftest import port_values
+from dataproducts.tests.test_views_pages import witboost_dataproduct
+from dataproducts.tests.test_views_pages_git import git_publish
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_catalog")]
 
@@ -102,3 +106,43 @@ def test_the_api_answers_a_nul_character_without_a_server_error(api_client, temp
     assert api_client.get("/api/dataproducts/data-products/a%00b/descriptor/").status_code == 404
     assert api_client.get("/api/dataproducts/components/a%00b/").status_code == 404
     assert api_client.get("/api/dataproducts/domains/a%00b/").status_code == 404
+
+
+def test_the_environment_files_of_entities_read_at_one_commit_are_read_in_one_look_at_the_repository(
+    alice, settings, monkeypatch
+):
+    system, components = witboost_dataproduct()
+    git_publish(settings.MESHFORGE_GIT_ROOT, system, components)  # the product and its components in one commit
+    data_product = selectors.dataproduct_get(name=system["metadata"]["name"])
+    entities = [data_product.entity, *(component.entity for component in data_product.components.all())]
+    folder = "environments/production"
+    one_by_one = {entity.pk: entity_source_files(entity=entity, folder=folder) for entity in entities}
+    reads = []
+    monkeypatch.setattr(catalog_selectors, "read_git_folders", _counted(catalog_selectors.read_git_folders, reads))
+
+    configurations, problems = selectors.environment_configurations(entities=entities, environment="production")
+    together = entities_source_files(entities=entities, folder=folder)
+
+    assert len(entities) == 3 and len(reads) == 2  # one look per call
+    assert together == one_by_one
+    assert set(configurations) == {entity.name for entity in entities} and problems == []
+
+
+def test_an_entity_not_read_from_git_has_its_own_problem_among_the_others(build_dp, alice):
+    data_product = build_dp(alice)
+
+    configurations, problems = selectors.environment_configurations(
+        entities=[data_product.entity], environment="development"
+    )
+
+    assert configurations == {data_product.name: {}}
+    assert problems == [f"{data_product.name}: environments/development: {data_product.entity.ref} was not read "
+                        "from a Git repository"]  # fmt: skip
+
+
+def _counted(function, calls: list):
+    def counted(*args, **kwargs):
+        calls.append(args)
+        return function(*args, **kwargs)
+
+    return counted
