@@ -232,7 +232,12 @@ def server_status(data_dir: Path) -> EmbeddedServer | None:
     pgdata = Path(data_dir).resolve() / SERVER_DIR_NAME
     if not (pgdata / "postmaster.pid").exists():
         return None
-    info = PostmasterInfo.read_from_pgdata(pgdata)
+    try:
+        info = PostmasterInfo.read_from_pgdata(pgdata)
+    except (AssertionError, ValueError):
+        # PostgreSQL writes postmaster.pid in steps while it starts (socket, then status): one read half way is
+        # a server not ready yet, which pgserver's reader refuses with an assertion
+        return None
     if info is None or not _pid_alive(info.pid):
         return None
     return EmbeddedServer(pgdata=pgdata, socket_dir=str(info.socket_dir), port=info.port, pid=info.pid)

@@ -209,3 +209,15 @@ def test_stop_then_start_again_reuses_the_cluster(data_dir):
     _start(data_dir)
     with _connect(data_dir) as conn:
         assert conn.execute("SELECT name FROM kept").fetchall() == [("still here",)]
+
+
+@pytest.mark.parametrize("lines", [7, 3, 1])
+def test_a_postmaster_pid_file_read_while_the_server_writes_it_is_a_server_not_ready(tmp_path, lines):
+    """PostgreSQL writes postmaster.pid in steps as it starts; /healthz or a stop reading it half way must not
+    fail (pgserver's reader asserts on a short file): the server is simply not running yet."""
+    pgdata = tmp_path / "postgres"
+    pgdata.mkdir()
+    complete = [str(os.getpid()), str(pgdata), "1796324340", "5432", "/tmp", "", "  2196023     32803", "ready"]
+    (pgdata / "postmaster.pid").write_text("\n".join(complete[:lines]) + "\n")
+
+    assert server_status(tmp_path) is None
