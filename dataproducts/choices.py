@@ -16,3 +16,8 @@ class TemplateType(models.TextChoices):
 
 
 COMPONENT_TYPES = frozenset(TemplateType.values) - {TemplateType.DATAPRODUCT}
+
+
+class ReleaseKind(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    STABLE = "stable", "Stable"

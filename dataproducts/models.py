@@ -1,14 +1,16 @@
 """The Builder's state. ``Domain``, ``DataProduct`` and ``Component`` are projections of catalog entities
 (rewritten by ``dataproducts.projections`` whenever catalog processing changes the entity; never written by
 forms). ``DataProductReservation`` is the Builder's own row: it claims a data product id before anything is
-created, so two creations of one product cannot both proceed (PRODUCT §4.2)."""
+created, so two creations of one product cannot both proceed (PRODUCT §4.2). ``DataProductIdentity`` and
+``Release`` are history (PRODUCT §4.4): they outlive the projections, which processing deletes and re-creates."""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
-from dataproducts.choices import ReservationState
+from dataproducts.choices import ReleaseKind, ReservationState
 
 
 class Domain(models.Model):
@@ -140,3 +142,77 @@ class DataProductReservation(models.Model):
 
     def __str__(self) -> str:
         return self.dp_id
+
+
+class DataProductIdentity(models.Model):
+    """The durable identity of a data product: one row per id, made when the product is first projected and never
+    deleted. History (releases, evaluations, deployments, grants) points here, never at the ``DataProduct``
+    projection, so orphaning or unregistering a product keeps its history and processing never trips over it."""
+
+    dp_id = models.CharField("id", max_length=200, unique=True, help_text="urn:dmb:dp:<domain>:<name>:<major>")
+    entity_name = models.CharField(max_length=63, help_text="The System entity name <domain>.<name>.<major>.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["entity_name"]
+        verbose_name = "data product identity"
+        verbose_name_plural = "data product identities"
+
+    def __str__(self) -> str:
+        return self.entity_name
+
+
+class Release(models.Model):
+    """A frozen descriptor of a data product (PRODUCT §4.4). A *draft* ``X.Y-SNAPSHOT-N`` is the product as of a
+    commit, written under ``releases/X.Y-SNAPSHOT-N/`` of its repository; a *stable* ``X.Y.Z`` is a draft
+    promoted, tagged ``vX.Y.Z`` in Git, and immutable: ``clean()`` refuses any change to it and a PostgreSQL
+    trigger (migration 0003) refuses UPDATE and DELETE of a stable row from any path, raw SQL included."""
+
+    product = models.ForeignKey(DataProductIdentity, on_delete=models.PROTECT, related_name="releases")
+    version = models.CharField(max_length=63, help_text="X.Y-SNAPSHOT-N (draft) or X.Y.Z (stable).")
+    kind = models.CharField(max_length=8, choices=ReleaseKind.choices)
+    major = models.PositiveIntegerField()
+    minor = models.PositiveIntegerField()
+    patch = models.PositiveIntegerField(null=True, blank=True, help_text="Stable releases only.")
+    snapshot = models.PositiveIntegerField(null=True, blank=True, help_text="N of a draft X.Y-SNAPSHOT-N.")
+    descriptors = models.JSONField(default=dict, help_text="The assembled descriptor of each environment.")
+    commit = models.CharField(max_length=64, help_text="The commit of the product's repository it froze.")
+    repository_url = models.CharField(max_length=2048, blank=True)
+    promoted_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="promotions"
+    )
+    notes = models.TextField("release notes", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by_name = models.CharField(max_length=150, blank=True, help_text="Kept if the account ever goes.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "version"],
+                name="dataproducts_release_unique_version",
+                violation_error_message="This data product already has a release with this version.",
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(kind=ReleaseKind.STABLE, patch__isnull=False, snapshot__isnull=True))
+                | (models.Q(kind=ReleaseKind.DRAFT, patch__isnull=True, snapshot__isnull=False)),
+                name="dataproducts_release_kind_numbers",
+                violation_error_message="A stable release has a patch number and a draft a snapshot number.",
+            ),
+        ]
+        indexes = [models.Index(fields=["product", "kind", "major", "minor"], name="dataproducts_release_ver_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.product} {self.version}"
+
+    @property
+    def is_stable(self) -> bool:
+        return self.kind == ReleaseKind.STABLE
+
+    def clean(self) -> None:
+        super().clean()
+        if self.pk is not None and Release.objects.filter(pk=self.pk, kind=ReleaseKind.STABLE).exists():
+            raise ValidationError(f"Release {self.version} is stable: a stable release cannot be changed.")

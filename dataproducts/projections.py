@@ -19,7 +19,7 @@ from catalog.selectors import data_product_entities, entities_by_kind, entity_li
 from catalog.signals import entities_changed
 from catalog.teams import team_of_ref
 from catalog.validation import is_data_product, is_data_product_component
-from dataproducts.models import Component, DataProduct, Domain
+from dataproducts.models import Component, DataProduct, DataProductIdentity, Domain
 
 
 @receiver(entities_changed, dispatch_uid="dataproducts.projections")
@@ -89,6 +89,11 @@ def _data_products_project(system_keys: list[str]) -> None:
             setattr(data_product, field, value)
         data_product.save()
         by_name[data_product.name] = data_product
+    if by_name:  # history outlives the projection: each product keeps one identity from its first projection on
+        DataProductIdentity.objects.bulk_create(
+            [DataProductIdentity(dp_id=dp.dp_id, entity_name=dp.name) for dp in by_name.values()],
+            ignore_conflicts=True,
+        )
 
     components = [entity for entity in entities if entity.ref not in systems]
     current = {

@@ -231,6 +231,20 @@ for _environment in MESHFORGE_ENVIRONMENTS:
 if len(set(MESHFORGE_ENVIRONMENTS)) != len(MESHFORGE_ENVIRONMENTS):
     raise ImproperlyConfigured(f"MESHFORGE_ENVIRONMENTS: names must be unique, got {MESHFORGE_ENVIRONMENTS!r}")
 
+# --- Governance (PRODUCT §5): the policy engines, by dotted path of their class (governance.engines) ----------
+GOVERNANCE_ENGINES = [
+    "governance.engines.jsonschema.JsonSchemaEngine",
+    "governance.engines.rego.RegoEngine",
+    "governance.engines.remote.RemoteEngine",
+    "governance.engines.breaking_change.BreakingChangeEngine",
+]
+# Hosts the `remote` engine may call (host or host:port); nothing else is reachable from a policy.
+GOVERNANCE_REMOTE_ALLOWED_HOSTS = env_list("GOVERNANCE_REMOTE_ALLOWED_HOSTS", [])
+GOVERNANCE_REMOTE_TIMEOUT_SECONDS = env_int("GOVERNANCE_REMOTE_TIMEOUT_SECONDS", 5, minimum=1, maximum=120)
+# Rego runs in a child process with no environment and these limits (regopy has no time limit of its own).
+GOVERNANCE_REGO_TIMEOUT_SECONDS = env_int("GOVERNANCE_REGO_TIMEOUT_SECONDS", 5, minimum=1, maximum=120)
+GOVERNANCE_REGO_MEMORY_MB = env_int("GOVERNANCE_REGO_MEMORY_MB", 512, minimum=64, maximum=8192)
+
 # --- Catalog: locations re-read about every two minutes (PRODUCT §3.2) ------------------------------------
 CATALOG_REFRESH_MIN_SECONDS = env_int("CATALOG_REFRESH_MIN_SECONDS", 100, minimum=1, maximum=86_400)
 CATALOG_REFRESH_MAX_SECONDS = env_int("CATALOG_REFRESH_MAX_SECONDS", 150, minimum=1, maximum=86_400)
