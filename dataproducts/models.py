@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from core.validation import CustomValidationMixin
 from dataproducts.choices import ReleaseKind, ReservationState
 
 
@@ -162,11 +163,14 @@ class DataProductIdentity(models.Model):
         return self.entity_name
 
 
-class Release(models.Model):
+class Release(CustomValidationMixin, models.Model):
     """A frozen descriptor of a data product (PRODUCT §4.4). A *draft* ``X.Y-SNAPSHOT-N`` is the product as of a
     commit, written under ``releases/X.Y-SNAPSHOT-N/`` of its repository; a *stable* ``X.Y.Z`` is a draft
     promoted, tagged ``vX.Y.Z`` in Git, and immutable: ``clean()`` refuses any change to it and a PostgreSQL
-    trigger (migration 0003) refuses UPDATE and DELETE of a stable row from any path, raw SQL included."""
+    trigger (migration 0003) refuses UPDATE and DELETE of a stable row from any path, raw SQL included.
+
+    ``full_clean()`` is the gate (PRODUCT §5): after these checks it sends ``core.validation.post_clean``, which
+    governance answers by evaluating the applicable policies against the release's descriptors."""
 
     product = models.ForeignKey(DataProductIdentity, on_delete=models.PROTECT, related_name="releases")
     version = models.CharField(max_length=63, help_text="X.Y-SNAPSHOT-N (draft) or X.Y.Z (stable).")
@@ -213,6 +217,6 @@ class Release(models.Model):
         return self.kind == ReleaseKind.STABLE
 
     def clean(self) -> None:
-        super().clean()
         if self.pk is not None and Release.objects.filter(pk=self.pk, kind=ReleaseKind.STABLE).exists():
             raise ValidationError(f"Release {self.version} is stable: a stable release cannot be changed.")
+        super().clean()

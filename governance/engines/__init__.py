@@ -70,11 +70,15 @@ class UnknownEngine(LookupError):
     pass
 
 
-@cache
 def engines() -> dict[str, Engine]:
-    """The registered engines by name, in the order of ``GOVERNANCE_ENGINES``."""
+    """The registered engines by name, in the order of ``GOVERNANCE_ENGINES`` (imported once per setting)."""
+    return _engines(tuple(settings.GOVERNANCE_ENGINES))
+
+
+@cache
+def _engines(paths: tuple[str, ...]) -> dict[str, Engine]:
     found: dict[str, Engine] = {}
-    for path in settings.GOVERNANCE_ENGINES:
+    for path in paths:
         engine = import_string(path)()
         found[engine.name] = engine
     return found
