@@ -96,7 +96,9 @@ def _components(descriptor: dict) -> dict[str, tuple[int, dict]]:
     found: dict[str, tuple[int, dict]] = {}
     for index, component in enumerate(components if isinstance(components, list) else []):
         if isinstance(component, dict) and isinstance(component.get("id"), str):
-            found[component["id"]] = (index, component)
+            kind = component.get("kind")
+            # the DPS example writes ``outputPort``; Meshforge writes ``outputport``: one kind
+            found[component["id"]] = (index, {**component, "kind": kind.lower() if isinstance(kind, str) else kind})
     return found
 
 

@@ -107,3 +107,15 @@ def test_breaking_changes_come_first_and_name_their_path():
     assert [change.level for change in found] == [ChangeLevel.MAJOR, ChangeLevel.PATCH]
     assert found[0].path == "components[0].dataContract.schema[1]"
     assert str(found[1]) == "description: changed"
+
+
+def test_an_output_port_kind_in_any_case_is_an_output_port():
+    previous = copy.deepcopy(BASE)
+    port(previous)["kind"] = "outputPort"
+    current = copy.deepcopy(previous)
+    columns(current).pop(1)
+
+    assert [str(change) for change in breaking_changes(previous, current)] == [
+        "components[0].dataContract.schema[1]: the column iban was removed or renamed"
+    ]
+    assert breaking_changes(previous, {**previous, "components": []})
