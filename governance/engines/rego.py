@@ -272,9 +272,9 @@ def _run(module: str, query: str, inputs: list) -> _Run:
             cwd=tempfile.gettempdir(),
             close_fds=True,
         )
+        writer = threading.Thread(target=_write, args=(process.stdin, payload), daemon=True)
+        writer.start()
         try:
-            writer = threading.Thread(target=_write, args=(process.stdin, payload), daemon=True)
-            writer.start()
             _read(process, run, timeout, memory_mb, expected=len(inputs))
             if run.failure is None:
                 try:
@@ -289,6 +289,7 @@ def _run(module: str, query: str, inputs: list) -> _Run:
             if process.poll() is None:
                 process.kill()
             process.wait()
+            writer.join(timeout=START_SECONDS)  # a write to a dead child fails at once
             process.stdout.close()
     return run
 
@@ -362,7 +363,10 @@ def _exit_reason(returncode: int, timeout: int, stderr) -> str:
     if returncode == -signal.SIGXCPU:
         return f"did not finish within {timeout} s of CPU time"
     if returncode < 0:
-        return f"was stopped by signal {signal.Signals(-returncode).name}"
+        try:
+            return f"was stopped by signal {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"was stopped by signal {-returncode}"
     tail = _stderr_tail(stderr)
     return f"stopped with exit status {returncode}" + (f": {tail}" if tail else "")
 
