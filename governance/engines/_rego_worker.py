@@ -28,6 +28,7 @@ def main() -> int:
     os.environ.clear()
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # the Rego library prints its errors on stdout: they must not mix with the answers
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # stopped at its CPU limit, it leaves no core file behind
     _arm_cpu(STARTUP_CPU_SECONDS + timeout)
     request = json.loads(sys.stdin.buffer.read())
     inputs = request["inputs"]
