@@ -6,11 +6,16 @@ The interface every engine implements (:class:`Engine`):
 
 - ``check(body) -> list[Problem]``: the body's problems at save time, each with ``path="body"`` and a message that
   names the line and column where the engine gives one. An empty list: the body may be saved.
-- ``evaluate(body, resource, previous) -> Result``: the policy against one resource (the descriptor of a data
-  product in an environment, or ``{dataProduct, component}`` for a component policy), with the previous stable
-  release's descriptor when there is one. Never raises for what the policy or the resource contain: an engine
-  that cannot judge (a timeout, a body that no longer compiles, an unreachable server) answers ``ERROR`` with the
-  reason, never ``PASS``."""
+- ``evaluate(body, resource, previous, *, context) -> Result``: the policy against one resource (the descriptor of
+  a data product in an environment, or ``{dataProduct, component}`` for a component policy), with the previous
+  stable release's descriptor when there is one. ``context`` says what the resource is, ``{"id": <data product or
+  component id>, "kind": "dataproduct" | <component kind>, "environment": <environment>}`` (or None): the remote
+  engine sends it, the others ignore it. Never raises for what the policy or the resource contain: an engine that
+  cannot judge (a timeout, a body that no longer compiles, an unreachable server) answers ``ERROR`` with the
+  reason, never ``PASS``.
+- ``evaluate_many(body, items) -> list[Result]``: ``evaluate`` for each ``(resource, previous, context)`` of
+  ``items``, in order, compiling the body (or starting a process, or a connection) once for all of them: the test
+  bench runs a policy against every data product."""
 
 from __future__ import annotations
 
@@ -24,7 +29,7 @@ from django.utils.module_loading import import_string
 
 from core.problems import Problem, Severity
 
-__all__ = ["Engine", "Outcome", "Result", "UnknownEngine", "engine_choices", "engine_get", "engines"]
+__all__ = ["Engine", "Item", "Outcome", "Result", "UnknownEngine", "engine_choices", "engine_get", "engines"]
 
 
 class Outcome(models.TextChoices):
@@ -57,13 +62,21 @@ class Result:
         return [str(finding) for finding in self.findings]
 
 
+# One resource to evaluate: (resource, previous, context), as ``evaluate`` takes them.
+Item = tuple[dict, dict | None, dict | None]
+
+
 class Engine(Protocol):
     name: ClassVar[str]
     label: ClassVar[str]
 
     def check(self, body: str) -> list[Problem]: ...
 
-    def evaluate(self, body: str, resource: dict, previous: dict | None = None) -> Result: ...
+    def evaluate(
+        self, body: str, resource: dict, previous: dict | None = None, *, context: dict | None = None
+    ) -> Result: ...
+
+    def evaluate_many(self, body: str, items: list[Item]) -> list[Result]: ...
 
 
 class UnknownEngine(LookupError):
