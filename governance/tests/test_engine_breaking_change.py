@@ -125,10 +125,6 @@ def test_changes_that_break_no_consumer_pass(previous, current, change):
     assert engine.evaluate("", current, previous).outcome == Outcome.PASS
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dataproducts.descriptor.changes compares kind with 'outputport' exactly; the DPS example writes outputPort",
-)
 def test_an_output_port_written_outputPort_is_compared_too():
     previous = core_yaml.load_file(WITBOOST / "dps-example.yaml")  # its second port is kind: outputPort
     current = copy.deepcopy(previous)
