@@ -86,16 +86,17 @@ class Policy(models.Model):
     )
     description = models.TextField(blank=True)
     engine = models.CharField(max_length=63, help_text="The engine that reads the body (GOVERNANCE_ENGINES).")
-    body = models.TextField(help_text="The policy in the engine's language.")
+    body = models.TextField(blank=True, help_text="The policy in the engine's language (its check says what it needs).")
     severity = models.CharField(max_length=8, choices=PolicySeverity.choices, default=PolicySeverity.ERROR)
     lifecycle = models.CharField(max_length=12, choices=Lifecycle.choices, default=Lifecycle.DRAFT)
     environments = models.JSONField(default=list, blank=True, help_text="Environment names; empty: every one.")
     selector = models.JSONField(
         default=_default_selector,
+        blank=True,  # clean() says what a selector needs
         help_text='{"resource": "dataproduct" or a component kind, "maturity", "domain", "useCaseTemplateId", '
         '"infrastructureTemplateId"}',
     )
-    timing = models.JSONField(default=_default_timing, help_text='"deployment" and/or "runtime".')
+    timing = models.JSONField(default=_default_timing, blank=True, help_text='"deployment" and/or "runtime".')
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -139,7 +140,7 @@ class PolicyVersion(models.Model):
     name = models.CharField(max_length=100)
     description = models.TextField(blank=True)
     engine = models.CharField(max_length=63)
-    body = models.TextField()
+    body = models.TextField(blank=True)
     severity = models.CharField(max_length=8, choices=PolicySeverity.choices)
     lifecycle = models.CharField(max_length=12, choices=Lifecycle.choices)
     environments = models.JSONField(default=list, blank=True)
