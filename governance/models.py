@@ -50,7 +50,7 @@ def selector_errors(selector: object) -> list[str]:
             continue
         value = selector[key]
         values = value if isinstance(value, list) else [value]
-        if not values or not all(isinstance(item, str) and item.strip() for item in values):
+        if not values or not all(isinstance(item, str) and item.strip() and "\x00" not in item for item in values):
             errors.append(f"{key} must be a non-empty string or a list of them, got {value!r}")
     return errors
 
