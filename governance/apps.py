@@ -8,7 +8,7 @@ class GovernanceConfig(AppConfig):
     verbose_name = "Governance"
     # seed_demo (see core.demo): the starter policies
     demo_seed = "governance.demo.demo_seed"
-    demo_seed_after = ("core",)
+    demo_seed_after = ("dataproducts",)  # after the demo products: the starter policies gate what comes next
 
     def ready(self) -> None:
         from django.db.models.signals import post_save
