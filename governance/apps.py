@@ -6,3 +6,17 @@ from django.apps import AppConfig
 class GovernanceConfig(AppConfig):
     name = "governance"
     verbose_name = "Governance"
+    # seed_demo (see core.demo): the starter policies
+    demo_seed = "governance.demo.demo_seed"
+    demo_seed_after = ("dataproducts",)  # after the demo products: the starter policies gate what comes next
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_save
+
+        from core.validation import post_clean
+        from dataproducts.models import Release
+        from governance import gate
+
+        # every path that validates a Release meets the gate (STYLE habit 11); dataproducts never imports governance
+        post_clean.connect(gate.release_gate, sender=Release, dispatch_uid="governance.release_gate")
+        post_save.connect(gate.release_evaluations_store, sender=Release, dispatch_uid="governance.release_store")

@@ -153,6 +153,17 @@ API = {
         "PATCH": (401, 403, 403, 403, 200),
     },
     "dataproducts-api:template-list": {"GET": (401, 200, 200, 200, 200)},
+    # --- governance: everyone signed in reads policies and evaluations and evaluates; staff write policies ---
+    "governance-api:policy-list": {"GET": (401, 200, 200, 200, 200), "POST": (401, 403, 403, 403, 400)},
+    "governance-api:policy-detail": {
+        "kwargs": {"name": "{policy.name}"},
+        "GET": (401, 200, 200, 200, 200),
+        "PATCH": (401, 403, 403, 403, 200),  # an empty change changes nothing
+        "DELETE": (401, 403, 403, 403, 409),  # it judged something: deprecate it instead
+    },
+    "governance-api:evaluation-list": {"GET": (401, 200, 200, 200, 200)},
+    "governance-api:evaluation-detail": {"kwargs": {"pk": "{evaluation.pk}"}, "GET": (401, 200, 200, 200, 200)},
+    "governance-api:evaluate": {"POST": (401, 400, 400, 400, 400)},
     # the API's JSON 404 for any other path under /api/, after authentication
     "api_not_found": {"url": "/api/no-such-endpoint", "GET": (401, 404, 404, 404, 404), "other": 404},
 }
@@ -199,6 +210,9 @@ ADMIN_MODELS = {
     "dataproducts.component": set(),
     "dataproducts.domain": set(),
     "dataproducts.dataproductreservation": {"save", "delete"},
+    "governance.policy": {"add", "edit", "delete"},
+    "governance.waiver": {"add", "edit", "delete"},
+    "governance.evaluation": set(),
 }
 
 

@@ -9,6 +9,7 @@ the fuzzing need it for the edit endpoints, which read the product's repository.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -28,8 +29,9 @@ from core.testing.git import GitRepo
 from core.testing.personas import create_personas
 from dataproducts import selectors, services
 from dataproducts.demo import BUILTIN_TEMPLATES
-from dataproducts.models import Component, DataProduct, Domain
+from dataproducts.models import Component, DataProduct, DataProductIdentity, Domain
 from dataproducts.tests.conftest import DOMAINS_YAML, dp_values, port_values
+from governance.models import POLICY_FIELDS, Evaluation, Policy, PolicyVersion, Waiver
 
 ALICE_COMPONENTS = """\
 apiVersion: backstage.io/v1alpha1
@@ -58,6 +60,8 @@ class World:
     token: ApiToken
     refresh: RefreshRequest
     heartbeat: ProcessHeartbeat
+    policy: Policy
+    evaluation: Evaluation
 
     def first_pk(self, model) -> str:
         """The primary key of a row of ``model`` in the world, for the admin's object pages."""
@@ -102,6 +106,23 @@ def world_build(root: Path) -> World:
         status=RefreshStatus.DONE,
         finished_at=timezone.now(),
     )
+    # governance: a policy that judged alice's product once (rows, not policy_save: no engine needed) and a waiver
+    policy = Policy.objects.create(name="typed-ports", engine="jsonschema", body="{}", lifecycle="enabled")
+    version = PolicyVersion.objects.create(
+        policy=policy, number=1, **{name: getattr(policy, name) for name in POLICY_FIELDS}
+    )
+    identity = DataProductIdentity.objects.get(dp_id=data_product.dp_id)
+    evaluation = Evaluation.objects.create(
+        policy_version=version,
+        product=identity,
+        environment="development",
+        resource_id=identity.dp_id,
+        outcome="pass",
+        severity="error",
+    )
+    Waiver.objects.create(
+        policy=policy, product=identity, reason="the world's", expires_at=timezone.now() + timedelta(days=1)
+    )
     world = World(
         personas=personas,
         data_product=selectors.dataproduct_get(name=data_product.name),
@@ -113,6 +134,8 @@ def world_build(root: Path) -> World:
         token=token,
         refresh=refresh,
         heartbeat=ProcessHeartbeatFactory(),
+        policy=policy,
+        evaluation=evaluation,
     )
     # a failed sign-in, as the login page records one
     Client().post(reverse("login"), {"username": "carol", "password": "not carol's"})

@@ -244,6 +244,8 @@ GOVERNANCE_REMOTE_TIMEOUT_SECONDS = env_int("GOVERNANCE_REMOTE_TIMEOUT_SECONDS",
 # Rego runs in a child process with no environment and these limits (regopy has no time limit of its own).
 GOVERNANCE_REGO_TIMEOUT_SECONDS = env_int("GOVERNANCE_REGO_TIMEOUT_SECONDS", 5, minimum=1, maximum=120)
 GOVERNANCE_REGO_MEMORY_MB = env_int("GOVERNANCE_REGO_MEMORY_MB", 512, minimum=64, maximum=8192)
+# How often the beat re-evaluates the `runtime` policies against what each environment runs.
+GOVERNANCE_RUNTIME_SECONDS = env_int("GOVERNANCE_RUNTIME_SECONDS", 3600, minimum=60, maximum=86_400 * 7)
 
 # --- Catalog: locations re-read about every two minutes (PRODUCT §3.2) ------------------------------------
 CATALOG_REFRESH_MIN_SECONDS = env_int("CATALOG_REFRESH_MIN_SECONDS", 100, minimum=1, maximum=86_400)
@@ -350,6 +352,11 @@ CELERY_BEAT_SCHEDULE = {
     "catalog-delete-expired-orphans": {
         "task": "catalog.tasks.delete_expired_orphans",
         "schedule": crontab(minute="*/5"),
+    },
+    "governance-runtime-evaluate": {
+        "task": "governance.tasks.runtime_evaluate",
+        "schedule": GOVERNANCE_RUNTIME_SECONDS,
+        "options": {"expires": GOVERNANCE_RUNTIME_SECONDS},  # a run nobody took before the next is dropped
     },
     "purge-signin-failures": {
         "task": "core.tasks.purge_signin_failures",

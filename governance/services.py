@@ -1,0 +1,258 @@
+"""Governance's writes: policies saved with a new immutable version and an audit event each time, lifecycle
+moves, waivers; and the runs that change nothing (the test bench, a descriptor evaluated for a CI pipeline) or
+only record (the runtime schedule)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+
+from core.services import audit_record
+from dataproducts.choices import ReleaseKind
+from dataproducts.models import DataProduct, DataProductIdentity, Release
+from dataproducts.selectors import dataproduct_descriptor
+from governance.choices import EvaluationTiming, Lifecycle, Timing
+from governance.gate import PolicyRun, evaluation_from_run, policies_run, policy_run_many
+from governance.models import POLICY_FIELDS, Evaluation, Policy, PolicyVersion, Waiver
+from governance.selectors import (
+    PolicyResource,
+    policies_applicable,
+    policy_resources,
+    policy_versions_current,
+    waivers_active,
+)
+
+
+def _username(actor) -> str:
+    return actor.get_username() if actor is not None and getattr(actor, "is_authenticated", False) else "system"
+
+
+@transaction.atomic
+def policy_save(*, policy: Policy, actor) -> Policy:
+    """Validate (the engine checks the body) and save a policy; a change makes a new :class:`PolicyVersion` and
+    an audit event, saving it unchanged makes neither."""
+    policy.full_clean()
+    last = policy.versions.order_by("-number").first() if policy.pk is not None else None
+    before = {name: getattr(last, name) for name in POLICY_FIELDS} if last is not None else None
+    after = policy.snapshot()
+    if before == after:
+        return policy
+    created = policy.pk is None
+    policy.save()
+    PolicyVersion.objects.create(
+        policy=policy,
+        number=(last.number if last is not None else 0) + 1,
+        created_by=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
+        created_by_name=_username(actor),
+        **after,
+    )
+    audit_record(
+        actor=actor, action="policy.create" if created else "policy.change", obj=policy, before=before, after=after
+    )
+    return policy
+
+
+def policy_lifecycle_set(*, policy: Policy, lifecycle: Lifecycle, actor) -> Policy:
+    """Move a policy to grace, enable or deprecate it: a save like any other (a version, an audit event)."""
+    policy.lifecycle = lifecycle
+    return policy_save(policy=policy, actor=actor)
+
+
+@transaction.atomic
+def policy_delete(*, policy: Policy, actor) -> None:
+    """Delete a policy that never judged anything (evaluations protect their policy version)."""
+    audit_record(actor=actor, action="policy.delete", obj=policy, before=policy.snapshot())
+    policy.delete()
+
+
+def _waiver_snapshot(waiver: Waiver) -> dict:
+    return {
+        "policy": waiver.policy.name,
+        "product": waiver.product.dp_id,
+        "reason": waiver.reason,
+        "expires_at": waiver.expires_at.isoformat(),
+    }
+
+
+@transaction.atomic
+def waiver_create(*, policy: Policy, product: DataProductIdentity, reason: str, expires_at: datetime, actor) -> Waiver:
+    """Exempt one data product from one policy until ``expires_at`` (in the future), with a reason."""
+    waiver = Waiver(policy=policy, product=product, reason=reason, expires_at=expires_at)
+    return waiver_save(waiver=waiver, actor=actor)
+
+
+@transaction.atomic
+def waiver_save(*, waiver: Waiver, actor) -> Waiver:
+    created = waiver.pk is None
+    before = _waiver_snapshot(Waiver.objects.get(pk=waiver.pk)) if not created else None
+    waiver.full_clean()
+    if created:
+        waiver.created_by = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+        waiver.created_by_name = _username(actor)
+    waiver.save()
+    audit_record(
+        actor=actor,
+        action="waiver.create" if created else "waiver.change",
+        obj=waiver,
+        before=before,
+        after=_waiver_snapshot(waiver),
+    )
+    return waiver
+
+
+@transaction.atomic
+def waiver_delete(*, waiver: Waiver, actor) -> None:
+    audit_record(actor=actor, action="waiver.delete", obj=waiver, before=_waiver_snapshot(waiver))
+    waiver.delete()
+
+
+# --- Runs that change nothing ---------------------------------------------------------------------------------
+
+
+def descriptor_evaluate(
+    *,
+    descriptor: dict,
+    environment: str,
+    policies: Iterable[Policy] | None = None,
+    previous: dict | None = None,
+    timing: str = Timing.DEPLOYMENT,
+    for_gate: bool = True,
+) -> list[PolicyRun]:
+    """The applicable policies (the stored ones, or ``policies``) against a descriptor, as the gate would judge
+    them, storing nothing: what ``POST /api/governance/evaluate`` and ``governance_evaluate`` answer."""
+    applicable = policies_applicable(
+        environment=environment,
+        timing=timing,
+        for_gate=for_gate,
+        descriptor=descriptor,
+        policies=list(policies) if policies is not None else None,
+    )
+    return policies_run(
+        policies=applicable, descriptor=descriptor, previous=previous, environment=environment, for_gate=for_gate
+    )
+
+
+@dataclass
+class BenchRow:
+    """The test bench's verdict on one data product: ``outcome`` pass, fail, error, or ``n/a`` when the policy's
+    selector finds nothing in it (or it has no release to read)."""
+
+    product: str
+    outcome: str
+    runs: list[PolicyRun] = field(default_factory=list)
+
+    @property
+    def messages(self) -> list[str]:
+        return [reason for run in self.runs for reason in run.reasons()]
+
+
+BENCH_SOURCES = ("working", "release")
+NOT_APPLICABLE = "n/a"
+
+
+def _last_stable(releases: Sequence[Release], major: int, *, before: Release | None = None) -> Release | None:
+    stable = [
+        release
+        for release in releases
+        if release.kind == ReleaseKind.STABLE and release.major == major and release is not before
+    ]
+    return max(stable, key=lambda release: (release.minor, release.patch or 0, release.pk), default=None)
+
+
+def bench_run(
+    *,
+    policy: Policy,
+    products: Iterable[DataProduct] | None = None,
+    source: str = "working",
+    environment: str | None = None,
+) -> list[BenchRow]:
+    """A policy (saved or not, any lifecycle) against every data product (or ``products``), changing nothing:
+    each product's working copy (its descriptor as the catalog has it now) or its latest release, in
+    ``environment`` (default: the policy's first environment, else the first of the platform)."""
+    if source not in BENCH_SOURCES:
+        raise ValueError(f"source: expected one of {', '.join(BENCH_SOURCES)}, got {source!r}")
+    environment = environment or (policy.environments or settings.MESHFORGE_ENVIRONMENTS)[0]
+    if products is None:
+        products = DataProduct.objects.select_related("entity").prefetch_related("components__entity")
+    products = list(products)
+    identities = DataProductIdentity.objects.filter(dp_id__in=[product.dp_id for product in products])
+    releases: dict[str, list[Release]] = {}
+    for release in Release.objects.filter(product__in=identities).select_related("product"):
+        releases.setdefault(release.product.dp_id, []).append(release)
+    items: list[PolicyResource] = []
+    owners: list[str] = []
+    rows: dict[str, BenchRow] = {}
+    for product in products:
+        rows[product.name] = BenchRow(product=product.name, outcome=NOT_APPLICABLE)
+        history = releases.get(product.dp_id, [])
+        if source == "working":
+            descriptor = dataproduct_descriptor(data_product=product, environment=environment).descriptor
+            last = _last_stable(history, product.major)
+        else:
+            latest = max(history, key=lambda release: (release.created_at, release.pk), default=None)
+            if latest is None:
+                continue
+            descriptor = latest.descriptors.get(environment)
+            last = _last_stable(history, latest.major, before=latest)
+        previous = last.descriptors.get(environment) if last is not None else None
+        found = policy_resources(
+            selector=policy.selector, descriptor=descriptor, previous=previous, environment=environment
+        )
+        items += found
+        owners += [product.name] * len(found)
+    for owner, run in zip(owners, policy_run_many(policy, items, for_gate=False), strict=True):
+        rows[owner].runs.append(run)
+    for row in rows.values():
+        if row.runs:
+            outcomes = {run.outcome for run in row.runs}
+            row.outcome = "error" if "error" in outcomes else "fail" if "fail" in outcomes else "pass"
+    return list(rows.values())
+
+
+# --- Runtime ---------------------------------------------------------------------------------------------------
+
+
+def runtime_evaluate() -> int:
+    """Re-evaluate the ``runtime`` policies against the latest stable release of each data product in each
+    environment (until provisioning knows what is deployed), recording the Evaluations (nothing blocks).
+    Returns how many were recorded."""
+    latest: dict[int, Release] = {}
+    for release in Release.objects.filter(kind=ReleaseKind.STABLE).select_related("product"):
+        current = latest.get(release.product_id)
+        if current is None or (release.major, release.minor, release.patch, release.pk) > (
+            current.major,
+            current.minor,
+            current.patch,
+            current.pk,
+        ):
+            latest[release.product_id] = release
+    recorded: list[Evaluation] = []
+    for release in latest.values():
+        for environment in settings.MESHFORGE_ENVIRONMENTS:
+            descriptor = release.descriptors.get(environment)
+            if not isinstance(descriptor, dict):
+                continue
+            policies = policies_applicable(environment=environment, timing=Timing.RUNTIME, descriptor=descriptor)
+            waivers = waivers_active(product=release.product, policies=policies)
+            policies = [policy for policy in policies if policy.pk not in waivers]
+            runs = policies_run(policies=policies, descriptor=descriptor, previous=None, environment=environment)
+            versions = policy_versions_current(run.policy for run in runs)
+            for run in runs:
+                if run.policy.pk not in versions:
+                    continue
+                evaluation = evaluation_from_run(
+                    run,
+                    product=release.product,
+                    version=release.version,
+                    policy_version=versions[run.policy.pk],
+                    release=release,
+                    timing=EvaluationTiming.RUNTIME,
+                )
+                evaluation.blocking = False
+                recorded.append(evaluation)
+    Evaluation.objects.bulk_create(recorded)
+    return len(recorded)
