@@ -40,7 +40,7 @@ def test_the_admin_shows_a_body_that_does_not_compile_on_the_body_field(admin_cl
     answer = admin_client.post("/admin/governance/policy/add/", {**FORM, "body": '{"required": '})
 
     assert answer.status_code == 200
-    assert answer.context["adminform"].form.errors["body"][0].startswith("line 1 column ")
+    assert answer.context["adminform"].form.errors["body"][0].startswith("line 1, column ")
     assert not Policy.objects.exists()
 
 

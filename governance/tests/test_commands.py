@@ -93,7 +93,7 @@ def test_a_schema_policy_file_judges_the_descriptor(tmp_path, db):
 @pytest.mark.parametrize(
     ("documents", "message"),
     [
-        ([policy_doc("bad", engine="jsonschema", body="{")], "document 1 (bad): body: line 1 column 2:"),
+        ([policy_doc("bad", engine="jsonschema", body="{")], "document 1 (bad): body: line 1, column 2:"),
         ([policy_doc("ok"), policy_doc("bad", colour="red")], "document 2 (bad): unknown field colour"),
         ([policy_doc("bad", selector={"resource": "x"})], "document 1 (bad): selector: resource must be one of"),
         (["just text"], "document 1: a policy is a mapping"),

@@ -150,7 +150,7 @@ def test_the_descriptor_is_judged_with_the_release_version(make_policy, identity
 
     release(identity, descriptors, "0.1.0").full_clean()
     assert refusal(release(identity, descriptors, "0.2.0")) == [
-        f"versioned ({environment}) version: '0.1.0' was expected" for environment in ENVIRONMENTS
+        f'versioned ({environment}) version: "0.2.0" is not allowed; expected "0.1.0"' for environment in ENVIRONMENTS
     ]
 
 

@@ -30,16 +30,16 @@ def test_a_body_that_does_not_compile_is_refused_naming_line_and_column(platform
     errors = errors_of(platform_user, engine="jsonschema", body='{"type": ')
 
     assert list(errors) == ["body"]
-    assert errors["body"][0].startswith("line 1 column 10:")
+    assert errors["body"][0].startswith("line 1, column 10:")
 
 
 def test_a_schema_that_is_not_a_json_schema_is_refused(platform_user):
-    assert "not a JSON Schema" in errors_of(platform_user, engine="jsonschema", body='{"type": 12}')["body"][0]
+    assert "not a valid JSON Schema" in errors_of(platform_user, engine="jsonschema", body='{"type": 12}')["body"][0]
 
 
 def test_an_unknown_engine_is_refused_naming_the_known_ones(platform_user):
     assert errors_of(platform_user, engine="opa")["engine"] == [
-        "'opa' is not an engine; known: jsonschema, scripted, rego, breaking_change"
+        "'opa' is not an engine; known: jsonschema, rego, remote, breaking_change, scripted"
     ]
 
 
