@@ -157,6 +157,28 @@ def _author(actor) -> dict:
     }
 
 
+NOTES_MAX_LENGTH = 10_000
+
+
+def _notes_check(notes: str) -> str:
+    """Release notes go into a row and a Git message: text without NUL, valid Unicode, of a sane length."""
+    problem = ""
+    if not isinstance(notes, str):
+        problem = "must be text"
+    elif "\x00" in notes:
+        problem = "must not contain NUL characters"
+    elif len(notes) > NOTES_MAX_LENGTH:
+        problem = f"must be at most {NOTES_MAX_LENGTH} characters (it has {len(notes)})"
+    else:
+        try:
+            notes.encode("utf-8")
+        except UnicodeEncodeError:
+            problem = "is not valid Unicode text"
+    if problem:
+        raise ValidationError({"notes": [f"release notes {problem}"]}, code="invalid")
+    return notes
+
+
 def _lock(identity: DataProductIdentity) -> None:
     """Serialise the releases of one product (the caller holds a transaction)."""
     DataProductIdentity.objects.select_for_update().filter(pk=identity.pk).get()
@@ -180,6 +202,7 @@ def release_draft_create(*, data_product: DataProduct, actor, notes: str = "") -
     the environment files) in one commit on the product's branch and record the release. A draft of the same X.Y
     made meanwhile makes this one N+1: drafts are never overwritten."""
     _may_release(data_product, actor)
+    _notes_check(notes)
     layout = _layout(data_product)
     data_product, revision = _refresh(data_product, layout, actor)
     identity = _identity(data_product)
@@ -344,7 +367,8 @@ def _draft_to_promote(product: DataProductIdentity, major: int, draft: Release |
             raise ValidationError({"draft": ["there is no draft release to promote: create a draft first"]})
         return found
     if isinstance(draft, str):
-        found = Release.objects.filter(product=product, version=draft).first()
+        # no NUL reaches the query (PostgreSQL refuses it in text): such a version names no release
+        found = None if "\x00" in draft else Release.objects.filter(product=product, version=draft).first()
         if found is None:
             raise ValidationError({"draft": [f"there is no release {draft}"]}, code="invalid")
         draft = found
@@ -402,6 +426,7 @@ def release_promote(
     then, one promotion of the product at a time, tag ``vX.Y.Z`` (never moving a tag), write ``spec.mesh.version``
     back and record it. A failed step removes the tags made. ``steps`` replaces :data:`PROMOTION_STEPS` (tests)."""
     _may_release(data_product, actor)
+    _notes_check(notes)
     identity = _identity(data_product)
     draft = _draft_to_promote(identity, data_product.major, draft)
     suggested, breaking, last = release_promotion_plan(draft=draft)
