@@ -242,10 +242,12 @@ class DataProductViewSet(
     )
     @action(detail=True, methods=["get", "post"])
     def releases(self, request: Request, name: str) -> Response:
-        """The product's releases, newest first; ``POST {kind: draft, notes}`` freezes it as a new draft."""
+        """The product's releases, newest first (paginated); ``POST {kind: draft, notes}`` freezes it as a new
+        draft."""
         data_product = self._data_product()
-        if request.method == "GET":
-            return Response(ReleaseSerializer(selectors.release_list(data_product=data_product), many=True).data)
+        if request.method == "GET":  # paginated as every list of the API
+            page = self.paginate_queryset(selectors.release_list(data_product=data_product))
+            return self.get_paginated_response(ReleaseSerializer(page, many=True).data)
         _writer_required(data_product, request.user)
         serializer = ReleaseCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

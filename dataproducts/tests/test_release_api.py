@@ -41,12 +41,13 @@ def test_a_draft_then_a_promotion_then_the_list_newest_first(as_alice):
     assert stable.json()["version"] == "0.0.0" and stable.json()["tag"] == "v0.0.0"
     assert stable.json()["promoted_from"] == "0.0-SNAPSHOT-1" and stable.json()["notes"] == "First cut"
 
-    listed = as_alice.get(URL)
-    assert [(item["version"], item["kind"]) for item in listed.json()] == [
+    listed = as_alice.get(URL).json()
+    assert listed["count"] == 2
+    assert [(item["version"], item["kind"]) for item in listed["results"]] == [
         ("0.0.0", "stable"),
         ("0.0-SNAPSHOT-1", "draft"),
     ]
-    assert listed.json()[0]["created_by"] == "alice"
+    assert listed["results"][0]["created_by"] == "alice"
     assert as_alice.get(f"{URL}0.0.0/").json()["descriptors"]["qa"]["version"] == "0.0.0"
 
 

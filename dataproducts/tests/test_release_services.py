@@ -248,3 +248,21 @@ def test_the_suggestion_follows_the_change_level(cashflow):
     assert str(services.release_promotion_plan(draft=draft)[0]) == "0.1.0"
     draft.descriptors = {"development": {"components": [_port("day")], "description": "new words"}}
     assert str(services.release_promotion_plan(draft=draft)[0]) == "0.0.1"
+
+
+def test_a_commit_landing_while_the_draft_is_made_refuses_it_and_writes_nothing(cashflow, alice, settings, monkeypatch):
+    freeze = selectors.dataproduct_freeze
+    landed = []
+
+    def freeze_then_commit(**kwargs):
+        frozen = freeze(**kwargs)
+        landed.append(_commit_env_file(cashflow, alice, "database: late\n"))
+        return frozen
+
+    monkeypatch.setattr(selectors, "dataproduct_freeze", freeze_then_commit)
+
+    with pytest.raises(services.ReleaseConflict, match="changed in Git while the draft was made"):
+        services.release_draft_create(data_product=cashflow, actor=alice)
+
+    assert _repo(settings).commit("main").hexsha == landed[0]
+    assert not Release.objects.exists()
