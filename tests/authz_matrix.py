@@ -51,6 +51,9 @@ PAGES = {
         "GET": (LOGIN, 200, 200, 200, 200),
     },
     "dp:dataproduct_edit": {"kwargs": DP, "GET": (LOGIN, 403, 403, 200, 200), "POST": (LOGIN, 403, 403, 400, 400)},
+    # an empty form makes a draft (the notes are optional); the world has no draft to promote
+    "dp:release_draft_create": {"kwargs": DP, "POST": (LOGIN, 403, 403, R, R)},
+    "dp:release_promote": {"kwargs": DP, "POST": (LOGIN, 403, 403, 400, 400)},
     "dp:component_detail": {"kwargs": COMPONENT, "GET": (LOGIN, 200, 200, 200, 200)},
     "dp:component_edit": {
         "kwargs": COMPONENT,
