@@ -1,6 +1,6 @@
 """Where a data product's files live in its repository, and on which branch (PRODUCT §4.2): its
 ``catalog-info.yaml`` (the System and the Location of its components), ``components/<name>/``,
-``environments/<env>/configurations.yaml`` and the coming ``releases/``.
+``environments/<env>/configurations.yaml`` and ``releases/<version>/`` (what each release froze).
 
 The branch is the one the product's location reads: a product reads from ``main`` today, and a new major will
 live on ``release/<major>``, so every write goes to the branch its layout names, never to a fixed one."""
@@ -19,6 +19,11 @@ COMPONENTS_FOLDER = "components"
 ENVIRONMENTS_FOLDER = "environments"
 CONFIGURATIONS_FILE = "configurations.yaml"
 RELEASES_FOLDER = "releases"
+
+
+def release_descriptor_file(environment: str) -> str:
+    """The frozen descriptor of ``environment`` in a release's folder."""
+    return f"descriptor-{environment}.yaml"
 
 
 def environment_folder(environment: str) -> str:
@@ -77,6 +82,11 @@ class ProductLayout:
     @property
     def releases_folder(self) -> str:
         return posixpath.join(self.folder, RELEASES_FOLDER)
+
+    def release_folder(self, version: str) -> str:
+        """Where a draft release freezes the product: its descriptors (``descriptor-<env>.yaml``) and a copy of the
+        environment files, laid out as in the product (``environments/…``, ``components/<slug>/environments/…``)."""
+        return posixpath.join(self.releases_folder, version)
 
     def component_folder(self, slug: str) -> str:
         return posixpath.join(self.folder, COMPONENTS_FOLDER, slug)

@@ -3,9 +3,10 @@ components (projections), who may write them, their descriptor per environment a
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass, field
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, IntegerField, Max, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from catalog.models import Entity
@@ -14,11 +15,18 @@ from catalog.refs import RefError, parse_ref
 from catalog.selectors import entities_by_kind, entities_source_files
 from catalog.teams import teams_may_write
 from core.yaml import YamlError, dump, load
+from dataproducts.choices import ReleaseKind
 from dataproducts.descriptor.build import descriptor_build
 from dataproducts.descriptor.validate import descriptor_validate
 from dataproducts.gitops.provider import DEFAULT_BRANCH, Commit, GitProviderError, RepositoryNotWritable, git_provider
-from dataproducts.layout import CONFIGURATIONS_FILE, ProductLayout, environment_file, environment_folder
-from dataproducts.models import Component, DataProduct, Domain
+from dataproducts.layout import (
+    COMPONENTS_FOLDER,
+    CONFIGURATIONS_FILE,
+    ProductLayout,
+    environment_file,
+    environment_folder,
+)
+from dataproducts.models import Component, DataProduct, DataProductIdentity, Domain, Release
 
 # --- templates -------------------------------------------------------------------------------------------
 
@@ -173,18 +181,48 @@ def environment_configurations(*, entities: list[Entity], environment: str) -> t
     """The mapping in ``environments/<env>/configurations.yaml`` next to each entity's file (by entity name;
     ``{}`` when there is none), read at the commit the entity was read at (one read per repository), and the
     problems met reading them."""
+    configurations, _texts, problems = _environment_read(entities, environment, None)
+    return configurations, problems
+
+
+def _environment_read(
+    entities: list[Entity], environment: str, at: tuple[str, str] | None
+) -> tuple[dict[str, dict], dict[str, str], list[str]]:
+    """The configurations by entity name, the files' texts as they are (those that exist), and the problems. ``at``
+    = (repository, commit) reads the entities of that repository at that commit (a release freezes the product as
+    of one commit); the others at the commit each was read at."""
     folder = environment_folder(environment)
     configurations: dict[str, dict] = {}
+    texts: dict[str, str] = {}
     problems: list[str] = []
-    found = entities_source_files(entities=entities, folder=folder)
+    found = _entities_files(entities, folder, at)
     for entity in entities:
         files = found[entity.pk]
         if isinstance(files, ReadError):
             configurations[entity.name], problem = {}, f"{entity.name}: {folder}: {files}"
         else:
             configurations[entity.name], problem = _configuration_load(entity, environment, files)
+            if CONFIGURATIONS_FILE in files:
+                texts[entity.name] = files[CONFIGURATIONS_FILE].decode("utf-8", errors="replace")
         problems += [problem] if problem else []
-    return configurations, problems
+    return configurations, texts, problems
+
+
+def _entities_files(
+    entities: list[Entity], folder: str, at: tuple[str, str] | None
+) -> dict[int, dict[str, bytes] | ReadError]:
+    if at is None:
+        return entities_source_files(entities=entities, folder=folder)
+    repository, revision = at
+    here, elsewhere = [], []
+    for entity in entities:
+        try:
+            same = parse_git_target(entity.source_target).repository == repository
+        except InvalidTarget:
+            same = False
+        (here if same else elsewhere).append(entity)
+    found = entities_source_files(entities=here, folder=folder, revision=revision) if here else {}
+    return found | (entities_source_files(entities=elsewhere, folder=folder) if elsewhere else {})
 
 
 def _configuration_load(entity: Entity, environment: str, files: dict[str, bytes]) -> tuple[dict, str | None]:
@@ -203,19 +241,100 @@ def _configuration_load(entity: Entity, environment: str, files: dict[str, bytes
     return loaded, None
 
 
+def _descriptor_parts(data_product: DataProduct) -> tuple[list[Component], list[Entity]]:
+    components = [component for component in data_product.components.all() if not component.orphan]
+    return components, [data_product.entity, *(component.entity for component in components)]
+
+
 def dataproduct_descriptor(*, data_product: DataProduct, environment: str) -> DescriptorView:
     """The DPS descriptor of a data product in one environment (PRODUCT §4.3), its YAML and its problems."""
-    components = [component for component in data_product.components.all() if not component.orphan]
-    entities = [data_product.entity, *(component.entity for component in components)]
+    _components, entities = _descriptor_parts(data_product)
     configurations, problems = environment_configurations(entities=entities, environment=environment)
-    descriptor = descriptor_build(
+    descriptor = _descriptor_of(data_product, entities, environment, configurations)
+    problems += descriptor_validate(descriptor)
+    return DescriptorView(environment=environment, descriptor=descriptor, yaml=dump(descriptor), errors=problems)
+
+
+def _descriptor_of(data_product: DataProduct, entities: list[Entity], environment: str, configurations) -> dict:
+    return descriptor_build(
         system=data_product.entity.document,
         components=[entity.document for entity in entities[1:]],
         environment=environment,
         configurations=configurations,
     )
-    problems += descriptor_validate(descriptor)
-    return DescriptorView(environment=environment, descriptor=descriptor, yaml=dump(descriptor), errors=problems)
+
+
+# --- releases --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class FrozenProduct:
+    """A data product as a release freezes it: the descriptor of each environment, the problems met assembling
+    them (by environment), and the environment files to copy, by their path inside the release's folder."""
+
+    descriptors: dict[str, dict]
+    problems: dict[str, list[str]]
+    files: dict[str, str]
+
+
+def dataproduct_freeze(*, data_product: DataProduct, environments: list[str], at: tuple[str, str]) -> FrozenProduct:
+    """The descriptor of every environment and the environment files of the product and its components, read at
+    ``at`` = (repository, commit) for what lives in that repository."""
+    components, entities = _descriptor_parts(data_product)
+    folder_of = {data_product.entity.name: ""} | {
+        component.entity.name: posixpath.join(COMPONENTS_FOLDER, component.slug) for component in components
+    }
+    frozen = FrozenProduct(descriptors={}, problems={}, files={})
+    for environment in environments:
+        configurations, texts, problems = _environment_read(entities, environment, at)
+        descriptor = _descriptor_of(data_product, entities, environment, configurations)
+        frozen.descriptors[environment] = descriptor
+        frozen.problems[environment] = problems + descriptor_validate(descriptor)
+        for name, text in texts.items():
+            frozen.files[posixpath.join(folder_of[name], environment_file(environment))] = text
+    return frozen
+
+
+def release_list(*, data_product: DataProduct) -> QuerySet[Release]:
+    """The releases of a data product (of its durable identity: they outlive its projection), newest first."""
+    return (
+        Release.objects.filter(product__dp_id=data_product.dp_id)
+        .select_related("promoted_from")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def release_get(*, data_product: DataProduct, version: str) -> Release | None:
+    if _has_nul(version):
+        return None
+    return release_list(data_product=data_product).filter(version=version).first()
+
+
+def release_last_stable(*, product: DataProductIdentity, major: int) -> Release | None:
+    """The stable release of ``major`` with the greatest version."""
+    return (
+        Release.objects.filter(product=product, kind=ReleaseKind.STABLE, major=major)
+        .order_by("-minor", "-patch")
+        .first()
+    )
+
+
+def release_latest_draft(*, product: DataProductIdentity, major: int) -> Release | None:
+    """The draft of ``major`` with the greatest version (the newest: drafts only count up)."""
+    return (
+        Release.objects.filter(product=product, kind=ReleaseKind.DRAFT, major=major)
+        .order_by("-minor", "-snapshot")
+        .first()
+    )
+
+
+def release_last_snapshot(*, product: DataProductIdentity, major: int, minor: int) -> int | None:
+    """N of the last draft X.Y-SNAPSHOT-N of ``major``.``minor`` (None: no draft of it yet)."""
+    return (
+        Release.objects.filter(product=product, kind=ReleaseKind.DRAFT, major=major, minor=minor)
+        .aggregate(last=Max("snapshot"))
+        .get("last")
+    )
 
 
 # --- Git -------------------------------------------------------------------------------------------------

@@ -51,6 +51,9 @@ PAGES = {
         "GET": (LOGIN, 200, 200, 200, 200),
     },
     "dp:dataproduct_edit": {"kwargs": DP, "GET": (LOGIN, 403, 403, 200, 200), "POST": (LOGIN, 403, 403, 400, 400)},
+    # an empty form makes a draft (the notes are optional); the world has no draft to promote
+    "dp:release_draft_create": {"kwargs": DP, "POST": (LOGIN, 403, 403, R, R)},
+    "dp:release_promote": {"kwargs": DP, "POST": (LOGIN, 403, 403, 400, 400)},
     "dp:component_detail": {"kwargs": COMPONENT, "GET": (LOGIN, 200, 200, 200, 200)},
     "dp:component_edit": {
         "kwargs": COMPONENT,
@@ -131,6 +134,22 @@ API = {
     "dataproducts-api:data-product-detail": {"kwargs": DP, "GET": (401, 200, 200, 200, 200)},
     "dataproducts-api:data-product-components": {"kwargs": DP, "POST": (401, 403, 403, 400, 400)},
     "dataproducts-api:data-product-descriptor": {"kwargs": DP, "GET": (401, 200, 200, 200, 200)},
+    # releases: everyone reads them, the owners make them; an empty body names no kind (a draft is made on purpose),
+    # and the world has no draft to promote
+    "dataproducts-api:data-product-releases": {
+        "kwargs": DP,
+        "GET": (401, 200, 200, 200, 200),
+        "POST": (401, 403, 403, 400, 400),
+    },
+    "dataproducts-api:data-product-releases-promote": {"kwargs": DP, "POST": (401, 403, 403, 400, 400)},
+    # the world has no release 0.0.0; a release is never changed (400 for its owners, once it exists)
+    "dataproducts-api:data-product-release-detail": {
+        "kwargs": {**DP, "version": "0.0.0"},
+        "GET": (401, 404, 404, 404, 404),
+        "PUT": (401, 403, 403, 404, 404),
+        "PATCH": (401, 403, 403, 404, 404),
+        "DELETE": (401, 403, 403, 404, 404),
+    },
     "dataproducts-api:data-product-edit": {
         "kwargs": DP,
         "GET": (401, 200, 200, 200, 200),

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
-from dataproducts.models import Component, DataProduct, Domain
+from dataproducts.choices import ReleaseKind
+from dataproducts.models import Component, DataProduct, Domain, Release
 
 
 class ComponentSerializer(serializers.ModelSerializer):
@@ -135,3 +136,59 @@ class TemplateSerializer(serializers.Serializer):
 
     def get_description(self, entity) -> str:
         return entity.metadata.get("description") or ""
+
+
+class ReleaseSerializer(serializers.ModelSerializer):
+    promoted_from = serializers.SlugRelatedField(slug_field="version", read_only=True, allow_null=True)
+    created_by = serializers.CharField(source="created_by_name", read_only=True)
+    tag = serializers.SerializerMethodField(help_text="The Git tag of a stable release (empty for a draft).")
+
+    class Meta:
+        model = Release
+        fields = [
+            "version",
+            "kind",
+            "major",
+            "minor",
+            "patch",
+            "snapshot",
+            "commit",
+            "repository_url",
+            "tag",
+            "promoted_from",
+            "notes",
+            "created_by",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_tag(self, release) -> str:
+        return f"v{release.version}" if release.is_stable else ""
+
+
+class ReleaseDetailSerializer(ReleaseSerializer):
+    class Meta(ReleaseSerializer.Meta):
+        fields = [*ReleaseSerializer.Meta.fields, "descriptors"]
+        read_only_fields = fields
+
+
+class ReleaseCreateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=ReleaseKind.choices, help_text="draft: freeze the product now (a stable release promotes a draft)."
+    )
+    notes = serializers.CharField(max_length=10_000, required=False, allow_blank=True, default="")
+
+    def validate_kind(self, kind: str) -> str:
+        if kind != ReleaseKind.DRAFT:
+            raise serializers.ValidationError("a stable release is made by promoting a draft: POST …/releases/promote/")
+        return kind
+
+
+class ReleasePromoteSerializer(serializers.Serializer):
+    version = serializers.CharField(
+        max_length=63, required=False, allow_blank=True, default="", help_text="X.Y.Z (default: the suggested one)."
+    )
+    draft = serializers.CharField(
+        max_length=63, required=False, allow_blank=True, default="", help_text="The draft (default: the latest)."
+    )
+    notes = serializers.CharField(max_length=10_000, required=False, allow_blank=True, default="")

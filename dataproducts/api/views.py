@@ -1,6 +1,6 @@
 """The Builder's REST API: data products and components created from templates, their edits, descriptors and
-the platform's domains. Every write goes through ``dataproducts.services`` (the same path as the UI and the
-``create_dataproduct`` command)."""
+releases, and the platform's domains. Every write goes through ``dataproducts.services`` (the same path as the UI
+and the ``create_dataproduct`` and ``release`` commands)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,10 @@ from dataproducts.api.serializers import (
     EditableSerializer,
     EditResultSerializer,
     EditSerializer,
+    ReleaseCreateSerializer,
+    ReleaseDetailSerializer,
+    ReleasePromoteSerializer,
+    ReleaseSerializer,
     TemplateSerializer,
 )
 from dataproducts.filtersets import DataProductFilterSet
@@ -227,6 +231,80 @@ class DataProductViewSet(
                 return Response(_plan(services.component_preview(**arguments, actor=request.user)))
             component = services.component_create(**arguments, actor=request.user)
         return Response(ComponentSerializer(component).data, status=status.HTTP_201_CREATED)
+
+    # --- releases (PRODUCT §4.4): drafts made and promoted here, never changed ---
+
+    @extend_schema(methods=["get"], responses={200: ReleaseSerializer(many=True), **error_responses(404)})
+    @extend_schema(
+        methods=["post"],
+        request=ReleaseCreateSerializer,
+        responses={201: ReleaseDetailSerializer, **error_responses(400, 403, 404, 409, 503)},
+    )
+    @action(detail=True, methods=["get", "post"])
+    def releases(self, request: Request, name: str) -> Response:
+        """The product's releases, newest first (paginated); ``POST {kind: draft, notes}`` freezes it as a new
+        draft."""
+        data_product = self._data_product()
+        if request.method == "GET":  # paginated as every list of the API
+            page = self.paginate_queryset(selectors.release_list(data_product=data_product))
+            return self.get_paginated_response(ReleaseSerializer(page, many=True).data)
+        _writer_required(data_product, request.user)
+        serializer = ReleaseCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with builder_errors(values_field=""):
+            release = services.release_draft_create(
+                data_product=data_product, actor=request.user, notes=serializer.validated_data["notes"]
+            )
+        return Response(ReleaseDetailSerializer(release).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=ReleasePromoteSerializer,
+        responses={201: ReleaseDetailSerializer, **error_responses(400, 403, 404, 409, 503)},
+    )
+    @action(detail=True, methods=["post"], url_path="releases/promote", url_name="releases-promote")
+    def releases_promote(self, request: Request, name: str) -> Response:
+        """Promote a draft (the latest by default) to a stable release; 400 with ``errors.version`` for a version
+        that does not keep the major or is not greater than the last stable, and ``errors.breaking_changes`` (each
+        breaking difference) when the draft needs a new major."""
+        data_product = self._data_product()
+        _writer_required(data_product, request.user)
+        serializer = ReleasePromoteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        with builder_errors(values_field=""):
+            release = services.release_promote(
+                data_product=data_product,
+                actor=request.user,
+                draft=data["draft"] or None,
+                version=data["version"] or None,
+                notes=data["notes"],
+            )
+        return Response(ReleaseDetailSerializer(release).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(methods=["get"], responses={200: ReleaseDetailSerializer, **error_responses(404)})
+    @extend_schema(methods=["put", "patch", "delete"], request=None, responses=error_responses(400, 403, 404))
+    @action(
+        detail=True,
+        methods=["get", "put", "patch", "delete"],
+        url_path=r"releases/(?P<version>[0-9][^/]*)",
+        url_name="release-detail",
+    )
+    def release_detail(self, request: Request, name: str, version: str) -> Response:
+        """One release with its descriptors. Releases are history: a stable one is immutable, a draft is never
+        overwritten (a new draft is made instead), so changing or deleting one is refused (400)."""
+        data_product = self._data_product()
+        if request.method != "GET":
+            _writer_required(data_product, request.user)
+        release = selectors.release_get(data_product=data_product, version=version)
+        if release is None:
+            raise exceptions.NotFound(f"{data_product.name} has no release {version}")
+        if request.method == "GET":
+            return Response(ReleaseDetailSerializer(release).data)
+        if release.is_stable:
+            reason = f"release {release.version} is stable: a stable release is immutable"
+        else:
+            reason = f"release {release.version} is a draft: drafts are never overwritten; make a new draft instead"
+        raise exceptions.ValidationError({"version": [reason]})
 
 
 @extend_schema_view(

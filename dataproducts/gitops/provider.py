@@ -61,6 +61,12 @@ class HeadMoved(GitProviderError):
     status = HTTPStatus.CONFLICT
 
 
+class TagExists(GitProviderError):
+    """The tag is already in the repository: tags are never moved (HTTP 409)."""
+
+    status = HTTPStatus.CONFLICT
+
+
 @dataclass(frozen=True)
 class Commit:
     sha: str
@@ -99,9 +105,19 @@ class GitProvider(Protocol):
         author: git.Actor,
         branch: str = DEFAULT_BRANCH,
         base: tuple[str, str] | None = None,
+        parent: str | None = None,
     ) -> str:
         """Write (text) or delete (None) files in one commit on ``branch`` and return its sha. With ``base``
-        = (path, commit), refuse with ``HeadMoved`` when ``path`` was changed by a later commit."""
+        = (path, commit), refuse with ``HeadMoved`` when ``path`` was changed by a later commit; with ``parent``,
+        when the branch's head is no longer that commit (the new commit then holds exactly that tree and the
+        files)."""
+
+    def tag(self, *, url: str, name: str, commit: str, message: str, author: git.Actor) -> None:
+        """Make the annotated tag ``name`` on ``commit`` by ``author``; ``TagExists`` when the repository has a tag
+        of that name (a tag is never moved)."""
+
+    def tag_delete(self, *, url: str, name: str, commit: str) -> bool:
+        """Remove the tag ``name`` if it points at ``commit`` (the undo of ``tag``); whether it is gone."""
 
     def file_read(self, *, url: str, path: str, branch: str = DEFAULT_BRANCH) -> tuple[str, str]:
         """(text, sha of the last commit that changed ``path``) on ``branch``."""
@@ -214,6 +230,7 @@ class LocalGitProvider:
         author: git.Actor,
         branch: str = DEFAULT_BRANCH,
         base: tuple[str, str] | None = None,
+        parent: str | None = None,
     ) -> str:
         path = self._path_of(url)
         for name in files:
@@ -234,6 +251,10 @@ class LocalGitProvider:
                         raise HeadMoved(
                             f"{base[0]} changed in Git since {base[1][:7]} (now {changed_at[:7] or 'missing'})"
                         )
+                if parent is not None:
+                    head = work.head.commit.hexsha if has_branch else ""
+                    if head != parent:
+                        raise HeadMoved(f"branch {branch} moved since {parent[:7]} (now {head[:7] or 'missing'})")
                 target = Path(work_dir)
                 for name, text in files.items():
                     file = target / name
@@ -253,6 +274,46 @@ class LocalGitProvider:
             except (git.GitError, OSError, ValueError) as exc:
                 logger.warning("cannot commit to %s", url, exc_info=True)
                 raise GitProviderError(f"cannot commit to {self._label(path)}: {_failure(exc)}") from exc
+
+    # --- tags --------------------------------------------------------------------------------------------
+
+    def tag(self, *, url: str, name: str, commit: str, message: str, author: git.Actor) -> None:
+        path = self._path_of(url)
+        with self._locked(path):
+            try:
+                repo = git.Repo(path)
+                try:
+                    repo.git.check_ref_format(f"refs/tags/{name}")
+                    if name in [tag.name for tag in repo.tags]:
+                        raise TagExists(f"tag {name} already exists in {self._label(path)}; a tag is never moved")
+                    environment = {"GIT_COMMITTER_NAME": author.name, "GIT_COMMITTER_EMAIL": author.email}
+                    repo.git.tag("-a", name, commit, "-m", message, env=environment)
+                finally:
+                    repo.close()
+            except TagExists:
+                raise
+            except (git.GitError, ODBError, ValueError, OSError) as exc:
+                logger.warning("cannot tag %s in %s", commit, url, exc_info=True)
+                raise GitProviderError(f"cannot tag {name} in {self._label(path)}: {_failure(exc)}") from exc
+
+    def tag_delete(self, *, url: str, name: str, commit: str) -> bool:
+        path = self._path_of(url)
+        with self._locked(path):
+            try:
+                repo = git.Repo(path)
+                try:
+                    found = next((tag for tag in repo.tags if tag.name == name), None)
+                    if found is None:
+                        return True
+                    if found.commit.hexsha != commit:
+                        return False  # somebody else's tag of that name: never ours to remove
+                    repo.delete_tag(found)
+                    return True
+                finally:
+                    repo.close()
+            except (git.GitError, ODBError, ValueError, OSError) as exc:
+                logger.warning("cannot delete tag %s in %s", name, url, exc_info=True)
+                raise GitProviderError(f"cannot delete tag {name} in {self._label(path)}: {_failure(exc)}") from exc
 
     # --- reading -----------------------------------------------------------------------------------------
 

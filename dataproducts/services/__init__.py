@@ -1,7 +1,7 @@
-"""Writes owned by the Builder (PRODUCT §4.1 to §4.2), one module per concern: creating data products
+"""Writes owned by the Builder (PRODUCT §4.1 to §4.4), one module per concern: creating data products
 (``creation``, a saga with undo), their components (``components``), edits through edit templates
-(``edits``) and the platform's domains (``domains``). Every write goes to Git first and reaches the catalog
-through a location refresh; nothing here writes an entity row.
+(``edits``), the platform's domains (``domains``) and releases (``releases``). Every write goes to Git first and
+reaches the catalog through a location refresh; nothing here writes an entity row.
 
 The public services are re-exported here, so callers write ``services.dataproduct_create(...)``."""
 
@@ -15,9 +15,19 @@ from dataproducts.services.creation import (
 )
 from dataproducts.services.domains import domain_create, domain_update
 from dataproducts.services.edits import edit_initial, entity_edit, entity_edit_preview
+from dataproducts.services.releases import (
+    BreakingChanges,
+    ReleaseConflict,
+    release_draft_create,
+    release_draft_version,
+    release_promote,
+    release_promotion_plan,
+)
 
 __all__ = [
+    "BreakingChanges",
     "CreationPlan",
+    "ReleaseConflict",
     "component_create",
     "component_preview",
     "component_remove",
@@ -30,4 +40,8 @@ __all__ = [
     "edit_initial",
     "entity_edit",
     "entity_edit_preview",
+    "release_draft_create",
+    "release_draft_version",
+    "release_promote",
+    "release_promotion_plan",
 ]

@@ -1,17 +1,24 @@
-"""The data product page and its tabs (overview, components, descriptor), and its descriptor as a file."""
+"""The data product page and its tabs (overview, components, descriptor, releases), its descriptor as a file, and
+the Releases tab's actions (make a draft, promote one)."""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
+from core.errors import ServiceError
 from core.htmx import render_page, wants_fragment
-from dataproducts import selectors
+from core.yaml import dump
+from dataproducts import selectors, services
 from dataproducts.choices import COMPONENT_TYPES
 from dataproducts.descriptor.adapter import descriptor_adapter_verdict
+from dataproducts.gitops.diff import unified_diff
 from dataproducts.graph import component_graph_svg
 from dataproducts.models import DataProduct
 from dataproducts.views import (
@@ -21,10 +28,11 @@ from dataproducts.views import (
     dataproduct_or_404,
     dataproduct_url,
     entity_url,
+    writer_required,
 )
 
 COMMITS_SHOWN = 10
-TABS = {"overview": "Overview", "components": "Components", "descriptor": "Descriptor"}
+TABS = {"overview": "Overview", "components": "Components", "descriptor": "Descriptor", "releases": "Releases"}
 
 
 def _overview_context(data_product: DataProduct) -> dict:
@@ -87,11 +95,45 @@ def _descriptor_context(request: HttpRequest, data_product: DataProduct) -> tupl
     return context, 200
 
 
-@require_GET
-def dataproduct_detail(request: HttpRequest, name: str) -> HttpResponse:
-    """The data product page; ``?tab=`` picks the panel, and htmx swaps only the tabs and their panel."""
-    data_product = dataproduct_or_404(name)
-    tab = request.GET.get("tab") or "overview"
+def _releases_context(request: HttpRequest, data_product: DataProduct, *, may_write: bool) -> tuple[dict, int]:
+    """The releases (one query), what promoting the latest draft would make, and the diff of two releases' YAML
+    (``?from=&to=&env=``) picked from the list in memory: the tab costs the same queries for 2 releases or 200."""
+    releases = list(selectors.release_list(data_product=data_product))
+    environments = list(settings.MESHFORGE_ENVIRONMENTS)
+    drafts = [release for release in releases if not release.is_stable and release.major == data_product.major]
+    latest_draft = max(drafts, key=lambda release: (release.minor, release.snapshot), default=None)
+    context = {
+        "releases": releases,
+        "environments": environments,
+        "latest_draft": latest_draft,
+        "draft_url": reverse("dp:release_draft_create", args=[data_product.name]),
+        "promote_url": reverse("dp:release_promote", args=[data_product.name]),
+    }
+    if may_write and latest_draft is not None and not any(r.promoted_from_id == latest_draft.pk for r in releases):
+        suggested, breaking, last = services.release_promotion_plan(draft=latest_draft)
+        context |= {"suggested_version": str(suggested), "promotable": latest_draft, "last_stable": last}
+        context["breaking"] = [f"{environment}: {change}" for environment, change in breaking]
+        context["next_major"] = data_product.major + 1
+    status = 200
+    by_version = {release.version: release for release in releases}
+    picked = {key: request.GET.get(key, "") for key in ("from", "to")}
+    environment = request.GET.get("env") or environments[0]
+    context |= {"diff_from": picked["from"], "diff_to": picked["to"], "diff_env": environment}
+    if picked["from"] or picked["to"]:
+        problems = [f"{key}: no release {value!r}" for key, value in picked.items() if value not in by_version]
+        if environment not in environments:
+            problems.append(f"env: unknown environment {environment!r}; expected one of {', '.join(environments)}")
+        if problems:
+            context["diff_error"], status = "; ".join(problems), 400
+        else:
+            old, new = (by_version[picked[key]].descriptors.get(environment) for key in ("from", "to"))
+            context["diff"] = unified_diff(dump(old) if old else "", dump(new) if new else "")
+    return context, status
+
+
+def _detail_response(
+    request: HttpRequest, data_product: DataProduct, tab: str, *, extra: dict | None = None, status: int = 200
+) -> HttpResponse:
     may_write = selectors.dataproduct_may_write(data_product=data_product, user=request.user)
     context = {
         "data_product": data_product,
@@ -102,19 +144,23 @@ def dataproduct_detail(request: HttpRequest, name: str) -> HttpResponse:
             {"key": key, "label": label, "url": dataproduct_url(data_product, key)} for key, label in TABS.items()
         ],
         "dp_url": dataproduct_url(data_product),
-        "edit_url": reverse("dp:dataproduct_edit", args=[name]),
+        "edit_url": reverse("dp:dataproduct_edit", args=[data_product.name]),
     }
-    status = 200
+    tab_status = 200
     if tab == "overview":
         context |= _overview_context(data_product)
     elif tab == "components":
         context |= _components_context(data_product, may_write=may_write)
     elif tab == "descriptor":
-        descriptor_context, status = _descriptor_context(request, data_product)
+        descriptor_context, tab_status = _descriptor_context(request, data_product)
         context |= descriptor_context
+    elif tab == "releases":
+        releases_context, tab_status = _releases_context(request, data_product, may_write=may_write)
+        context |= releases_context
     else:
         context["tab_error"] = f"tab: unknown tab {tab!r}; expected {', '.join(TABS)}"
-        status = 400
+        tab_status = 400
+    context |= extra or {}
     if not wants_fragment(request):
         context |= builder_urls()
     return render_page(
@@ -122,7 +168,71 @@ def dataproduct_detail(request: HttpRequest, name: str) -> HttpResponse:
         "dataproducts/dataproduct_detail.html",
         context,
         partial="dataproducts/partials/dataproduct_tabs.html",
-        status=status,
+        status=status if status != 200 else tab_status,
+    )
+
+
+@require_GET
+def dataproduct_detail(request: HttpRequest, name: str) -> HttpResponse:
+    """The data product page; ``?tab=`` picks the panel, and htmx swaps only the tabs and their panel."""
+    data_product = dataproduct_or_404(name)
+    return _detail_response(request, data_product, request.GET.get("tab") or "overview")
+
+
+def _release_action(request: HttpRequest, name: str, action, error_key: str) -> HttpResponse:
+    """Run a release action as the person; on success back to the Releases tab with the news, otherwise the tab
+    again with the reasons next to the action (400, 403, 409 or 503 as the refusal means)."""
+    data_product = dataproduct_or_404(name)
+    writer_required(request, data_product)
+    try:
+        release = action(data_product)
+    except services.BreakingChanges as exc:
+        errors = {f"{error_key}_error": exc.summary, "breaking": exc.messages, "next_major": exc.next_major}
+        return _detail_response(request, data_product, "releases", extra=errors, status=400)
+    except ValidationError as exc:
+        lines = (
+            [f"{field}: {message}" for field, messages in exc.message_dict.items() for message in messages]
+            if hasattr(exc, "error_dict")
+            else exc.messages
+        )
+        return _detail_response(request, data_product, "releases", extra={f"{error_key}_error": lines}, status=400)
+    except (ServiceError, PermissionDenied) as exc:
+        status = exc.status if isinstance(exc, ServiceError) else 403
+        extra = {f"{error_key}_error": [str(exc) + ("; nothing was changed" if status >= 500 else "")]}
+        return _detail_response(request, data_product, "releases", extra=extra, status=status)
+    kind = "stable release" if release.is_stable else "draft"
+    messages.success(request, f"Made the {kind} {release.version} of {data_product.display_name}.")
+    return redirect(dataproduct_url(data_product, "releases"))
+
+
+@require_POST
+def release_draft_create(request: HttpRequest, name: str) -> HttpResponse:
+    """Freeze the data product as a new draft release."""
+    notes = request.POST.get("notes", "")
+    return _release_action(
+        request,
+        name,
+        lambda data_product: services.release_draft_create(data_product=data_product, actor=request.user, notes=notes),
+        "draft",
+    )
+
+
+@require_POST
+def release_promote(request: HttpRequest, name: str) -> HttpResponse:
+    """Promote a draft (the latest by default) to a stable release, at the version given or the suggested one."""
+    fields = {key: request.POST.get(key, "").strip() for key in ("version", "draft")}
+    notes = request.POST.get("notes", "")
+    return _release_action(
+        request,
+        name,
+        lambda data_product: services.release_promote(
+            data_product=data_product,
+            actor=request.user,
+            draft=fields["draft"] or None,
+            version=fields["version"] or None,
+            notes=notes,
+        ),
+        "promote",
     )
 
 
