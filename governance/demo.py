@@ -3,6 +3,7 @@ saved through ``policy_save`` (a version and an audit event each) unless a polic
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 from core.demo import Report
@@ -20,8 +21,7 @@ def starter_policies() -> list[Policy]:
 
 def demo_seed(*, report: Report) -> None:
     existing = set(Policy.objects.values_list("name", flat=True))
-    for policy in starter_policies():
-        if policy.name in existing:
-            continue
-        policy_save(policy=policy, actor=OPERATOR)
-        report(f"policy {policy.name} ({policy.engine}, {policy.lifecycle})")
+    saved = [policy_save(policy=policy, actor=OPERATOR) for policy in starter_policies() if policy.name not in existing]
+    lifecycles = Counter(policy.get_lifecycle_display().lower() for policy in saved)
+    counts = ", ".join(f"{count} {lifecycle}" for lifecycle, count in sorted(lifecycles.items()))
+    report(f"Starter governance policies loaded: {len(saved)} new" + (f" ({counts})" if counts else ""))

@@ -55,6 +55,7 @@ def test_seed_demo_says_what_each_app_seeded_personas_first_then_catalog_then_bu
         f"Demo catalog registered from file://{git_root / 'demo-catalog.git'}#main",
         f"Built-in templates registered from file://{git_root / 'templates.git'}#main",
         "Demo data products created through the Builder: 3 new",
+        "Starter governance policies loaded: 5 new (4 enabled, 1 grace)",
         "  platform  ********           platform team (staff)",
         "  alice     ********           data product owner, team finance",
         "  bob       ********           data product owner, team marketing",
