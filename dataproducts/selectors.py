@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.db.models import Count, IntegerField, Max, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -169,12 +170,17 @@ def domain_get(*, name: str) -> Domain | None:
 class DescriptorView:
     environment: str
     descriptor: dict
-    yaml: str
     errors: list[str] = field(default_factory=list)
 
     @property
     def valid(self) -> bool:
         return not self.errors
+
+    @cached_property
+    def yaml(self) -> str:
+        """The descriptor as YAML, written when a page or a download asks (the gate and the test bench never do,
+        and writing it was most of the cost of a descriptor)."""
+        return dump(self.descriptor)
 
 
 def environment_configurations(*, entities: list[Entity], environment: str) -> tuple[dict[str, dict], list[str]]:
@@ -252,7 +258,7 @@ def dataproduct_descriptor(*, data_product: DataProduct, environment: str) -> De
     configurations, problems = environment_configurations(entities=entities, environment=environment)
     descriptor = _descriptor_of(data_product, entities, environment, configurations)
     problems += descriptor_validate(descriptor)
-    return DescriptorView(environment=environment, descriptor=descriptor, yaml=dump(descriptor), errors=problems)
+    return DescriptorView(environment=environment, descriptor=descriptor, errors=problems)
 
 
 def _descriptor_of(data_product: DataProduct, entities: list[Entity], environment: str, configurations) -> dict:

@@ -26,7 +26,7 @@ from governance.services import (
     waiver_save,
 )
 
-MONOSPACE = {"style": "font-family: ui-monospace, monospace; width: 100%;", "spellcheck": "false"}
+MONOSPACE = {"class": "policy-body", "spellcheck": "false"}  # styled by css/admin-governance.css
 
 
 class PolicyForm(forms.ModelForm):
@@ -86,12 +86,16 @@ class PolicyVersionInline(admin.TabularInline):
                 tofile=f"v{version.number}",
             )
         )
-        return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>', diff or "(body unchanged)")
+        return format_html('<pre class="policy-diff">{}</pre>', diff or "(body unchanged)")
 
 
 @admin.register(Policy)
 class PolicyAdmin(admin.ModelAdmin):
     form = PolicyForm
+
+    class Media:
+        css = {"all": ["css/admin-governance.css"]}
+
     list_display = ["name", "engine", "lifecycle", "severity", "environment_list", "updated_at"]
     list_filter = ["engine", "lifecycle", "severity", EnvironmentFilter]
     search_fields = ["name", "description"]
