@@ -50,11 +50,7 @@ def admin_action(page, policy: Policy, action: str) -> None:
 
 
 # A refused draft is answered with 400, the Releases tab with the reasons: the browser logs that status on purpose.
-# The policy form's monospace body (a style="" attribute in governance/admin.py) is refused by the CSP (style-src
-# 'self'): a known defect of the admin form, allowed here until it moves to a stylesheet; remove it then.
-@pytest.mark.allow_console_errors(
-    r"status of 400 \(Bad Request\)", r"^Applying inline style violates the following Content Security Policy"
-)
+@pytest.mark.allow_console_errors(r"status of 400 \(Bad Request\)")
 def test_a_policy_written_in_the_admin_blocks_a_release_until_the_product_is_fixed(
     page, live_server, sign_in, cashflow, settings
 ):
