@@ -5,7 +5,10 @@
 Each action validates its release with ``full_clean()`` before anything else: that is the governance gate (it
 evaluates policies, perhaps over the network), so it runs before any row lock is taken and before Git is touched.
 Then the product's identity row is locked, so that the releases of one product are made one at a time, and the
-Git steps run; promotion's are a saga like creation's, its tags removed again when a later step fails."""
+Git steps run; promotion's are a saga like creation's, its tags removed again when a later step fails.
+
+A breaking change is released as a new major version instead (:func:`release_major_create`): a branch
+``release/<N+1>`` with the ids moved, registered as a data product of its own beside the old one."""
 
 from __future__ import annotations
 
