@@ -1,8 +1,13 @@
-"""The Builder in the admin: the projections read-only (they follow the catalog), and the reservations, which
-staff may delete to free the id of a data product that is gone from the catalog."""
+"""The Builder in the admin: the projections read-only (they follow the catalog), with one action on data products,
+*Make a draft release*, which runs the release service as the staff member (refresh, the governance gate, the
+commit: a release is never a bare row); and the reservations, which staff may delete to free the id of a data
+product that is gone from the catalog."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 
+from core.errors import ServiceError
+from dataproducts import selectors, services
 from dataproducts.models import Component, DataProduct, DataProductReservation, Domain
 
 
@@ -24,6 +29,27 @@ class DataProductAdmin(ProjectionAdmin):
     list_display = ["name", "dp_id", "owner_team", "maturity", "version", "has_errors", "orphan"]
     list_filter = ["domain_name", "maturity", "has_errors", "orphan"]
     search_fields = ["name", "dp_id", "title"]
+    actions = ["release_draft_create"]
+
+    @admin.action(description="Make a draft release (the governance gate decides)")
+    def release_draft_create(self, request, queryset):
+        """A draft of each selected product through the release service, as on the Releases tab: a refusal (the
+        gate's reasons, a conflict) is shown per product, and nothing of a refused draft is written."""
+        for name in queryset.values_list("name", flat=True):
+            data_product = selectors.dataproduct_get(name=name)
+            try:
+                release = services.release_draft_create(data_product=data_product, actor=request.user)
+            except ValidationError as exc:
+                lines = (
+                    [f"{field}: {message}" for field, found in exc.message_dict.items() for message in found]
+                    if hasattr(exc, "error_dict")
+                    else exc.messages
+                )
+                self.message_user(request, f"{name}: the draft was not made: {'; '.join(lines)}", messages.ERROR)
+            except (ServiceError, PermissionDenied) as exc:
+                self.message_user(request, f"{name}: the draft was not made: {exc}", messages.ERROR)
+            else:
+                self.message_user(request, f"{name}: made the draft {release.version}.", messages.SUCCESS)
 
 
 @admin.register(Component)

@@ -29,6 +29,7 @@ dp_urlpatterns = [
     # --- releases ---
     path("<str:name>/releases/draft/", dataproduct.release_draft_create, name="release_draft_create"),
     path("<str:name>/releases/promote/", dataproduct.release_promote, name="release_promote"),
+    path("<str:name>/releases/major/", dataproduct.release_major_create, name="release_major_create"),
     path("<str:name>/c/<str:slug>/", component.component_detail, name="component_detail"),
     path("<str:name>/c/<str:slug>/edit/", edit.entity_edit_view, name="component_edit"),
     path("<str:name>/c/<str:slug>/remove/", component.component_remove, name="component_remove"),

@@ -54,6 +54,8 @@ PAGES = {
     # an empty form makes a draft (the notes are optional); the world has no draft to promote
     "dp:release_draft_create": {"kwargs": DP, "POST": (LOGIN, 403, 403, R, R)},
     "dp:release_promote": {"kwargs": DP, "POST": (LOGIN, 403, 403, 400, 400)},
+    # the owners start major 1 of the world's product (its page, with the news); nothing to fill in
+    "dp:release_major_create": {"kwargs": DP, "POST": (LOGIN, 403, 403, R, R)},
     "dp:component_detail": {"kwargs": COMPONENT, "GET": (LOGIN, 200, 200, 200, 200)},
     "dp:component_edit": {
         "kwargs": COMPONENT,
@@ -142,6 +144,8 @@ API = {
         "POST": (401, 403, 403, 400, 400),
     },
     "dataproducts-api:data-product-releases-promote": {"kwargs": DP, "POST": (401, 403, 403, 400, 400)},
+    # a new major takes no body: the owners make major 1 of the world's product
+    "dataproducts-api:data-product-releases-major": {"kwargs": DP, "POST": (401, 403, 403, 201, 201)},
     # the world has no release 0.0.0; a release is never changed (400 for its owners, once it exists)
     "dataproducts-api:data-product-release-detail": {
         "kwargs": {**DP, "version": "0.0.0"},

@@ -281,6 +281,18 @@ class DataProductViewSet(
             )
         return Response(ReleaseDetailSerializer(release).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=None, responses={201: DataProductSerializer, **error_responses(403, 404, 409, 503)})
+    @action(detail=True, methods=["post"], url_path="releases/major", url_name="releases-major")
+    def releases_major(self, request: Request, name: str) -> Response:
+        """Start the product's next major version N+1 (the way out of a breaking change): branch ``release/<N+1>``
+        of its repository with the ids moved to ``…:<N+1>``, registered as a data product of its own beside this one;
+        the new product (201). 409 when major N+1 exists already."""
+        data_product = self._data_product()
+        _writer_required(data_product, request.user)
+        with builder_errors(values_field=""):
+            made = services.release_major_create(data_product=data_product, actor=request.user)
+        return Response(DataProductSerializer(made).data, status=status.HTTP_201_CREATED)
+
     @extend_schema(methods=["get"], responses={200: ReleaseDetailSerializer, **error_responses(404)})
     @extend_schema(methods=["put", "patch", "delete"], request=None, responses=error_responses(400, 403, 404))
     @action(

@@ -61,6 +61,12 @@ class HeadMoved(GitProviderError):
     status = HTTPStatus.CONFLICT
 
 
+class BranchExists(GitProviderError):
+    """The branch a change would start is already in the repository (HTTP 409)."""
+
+    status = HTTPStatus.CONFLICT
+
+
 class TagExists(GitProviderError):
     """The tag is already in the repository: tags are never moved (HTTP 409)."""
 
@@ -106,11 +112,20 @@ class GitProvider(Protocol):
         branch: str = DEFAULT_BRANCH,
         base: tuple[str, str] | None = None,
         parent: str | None = None,
+        start: str | None = None,
     ) -> str:
         """Write (text) or delete (None) files in one commit on ``branch`` and return its sha. With ``base``
         = (path, commit), refuse with ``HeadMoved`` when ``path`` was changed by a later commit; with ``parent``,
         when the branch's head is no longer that commit (the new commit then holds exactly that tree and the
-        files)."""
+        files). With ``start`` (another branch), ``branch`` is a new branch made by this commit on the head of
+        ``start`` (``parent`` then checks that head): ``BranchExists`` when ``branch`` is there already."""
+
+    def branch_exists(self, *, url: str, name: str) -> bool:
+        """Whether the repository has the branch ``name``."""
+
+    def branch_delete(self, *, url: str, name: str, commit: str) -> bool:
+        """Remove the branch ``name`` if its head is ``commit`` (the undo of a ``commit`` with ``start``); whether it
+        is gone."""
 
     def tag(self, *, url: str, name: str, commit: str, message: str, author: git.Actor) -> None:
         """Make the annotated tag ``name`` on ``commit`` by ``author``; ``TagExists`` when the repository has a tag
@@ -231,6 +246,7 @@ class LocalGitProvider:
         branch: str = DEFAULT_BRANCH,
         base: tuple[str, str] | None = None,
         parent: str | None = None,
+        start: str | None = None,
     ) -> str:
         path = self._path_of(url)
         for name in files:
@@ -238,13 +254,25 @@ class LocalGitProvider:
         with self._locked(path), tempfile.TemporaryDirectory(prefix="meshforge-commit-") as work_dir:
             try:
                 bare = git.Repo(path)
-                has_branch = branch in [head.name for head in bare.heads]
-                bare.close()
+                try:
+                    heads = [head.name for head in bare.heads]
+                    if start is not None:
+                        bare.git.check_ref_format(f"refs/heads/{branch}")
+                finally:
+                    bare.close()
+                has_branch = branch in heads
+                if start is not None:
+                    if has_branch:
+                        raise BranchExists(f"branch {branch} already exists in {self._label(path)}")
+                    if start not in heads:
+                        raise GitProviderError(f"branch {start} is not in {self._label(path)}")
                 work = git.Repo.init(work_dir, initial_branch=branch)
                 work.create_remote("origin", str(path))
-                if has_branch:
-                    work.remotes.origin.fetch(f"refs/heads/{branch}:refs/remotes/origin/{branch}")
-                    work.git.reset("--hard", f"origin/{branch}")
+                if has_branch or start is not None:
+                    source = branch if has_branch else start
+                    work.remotes.origin.fetch(f"refs/heads/{source}:refs/remotes/origin/{source}")
+                    work.git.reset("--hard", f"origin/{source}")
+                    has_branch = True  # the new branch starts at the head of ``start``
                 if base is not None:
                     changed_at = _last_change(work, base[0]) if has_branch else ""
                     if changed_at != base[1]:
@@ -269,11 +297,43 @@ class LocalGitProvider:
                 work.remotes.origin.push(f"refs/heads/{branch}:refs/heads/{branch}")
                 work.close()
                 return commit.hexsha
-            except HeadMoved:
+            except (HeadMoved, BranchExists):
                 raise
             except (git.GitError, OSError, ValueError) as exc:
                 logger.warning("cannot commit to %s", url, exc_info=True)
                 raise GitProviderError(f"cannot commit to {self._label(path)}: {_failure(exc)}") from exc
+
+    # --- branches ----------------------------------------------------------------------------------------
+
+    def branch_exists(self, *, url: str, name: str) -> bool:
+        path = self._path_of(url)
+        try:
+            repo = git.Repo(path)
+            try:
+                return name in [head.name for head in repo.heads]
+            finally:
+                repo.close()
+        except (git.GitError, OSError, ValueError) as exc:
+            raise GitProviderError(f"cannot read the branches of {self._label(path)}: {_failure(exc)}") from exc
+
+    def branch_delete(self, *, url: str, name: str, commit: str) -> bool:
+        path = self._path_of(url)
+        with self._locked(path):
+            try:
+                repo = git.Repo(path)
+                try:
+                    found = next((head for head in repo.heads if head.name == name), None)
+                    if found is None:
+                        return True
+                    if found.commit.hexsha != commit:
+                        return False  # the branch moved on since: somebody else's work, never ours to remove
+                    repo.delete_head(found, force=True)
+                    return True
+                finally:
+                    repo.close()
+            except (git.GitError, ODBError, ValueError, OSError) as exc:
+                logger.warning("cannot delete branch %s in %s", name, url, exc_info=True)
+                raise GitProviderError(f"cannot delete branch {name} in {self._label(path)}: {_failure(exc)}") from exc
 
     # --- tags --------------------------------------------------------------------------------------------
 

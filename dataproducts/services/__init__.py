@@ -20,6 +20,7 @@ from dataproducts.services.releases import (
     ReleaseConflict,
     release_draft_create,
     release_draft_version,
+    release_major_create,
     release_promote,
     release_promotion_plan,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "entity_edit_preview",
     "release_draft_create",
     "release_draft_version",
+    "release_major_create",
     "release_promote",
     "release_promotion_plan",
 ]

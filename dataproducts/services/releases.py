@@ -5,33 +5,43 @@
 Each action validates its release with ``full_clean()`` before anything else: that is the governance gate (it
 evaluates policies, perhaps over the network), so it runs before any row lock is taken and before Git is touched.
 Then the product's identity row is locked, so that the releases of one product are made one at a time, and the
-Git steps run; promotion's are a saga like creation's, its tags removed again when a later step fails."""
+Git steps run; promotion's are a saga like creation's, its tags removed again when a later step fails.
+
+A breaking change is released as a new major version instead (:func:`release_major_create`): a branch
+``release/<N+1>`` with the ids moved, registered as a data product of its own beside the old one."""
 
 from __future__ import annotations
 
 import copy
 import logging
 import posixpath
+import re
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
+from ruamel.yaml.scalarstring import ScalarString
 
-from catalog.readers import InvalidTarget
-from catalog.selectors import location_get
-from catalog.services import location_refresh
+from catalog.choices import LocationType
+from catalog.models import Location
+from catalog.readers import InvalidTarget, parse_git_target, validate_target
+from catalog.refs import dp_urn
+from catalog.selectors import entity_exists, location_get
+from catalog.services import location_refresh, location_register, location_unregister
 from core.errors import ServiceError
-from core.services import audit_record
+from core.services import OPERATOR, audit_record
 from core.yaml import dump
 from dataproducts import selectors
-from dataproducts.choices import ReleaseKind
+from dataproducts.choices import ReleaseKind, ReservationState
 from dataproducts.descriptor.changes import Change, change_level, descriptor_changes
-from dataproducts.exceptions import CreationFailed
+from dataproducts.exceptions import CreationFailed, DataProductConflict
 from dataproducts.gitops.patch import entity_file_patch, entity_location
 from dataproducts.gitops.provider import (
+    BranchExists,
     GitProviderError,
     HeadMoved,
     RepositoryNotWritable,
@@ -39,9 +49,9 @@ from dataproducts.gitops.provider import (
     git_provider,
     repository_label,
 )
-from dataproducts.gitops.roundtrip import path_set
+from dataproducts.gitops.roundtrip import documents_dump, documents_load, path_get, path_set
 from dataproducts.layout import ProductLayout, release_descriptor_file
-from dataproducts.models import DataProduct, DataProductIdentity, Release
+from dataproducts.models import DataProduct, DataProductIdentity, DataProductReservation, Release
 from dataproducts.services.drafting import username_of
 from dataproducts.versions import Version, draft_version_next, stable_version_check, stable_version_suggest
 
@@ -471,3 +481,248 @@ def release_promote(
             _promotion_undo(promotion)
             raise
     return release
+
+
+# --- a new major ----------------------------------------------------------------------------------------------
+
+
+MAJOR_BRANCH_PREFIX = "release/"
+
+
+def major_branch(major: int) -> str:
+    """The branch of the DP repository a major version after the first lives on."""
+    return f"{MAJOR_BRANCH_PREFIX}{major}"
+
+
+@dataclass
+class _MajorIds:
+    """How the ids of a data product move from major ``old`` to ``new``: every string that names the product, one
+    of its components or its components Location (an id, an entity name, a ref) is rewritten, and nothing else."""
+
+    domain: str
+    name: str
+    old: int
+    new: int
+
+    def __post_init__(self) -> None:
+        domain, name, old = (re.escape(part) for part in (self.domain, self.name, str(self.old)))
+        self._urn = re.compile(rf"urn:dmb:(dp|cmp):{domain}:{name}:{old}(:[a-z0-9][a-z0-9-]*)?")
+        self._entity = re.compile(rf"((?:system|component|location):(?:default/)?)?{domain}\.{name}\.{old}(\.[\w-]+)?")
+        self._schema = f"{self.domain}_{self.name}_{self.old}".replace("-", "_")
+        self._in_text = re.compile(
+            rf"urn:dmb:(?:dp|cmp):{domain}:{name}:{old}(?::[a-z0-9][a-z0-9-]*)?(?![\w:-])"
+            rf"|(?<![\w.]){domain}\.{name}\.{old}(?:\.[a-z0-9][a-z0-9-]*)?(?![\w-])"
+        )
+
+    @property
+    def entity_name(self) -> str:
+        return f"{self.domain}.{self.name}.{self.new}"
+
+    def moved(self, value: str) -> str:
+        if match := self._urn.fullmatch(value):
+            return f"urn:dmb:{match[1]}:{self.domain}:{self.name}:{self.new}{match[2] or ''}"
+        if match := self._entity.fullmatch(value):
+            return f"{match[1] or ''}{self.entity_name}{match[2] or ''}"
+        return value
+
+    def comments(self, text: str) -> str:
+        """``text`` with the product's ids and names moved in its comment lines (the skeletons' headers name them)."""
+        return "".join(
+            self._in_text.sub(lambda match: self.moved(match[0]), line) if line.lstrip().startswith("#") else line
+            for line in text.splitlines(keepends=True)
+        )
+
+    def fully_qualified_name(self, value: str) -> str:
+        """``Finance - Cash flow - v0`` (the product) or ``… - v0 - Daily balances`` (a component) in the new
+        major; a name written otherwise stays."""
+        old, new = f" - v{self.old}", f" - v{self.new}"
+        if value.endswith(old):
+            return value[: -len(old)] + new
+        return value.replace(f"{old} - ", f"{new} - ", 1)
+
+    def schema(self, value: str) -> str:
+        """The built-in output port's default schema ``<domain>_<name>_<major>``: two majors served side by side
+        must not share it."""
+        return f"{self.domain}_{self.name}_{self.new}".replace("-", "_") if value == self._schema else value
+
+
+def _moved_values(node, ids: _MajorIds) -> None:
+    """Rewrite, in place, every string value of a round-trip document that names the product or its parts."""
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in list(items):
+        if isinstance(value, str):
+            moved = ids.moved(str(value))
+            if moved != value:
+                node[key] = type(value)(moved) if isinstance(value, ScalarString) else moved
+        else:
+            _moved_values(value, ids)
+
+
+def _major_document(document, ids: _MajorIds) -> None:
+    """One entity of the product (its System, its components Location, a component) moved to the new major: ids and
+    names, ``fullyQualifiedName``, the version reset to ``<new>.0.0``."""
+    if not isinstance(document, dict):
+        return
+    _moved_values(document, ids)
+    mesh = path_get(document, "spec.mesh")
+    if not isinstance(mesh, dict):
+        return
+    name = mesh.get("fullyQualifiedName")
+    if isinstance(name, str):
+        path_set(document, "spec.mesh.fullyQualifiedName", ids.fully_qualified_name(str(name)))
+    if "version" in mesh:
+        path_set(document, "spec.mesh.version", f"{ids.new}.0.0")
+    schema = path_get(document, "spec.mesh.specific.schema")
+    if isinstance(schema, str):
+        path_set(document, "spec.mesh.specific.schema", ids.schema(str(schema)))
+
+
+def _major_files(data_product: DataProduct, layout: ProductLayout, ids: _MajorIds) -> dict[str, str]:
+    """The product's ``catalog-info.yaml`` and the files of its components kept on its branch, as read from the
+    branch's head now, with the ids moved to the new major (comments, quotes and layout kept)."""
+    paths = [layout.catalog_path]
+    for component in data_product.components.all():
+        try:
+            parsed = parse_git_target(component.entity.source_target)
+        except InvalidTarget:
+            continue
+        same_branch = (parsed.branch or layout.branch) == layout.branch
+        if parsed.repository == layout.repository and same_branch and parsed.path not in paths:
+            paths.append(parsed.path)
+    files = {}
+    for path in paths:
+        try:
+            text, _ = git_provider().file_read(url=layout.repository, path=path, branch=layout.branch)
+        except GitProviderError as exc:
+            raise CreationFailed("repository", str(exc)) from exc
+        documents = documents_load(text, path)
+        for document in documents:
+            _major_document(document, ids)
+        files[path] = ids.comments(documents_dump(documents, text))
+    return files
+
+
+def _branch_head(layout: ProductLayout) -> str:
+    try:
+        commits = git_provider().commits(url=layout.repository, branch=layout.branch, limit=1)
+    except GitProviderError as exc:
+        raise CreationFailed("repository", str(exc)) from exc
+    if not commits:
+        raise ReleaseConflict(f"branch {layout.branch} of {repository_label(layout.repository)} has no commit")
+    return commits[0].sha
+
+
+@dataclass
+class _MajorBump:
+    data_product: DataProduct
+    layout: ProductLayout  # the new major's
+    ids: _MajorIds
+    reservation: DataProductReservation
+    commit: str = ""
+    location: Location | None = None
+
+
+def _major_undo(bump: _MajorBump) -> None:
+    """Remove what the new major's steps made: its location (and what it read), its branch, its reservation."""
+    if bump.location is not None:
+        try:
+            location_unregister(location=bump.location, actor=OPERATOR)
+        except Exception:
+            logger.exception("major %s: cannot unregister its location", bump.ids.entity_name)
+    if bump.commit:
+        try:
+            layout = bump.layout
+            if not git_provider().branch_delete(url=layout.repository, name=layout.branch, commit=bump.commit):
+                logger.warning("branch %s moved on since it was made: kept", bump.layout.branch)
+        except GitProviderError:
+            logger.exception("major %s: cannot delete branch %s", bump.ids.entity_name, bump.layout.branch)
+    DataProductReservation.objects.filter(pk=bump.reservation.pk).delete()
+
+
+def _major_reserve(ids: _MajorIds, layout: ProductLayout, actor) -> DataProductReservation:
+    """The reservation of the new major's id: 409 when the new major exists or is being made."""
+    identifier = dp_urn(ids.domain, ids.name, ids.new)
+    ref = f"system:default/{ids.entity_name}"
+    if DataProduct.objects.filter(dp_id=identifier).exists() or entity_exists(ref=ref):
+        raise DataProductConflict(f"data product {identifier} already exists")
+    if git_provider().branch_exists(url=layout.repository, name=layout.branch):
+        raise DataProductConflict(
+            f"branch {layout.branch} already exists in {repository_label(layout.repository)}: major {ids.new} of the "
+            "data product was made before (register that branch) or the branch is somebody else's"
+        )
+    try:
+        with transaction.atomic():
+            return DataProductReservation.objects.create(
+                dp_id=identifier,
+                entity_name=ids.entity_name,
+                repository_url=layout.repository,
+                mark=uuid.uuid4().hex,
+                created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            )
+    except IntegrityError as exc:
+        raise DataProductConflict(f"data product {identifier} already exists or is being created") from exc
+
+
+def release_major_create(*, data_product: DataProduct, actor) -> DataProduct:
+    """Start major version N+1 of a data product at major N, for a breaking change (PRODUCT §4.4): branch
+    ``release/<N+1>`` of its repository, made from the head of the product's branch by one commit that moves the
+    ids of the product and of its components to ``…:<N+1>`` (names, ``fullyQualifiedName``, version
+    ``<N+1>.0.0``), registered as a data product of its own beside the old one. 409 when major N+1 exists; a failed
+    step undoes the others (location, branch, reservation)."""
+    if not selectors.dataproduct_may_write(data_product=data_product, user=actor):
+        team = data_product.owner_team or data_product.owner_ref or "its owner team"
+        raise PermissionDenied(f"only members of {team} may make a new major version of {data_product.name}")
+    old = _layout(data_product)
+    ids = _MajorIds(
+        domain=data_product.domain_name, name=data_product.slug, old=data_product.major, new=data_product.major + 1
+    )
+    layout = ProductLayout(repository=old.repository, branch=major_branch(ids.new), catalog_path=old.catalog_path)
+    bump = _MajorBump(data_product=data_product, layout=layout, ids=ids, reservation=_major_reserve(ids, layout, actor))
+    step = "commit"
+    try:
+        head = _branch_head(old)
+        files = _major_files(data_product, old, ids)
+        try:
+            bump.commit = git_provider().commit(
+                url=layout.repository,
+                files=files,
+                message=f"Major version {ids.new} of {data_product.name}: {ids.entity_name}",
+                author=author_of(actor),
+                branch=layout.branch,
+                start=old.branch,
+                parent=head,
+            )
+        except HeadMoved as exc:
+            raise ReleaseConflict(f"{data_product.name} changed in Git while its major was made; try again") from exc
+        except BranchExists as exc:
+            raise DataProductConflict(str(exc)) from exc
+        step = "location"
+        target = validate_target(LocationType.GIT, layout.target)
+        # registered for the person by the platform, as creation does: the product's own repository (``home``)
+        owner = actor if getattr(actor, "is_authenticated", False) else None
+        home = [f"system:default/{ids.entity_name}"]
+        bump.location = location_register(
+            type=LocationType.GIT, target=target, actor=OPERATOR, owner=owner, home=home
+        ).location
+        step = "processing"
+        made = selectors.dataproduct_get(name=ids.entity_name)
+        if made is None:
+            errors = location_get(pk=bump.location.pk).errors
+            raise CreationFailed(
+                "processing", f"the catalog did not produce {ids.entity_name}" + (f": {errors[0]}" if errors else "")
+            )
+        with transaction.atomic():
+            DataProductReservation.objects.filter(pk=bump.reservation.pk).update(state=ReservationState.CREATED)
+            audit_record(
+                actor=actor,
+                action="dataproduct.major",
+                obj=made,
+                after={"id": made.dp_id, "from": data_product.dp_id, "branch": layout.branch, "commit": bump.commit},
+            )
+    except BaseException as exc:
+        _major_undo(bump)
+        if isinstance(exc, (ValidationError, PermissionDenied, ServiceError)) or not isinstance(exc, Exception):
+            raise
+        logger.exception("major %s of %s: step %s failed", ids.new, data_product.name, step)
+        raise CreationFailed(step, str(exc) or exc.__class__.__name__) from exc
+    return made

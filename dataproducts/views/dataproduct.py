@@ -1,5 +1,5 @@
 """The data product page and its tabs (overview, components, descriptor, releases), its descriptor as a file, and
-the Releases tab's actions (make a draft, promote one)."""
+the Releases tab's actions (make a draft, promote one, start a new major version)."""
 
 from __future__ import annotations
 
@@ -108,6 +108,7 @@ def _releases_context(request: HttpRequest, data_product: DataProduct, *, may_wr
         "latest_draft": latest_draft,
         "draft_url": reverse("dp:release_draft_create", args=[data_product.name]),
         "promote_url": reverse("dp:release_promote", args=[data_product.name]),
+        "major_url": reverse("dp:release_major_create", args=[data_product.name]),
     }
     if may_write and latest_draft is not None and not any(r.promoted_from_id == latest_draft.pk for r in releases):
         suggested, breaking, last = services.release_promotion_plan(draft=latest_draft)
@@ -234,6 +235,30 @@ def release_promote(request: HttpRequest, name: str) -> HttpResponse:
         ),
         "promote",
     )
+
+
+@require_POST
+def release_major_create(request: HttpRequest, name: str) -> HttpResponse:
+    """Start the data product's next major version (the way out of a breaking change): on success the new product's
+    page with the news, otherwise the Releases tab with the reason next to the action."""
+    data_product = dataproduct_or_404(name)
+    writer_required(request, data_product)
+    try:
+        made = services.release_major_create(data_product=data_product, actor=request.user)
+    except (ServiceError, PermissionDenied, ValidationError) as exc:
+        if isinstance(exc, ValidationError):
+            lines, status = exc.messages, 400
+        else:
+            status = exc.status if isinstance(exc, ServiceError) else 403
+            lines = [str(exc) + ("; nothing was changed" if status >= 500 else "")]
+        extra = {"major_error": lines, "next_major": data_product.major + 1}
+        return _detail_response(request, data_product, "releases", extra=extra, status=status)
+    messages.success(
+        request,
+        f"Made major version {made.major} of {data_product.display_name}: {made.name}, on branch "
+        f"release/{made.major} of its repository, beside {data_product.name}.",
+    )
+    return redirect(dataproduct_url(made))
 
 
 @require_GET
