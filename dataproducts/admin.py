@@ -1,14 +1,15 @@
 """The Builder in the admin: the projections read-only (they follow the catalog), with one action on data products,
 *Make a draft release*, which runs the release service as the staff member (refresh, the governance gate, the
 commit: a release is never a bare row); and the reservations, which staff may delete to free the id of a data
-product that is gone from the catalog."""
+product that is gone from the catalog; and the releases, made only by the release service, whose stable ones refuse
+any change (model validation, then a database trigger)."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from core.errors import ServiceError
 from dataproducts import selectors, services
-from dataproducts.models import Component, DataProduct, DataProductReservation, Domain
+from dataproducts.models import Component, DataProduct, DataProductReservation, Domain, Release
 
 
 class ProjectionAdmin(admin.ModelAdmin):
@@ -74,3 +75,39 @@ class DataProductReservationAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(Release)
+class ReleaseAdmin(admin.ModelAdmin):
+    """Releases as the release service made them. A draft's notes may be amended; a stable release is immutable, so
+    saving one answers with the model's refusal next to the form (the trigger would refuse it anyway)."""
+
+    list_display = ["product", "version", "kind", "commit_short", "created_by_name", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["product__entity_name", "product__dp_id", "version"]
+    list_select_related = ["product"]
+    fields = [
+        "product",
+        "version",
+        "kind",
+        "commit",
+        "repository_url",
+        "promoted_from",
+        "created_by_name",
+        "created_at",
+        "notes",
+        "descriptors",
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field for field in self.fields if field != "notes"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="commit")
+    def commit_short(self, release: Release) -> str:
+        return release.commit[:12]

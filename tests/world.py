@@ -29,7 +29,7 @@ from core.testing.git import GitRepo
 from core.testing.personas import create_personas
 from dataproducts import selectors, services
 from dataproducts.demo import BUILTIN_TEMPLATES
-from dataproducts.models import Component, DataProduct, DataProductIdentity, Domain
+from dataproducts.models import Component, DataProduct, DataProductIdentity, Domain, Release
 from dataproducts.tests.conftest import DOMAINS_YAML, dp_values, port_values
 from governance.models import POLICY_FIELDS, Evaluation, Policy, PolicyVersion, Waiver
 
@@ -123,6 +123,8 @@ def world_build(root: Path) -> World:
     Waiver.objects.create(
         policy=policy, product=identity, reason="the world's", expires_at=timezone.now() + timedelta(days=1)
     )
+    # a stable release of it (a row: the release service needs the product's Git, which this world's has not)
+    Release.objects.create(product=identity, version="0.1.0", kind="stable", major=0, minor=1, patch=0, commit="0" * 40)
     world = World(
         personas=personas,
         data_product=selectors.dataproduct_get(name=data_product.name),
