@@ -115,8 +115,13 @@ def test_a_waiver_in_force_is_shown_and_takes_the_failure_out(client, alice, bui
 
 @pytest.mark.parametrize(
     ("outcome", "severity", "badge"),
-    [(None, None, NOT_EVALUATED), ("pass", "error", COMPLIANT), ("fail", "error", FAILING), ("error", "error", FAILING)]
-    + [("fail", "warning", COMPLIANT)],  # a grace policy's failure warns
+    [
+        (None, None, NOT_EVALUATED),
+        ("pass", "error", COMPLIANT),
+        ("fail", "error", FAILING),
+        ("error", "error", FAILING),
+        ("fail", "warning", COMPLIANT),  # a grace policy's failure warns
+    ],
 )
 def test_the_header_and_the_list_show_the_compliance_badge(client, alice, build_dp, policy, outcome, severity, badge):
     data_product = build_dp(alice)

@@ -170,7 +170,7 @@ def test_the_matrix_pages_by_25(client, alice, make_policy, build_dp):
         build_dp(alice, name=f"p{index:02}")
     client.force_login(alice)
 
-    assert "showing 1–25" in page(client, HOME)
+    assert "26 data products, showing 1\N{EN DASH}25" in page(client, HOME)
     assert "finance.p25.0" in page(client, HOME + "?page=2", **HTMX)
 
 
