@@ -182,7 +182,9 @@ def _detail_response(
     context |= extra or {}
     if not wants_fragment(request):
         # the header's compliance badge (the tabs' fragment has no header)
-        context |= builder_urls() | {"compliance": governance_selectors.compliance_of(dp_id=data_product.dp_id)}
+        compliance = context["governance"]["compliance"] if "governance" in context else None
+        compliance = compliance or governance_selectors.compliance_of(dp_id=data_product.dp_id)
+        context |= builder_urls() | {"compliance": compliance}
     return render_page(
         request,
         "dataproducts/dataproduct_detail.html",

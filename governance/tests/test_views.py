@@ -484,3 +484,23 @@ def test_a_bench_run_that_fails_says_why(make_policy, products, monkeypatch, cli
     client.force_login(platform_user)
     answer = client.get(reverse("governance:bench_run_detail", args=[run.pk]), **HTMX)
     assert answer.status_code == 286 and "The bench failed: the disk is gone" in answer.content.decode()
+
+
+def test_the_policy_page_costs_the_same_queries_for_2_and_20_evaluations(
+    client, platform_user, make_policy, build_dp, alice
+):
+    few, many = make_policy("few"), make_policy("many")
+    for index in range(10):
+        data_product = build_dp(alice, name=f"p{index:02}")
+        for environment in ("development", "qa"):
+            evaluate(many, data_product, "fail", environment=environment)
+        waive(many, data_product)
+        if index == 0:
+            evaluate(few, data_product, "pass")
+            evaluate(few, data_product, "fail", environment="qa")
+    for policy in (few, many):
+        policy.body = "fail"
+        services.policy_save(policy=policy, actor=platform_user)
+    client.force_login(platform_user)
+
+    assert queries(client, detail(few)) == queries(client, detail(many))
