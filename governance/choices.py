@@ -38,6 +38,15 @@ class EvaluationTiming(models.TextChoices):
     BENCH = "bench", "Test bench"
 
 
+class BenchStatus(models.TextChoices):
+    """Where a test bench run too large to answer at once stands."""
+
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
 # What a selector's ``resource`` names: the data product, or one kind of its components (each component of that
 # kind is a resource of its own).
 DATA_PRODUCT_RESOURCE = TemplateType.DATAPRODUCT.value

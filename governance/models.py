@@ -14,6 +14,7 @@ from django.utils import timezone
 from governance.choices import (
     RESOURCE_KINDS,
     SELECTOR_KEYS,
+    BenchStatus,
     EvaluationTiming,
     Lifecycle,
     PolicySeverity,
@@ -235,3 +236,35 @@ class Evaluation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.policy_version} on {self.resource_id} ({self.environment}): {self.outcome}"
+
+
+class BenchRun(models.Model):
+    """A test bench run too large to answer at once (``governance.tasks.bench_run``): the policy as it was tried
+    (saved or not), what it ran against, its progress and the result table. It changes nothing else."""
+
+    policy = models.ForeignKey(Policy, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    snapshot = models.JSONField(help_text="The policy's fields as tried (the unsaved form's, or the saved ones).")
+    saved = models.BooleanField(default=True, help_text="The saved policy, or the unsaved values of the form.")
+    source = models.CharField(max_length=8, help_text="working (copy) or release (the latest).")
+    environments = models.JSONField(default=list)
+    product = models.CharField(max_length=63, blank=True, help_text="The one data product judged; blank: every one.")
+    status = models.CharField(max_length=8, choices=BenchStatus.choices, default=BenchStatus.QUEUED)
+    total = models.PositiveIntegerField(default=0, help_text="Data products to judge.")
+    done = models.PositiveIntegerField(default=0, help_text="Data products judged so far.")
+    results = models.JSONField(default=list, blank=True, help_text="[{product, environment, outcome, messages}]")
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"bench of {self.snapshot.get('name', '?')} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (BenchStatus.DONE, BenchStatus.FAILED)

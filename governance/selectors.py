@@ -1,15 +1,19 @@
 """Governance's reads: which policies apply to what (lifecycle, environments, timing, selector, waivers), the
-resources a policy judges in a descriptor, and the stored evaluations."""
+resources a policy judges in a descriptor, the stored evaluations, and what the pages show of them (the compliance
+badge, the compliance matrix, a policy's history, a data product's results), each at a constant number of
+queries."""
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from governance.choices import DATA_PRODUCT_RESOURCE, Lifecycle
+from governance.choices import DATA_PRODUCT_RESOURCE, Lifecycle, PolicySeverity
+from governance.engines import Outcome
 from governance.models import Evaluation, Policy, PolicyVersion, Waiver
 
 
@@ -166,3 +170,236 @@ def policy_get(*, name: str) -> Policy | None:
 
 def evaluation_list() -> QuerySet[Evaluation]:
     return Evaluation.objects.select_related("policy_version", "product", "release")
+
+
+# --- What the pages show ---------------------------------------------------------------------------------------
+#
+# "Latest" is the newest evaluation (gate or runtime) of each product x policy x environment x resource (a component
+# policy judges each component of its kind). A latest evaluation *fails* when its outcome is fail or error at the
+# error severity its lifecycle gave it (what blocks on the gate); an unexpired waiver of the product from the policy
+# takes it out.
+
+WAIVED = "waived"
+NOT_EVALUATED = "not-evaluated"
+CELL_OUTCOMES = (Outcome.PASS.value, Outcome.FAIL.value, Outcome.ERROR.value, WAIVED, NOT_EVALUATED)
+CELL_LABELS = {
+    Outcome.PASS.value: "Pass",
+    Outcome.FAIL.value: "Fail",
+    Outcome.ERROR.value: "Error",
+    WAIVED: "Waived",
+    NOT_EVALUATED: "Not evaluated",
+}
+LATEST_KEY = ("product_id", "policy_version__policy_id", "environment", "resource_id")
+
+
+def evaluations_latest() -> QuerySet[Evaluation]:
+    """The newest evaluation of each product x policy x environment x resource (one query, ``DISTINCT ON``)."""
+    return Evaluation.objects.order_by(*LATEST_KEY, "-time", "-pk").distinct(*LATEST_KEY)
+
+
+def _newer_exists() -> Exists:
+    """Within a subquery on Evaluation: a newer evaluation of the same product, policy, environment and resource."""
+    newer = Evaluation.objects.filter(
+        product_id=OuterRef("product_id"),
+        policy_version__policy_id=OuterRef("policy_version__policy_id"),
+        environment=OuterRef("environment"),
+        resource_id=OuterRef("resource_id"),
+    ).filter(Q(time__gt=OuterRef("time")) | Q(time=OuterRef("time"), pk__gt=OuterRef("pk")))
+    return Exists(newer)
+
+
+def _waiver_exists(*, product: str = "product_id", policy: str = "policy_version__policy_id") -> Exists:
+    return Exists(
+        Waiver.objects.filter(product_id=OuterRef(product), policy_id=OuterRef(policy), expires_at__gt=timezone.now())
+    )
+
+
+def _latest_of_product(dp_id_ref: str = "dp_id") -> QuerySet[Evaluation]:
+    """For a subquery on DataProduct: its latest evaluations that no waiver covers."""
+    return Evaluation.objects.filter(product__dp_id=OuterRef(dp_id_ref)).filter(~_newer_exists(), ~_waiver_exists())
+
+
+def _failing(query: QuerySet[Evaluation]) -> QuerySet[Evaluation]:
+    return query.filter(severity=PolicySeverity.ERROR).exclude(outcome=Outcome.PASS)
+
+
+def dataproducts_with_compliance(queryset: QuerySet) -> QuerySet:
+    """Data products (a ``DataProduct`` queryset) annotated for the compliance badge, in the same query:
+    ``governance_failing`` (a latest evaluation fails) and ``governance_evaluated`` (one exists)."""
+    return queryset.annotate(
+        governance_failing=Exists(_failing(_latest_of_product())),
+        governance_evaluated=Exists(Evaluation.objects.filter(product__dp_id=OuterRef("dp_id"))),
+    )
+
+
+def compliance_of(*, dp_id: str) -> dict:
+    """The badge of one data product: ``{"failing": bool, "evaluated": bool}`` (one query)."""
+    latest = evaluations_latest().filter(product__dp_id=dp_id).annotate(waived=_waiver_exists())
+    rows = list(latest.values_list("outcome", "severity", "waived"))
+    failing = any(
+        outcome != Outcome.PASS and severity == PolicySeverity.ERROR and not waived
+        for outcome, severity, waived in rows
+    )
+    return {"failing": failing, "evaluated": bool(rows)}
+
+
+def _worst(outcomes: Iterable[str]) -> str:
+    outcomes = set(outcomes)
+    for outcome in (Outcome.ERROR, Outcome.FAIL, Outcome.PASS):
+        if outcome in outcomes:
+            return outcome.value
+    return NOT_EVALUATED
+
+
+@dataclass
+class PolicyRow:
+    """A policy on the governance page: its pass rate over the latest evaluation of each product."""
+
+    policy: Policy
+    passed: int = 0
+    evaluated: int = 0
+
+    @property
+    def pass_rate(self) -> int | None:
+        return round(100 * self.passed / self.evaluated) if self.evaluated else None
+
+
+def policy_rows() -> list[PolicyRow]:
+    """Every policy with its pass rate: of the products it judged, how many passed their latest evaluation in
+    every environment (two queries)."""
+    rows = {policy.pk: PolicyRow(policy=policy) for policy in Policy.objects.order_by("name")}
+    outcomes: dict[tuple[int, int], list[str]] = {}
+    for product_id, policy_id, outcome in evaluations_latest().values_list(
+        "product_id", "policy_version__policy_id", "outcome"
+    ):
+        outcomes.setdefault((policy_id, product_id), []).append(outcome)
+    for (policy_id, _product_id), found in outcomes.items():
+        row = rows[policy_id]
+        row.evaluated += 1
+        row.passed += _worst(found) == Outcome.PASS
+    return list(rows.values())
+
+
+def compliance_matrix_products(queryset: QuerySet, *, policies: list[Policy], outcome: str = "") -> QuerySet:
+    """Data products (a ``DataProduct`` queryset) for the compliance matrix of ``policies`` (the enabled ones):
+    those failing one of them first, then by name; with ``outcome`` only those with a cell of that outcome
+    (pass, fail, error, waived, not-evaluated). The annotations ride on the products' own query."""
+    ids = [policy.pk for policy in policies]
+    latest = _latest_of_product().filter(policy_version__policy_id__in=ids)
+    queryset = dataproducts_with_compliance(queryset).annotate(
+        matrix_failing=Exists(latest.exclude(outcome=Outcome.PASS))
+    )
+    if outcome in (Outcome.PASS, Outcome.FAIL, Outcome.ERROR):
+        queryset = queryset.filter(Exists(latest.filter(outcome=outcome)))
+    elif outcome == WAIVED:
+        queryset = queryset.filter(
+            Exists(
+                Waiver.objects.filter(
+                    product__dp_id=OuterRef("dp_id"), policy_id__in=ids, expires_at__gt=timezone.now()
+                )
+            )
+        )
+    elif outcome == NOT_EVALUATED:
+        judged = Evaluation.objects.filter(
+            product__dp_id=OuterRef(OuterRef("dp_id")), policy_version__policy_id=OuterRef("pk")
+        )
+        queryset = queryset.filter(Exists(Policy.objects.filter(pk__in=ids).filter(~Exists(judged))))
+    return queryset.order_by("-matrix_failing", "name")
+
+
+@dataclass
+class MatrixRow:
+    product: object
+    cells: list[dict] = field(default_factory=list)
+
+
+def compliance_matrix(*, products: Iterable, policies: list[Policy]) -> list[MatrixRow]:
+    """The cells of a page of data products x ``policies``: the worst latest outcome over environments and
+    resources, ``waived`` while a waiver is in force, ``not-evaluated`` when none exists (two queries)."""
+    products = list(products)
+    dp_ids = [product.dp_id for product in products]
+    ids = [policy.pk for policy in policies]
+    outcomes: dict[tuple[str, int], list[str]] = {}
+    latest = evaluations_latest().filter(product__dp_id__in=dp_ids, policy_version__policy_id__in=ids)
+    for dp_id, policy_id, outcome in latest.values_list("product__dp_id", "policy_version__policy_id", "outcome"):
+        outcomes.setdefault((dp_id, policy_id), []).append(outcome)
+    waived = set(
+        Waiver.objects.filter(product__dp_id__in=dp_ids, policy_id__in=ids, expires_at__gt=timezone.now()).values_list(
+            "product__dp_id", "policy_id"
+        )
+    )
+    rows = []
+    for product in products:
+        row = MatrixRow(product=product)
+        for policy in policies:
+            key = (product.dp_id, policy.pk)
+            outcome = WAIVED if key in waived else _worst(outcomes.get(key, ()))
+            row.cells.append({"policy": policy, "outcome": outcome, "label": CELL_LABELS[outcome]})
+        rows.append(row)
+    return rows
+
+
+@dataclass
+class VersionRow:
+    version: PolicyVersion
+    diff: list[str]
+
+
+def policy_version_rows(*, policy: Policy) -> list[VersionRow]:
+    """The versions of a policy, newest first, each with the unified diff of its body against the version before
+    (one query)."""
+    versions = list(policy.versions.order_by("number"))
+    rows = []
+    before = None
+    for version in versions:
+        diff = difflib.unified_diff(
+            (before.body if before is not None else "").splitlines(),
+            version.body.splitlines(),
+            fromfile=f"v{before.number}" if before is not None else "(none)",
+            tofile=f"v{version.number}",
+            lineterm="",
+        )
+        rows.append(VersionRow(version=version, diff=list(diff)))
+        before = version
+    return rows[::-1]
+
+
+def policy_evaluations_latest(*, policy: Policy, limit: int = 50) -> list[Evaluation]:
+    """The latest evaluations of a policy (one per product x environment x resource), newest first (one query)."""
+    latest = evaluations_latest().filter(policy_version__policy=policy).values("pk")
+    query = Evaluation.objects.filter(pk__in=latest).select_related("policy_version", "product", "release")
+    return list(query.order_by("-time", "-pk")[:limit])
+
+
+def policy_waivers(*, policy: Policy) -> list[Waiver]:
+    return list(policy.waivers.select_related("product"))
+
+
+@dataclass
+class EnvironmentResults:
+    environment: str
+    evaluations: list[Evaluation]
+
+
+def dataproduct_governance(*, dp_id: str, environments: Iterable[str]) -> dict:
+    """The Governance tab of a data product: its latest evaluations per environment (each marked ``waived`` when a
+    waiver in force covers its policy), and the product's waivers in force (two queries)."""
+    waivers = list(Waiver.objects.filter(product__dp_id=dp_id, expires_at__gt=timezone.now()).select_related("policy"))
+    waived = {waiver.policy_id for waiver in waivers}
+    latest = evaluations_latest().filter(product__dp_id=dp_id).select_related("policy_version__policy", "release")
+    by_environment: dict[str, list[Evaluation]] = {}
+    for evaluation in latest:
+        evaluation.waived = evaluation.policy_version.policy_id in waived
+        evaluation.failing = (
+            evaluation.outcome != Outcome.PASS and evaluation.severity == PolicySeverity.ERROR and not evaluation.waived
+        )
+        by_environment.setdefault(evaluation.environment, []).append(evaluation)
+    results = []
+    for environment in [*environments, *sorted(set(by_environment) - set(environments))]:
+        found = sorted(
+            by_environment.get(environment, []), key=lambda e: (not e.failing, e.policy_version.name, e.resource_id)
+        )
+        results.append(EnvironmentResults(environment=environment, evaluations=found))
+    evaluated = bool(by_environment)
+    failing = any(e.failing for found in by_environment.values() for e in found)
+    return {"results": results, "waivers": waivers, "compliance": {"failing": failing, "evaluated": evaluated}}

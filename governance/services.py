@@ -10,14 +10,15 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from core.services import audit_record
 from dataproducts.choices import ReleaseKind
 from dataproducts.models import DataProduct, DataProductIdentity, Release
 from dataproducts.selectors import dataproduct_descriptor
-from governance.choices import EvaluationTiming, Lifecycle, Timing
+from governance.choices import BenchStatus, EvaluationTiming, Lifecycle, Timing
 from governance.gate import PolicyRun, evaluation_from_run, policies_run, policy_run_many
-from governance.models import POLICY_FIELDS, Evaluation, Policy, PolicyVersion, Waiver
+from governance.models import POLICY_FIELDS, BenchRun, Evaluation, Policy, PolicyVersion, Waiver
 from governance.selectors import (
     PolicyResource,
     policies_applicable,
@@ -211,6 +212,83 @@ def bench_run(
             outcomes = {run.outcome for run in row.runs}
             row.outcome = "error" if "error" in outcomes else "fail" if "fail" in outcomes else "pass"
     return list(rows.values())
+
+
+BENCH_AT_ONCE = 50  # a bench of at most this many data products answers in the request; more go to the worker
+BENCH_CHUNK = 100  # data products per engine call of a queued bench (its progress moves per chunk)
+
+
+def bench_products(*, product: str = ""):
+    """The data products a bench judges: every one, or the one named (entity name)."""
+    query = DataProduct.objects.select_related("entity").prefetch_related("components__entity").order_by("name")
+    return query.filter(name=product) if product else query
+
+
+def bench_environments(policy: Policy, environment: str = "") -> list[str]:
+    """The environment asked for, or every environment the policy runs in."""
+    if environment:
+        return [environment]
+    return [name for name in settings.MESHFORGE_ENVIRONMENTS if not policy.environments or name in policy.environments]
+
+
+def bench_table(
+    *, policy: Policy, products: Sequence[DataProduct], source: str, environments: Sequence[str]
+) -> list[dict]:
+    """The bench's result table: one row per data product x environment, ``{product, environment, outcome,
+    messages}`` (plain data: a queued run stores it as JSON)."""
+    rows = []
+    for environment in environments:
+        for row in bench_run(policy=policy, products=products, source=source, environment=environment):
+            rows.append(
+                {"product": row.product, "environment": environment, "outcome": row.outcome, "messages": row.messages}
+            )
+    return sorted(rows, key=lambda row: (row["product"], list(environments).index(row["environment"])))
+
+
+@transaction.atomic
+def bench_queue(*, policy: Policy, saved: bool, source: str, environments: Sequence[str], product: str, actor):
+    """A bench too large to answer at once, queued for the worker: the policy's fields as tried are kept on the
+    :class:`BenchRun`, which the page polls for progress."""
+    if source not in BENCH_SOURCES:
+        raise ValueError(f"source: expected one of {', '.join(BENCH_SOURCES)}, got {source!r}")
+    run = BenchRun.objects.create(
+        policy=policy if policy.pk is not None else None,
+        snapshot=policy.snapshot(),
+        saved=saved,
+        source=source,
+        environments=list(environments),
+        product=product,
+        total=bench_products(product=product).count(),
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    from governance.tasks import bench_run as bench_task
+
+    transaction.on_commit(lambda: bench_task.delay(run.pk))
+    return run
+
+
+def bench_run_execute(*, run_id: int) -> BenchRun | None:
+    """Run a queued bench (the worker's task): move it from queued to running (once, whoever else tries), judge
+    the products chunk by chunk recording the progress, then store the table. Changes nothing but the run."""
+    if not BenchRun.objects.filter(pk=run_id, status=BenchStatus.QUEUED).update(status=BenchStatus.RUNNING):
+        return None
+    run = BenchRun.objects.get(pk=run_id)
+    policy = Policy(**run.snapshot)
+    products = list(bench_products(product=run.product))
+    results: list[dict] = []
+    try:
+        for start in range(0, len(products), BENCH_CHUNK):
+            chunk = products[start : start + BENCH_CHUNK]
+            results += bench_table(policy=policy, products=chunk, source=run.source, environments=run.environments)
+            BenchRun.objects.filter(pk=run_id).update(done=start + len(chunk), total=len(products))
+    except Exception as exc:  # the page says why instead of polling forever
+        BenchRun.objects.filter(pk=run_id).update(status=BenchStatus.FAILED, error=str(exc), finished_at=timezone.now())
+        raise
+    BenchRun.objects.filter(pk=run_id).update(
+        status=BenchStatus.DONE, results=results, done=len(products), total=len(products), finished_at=timezone.now()
+    )
+    run.refresh_from_db()
+    return run
 
 
 # --- Runtime ---------------------------------------------------------------------------------------------------

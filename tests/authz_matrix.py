@@ -19,6 +19,7 @@ DP = {"name": "{data_product.name}"}
 COMPONENT = {"name": "{data_product.name}", "slug": "{component.slug}"}
 ENTITY = {"kind": "component", "namespace": "default", "name": "{entity.name}"}
 LOCATION = {"pk": "{location.pk}"}
+POLICY = {"name": "{policy.name}"}
 
 #                                                  anonymous  carol  bob   alice  platform
 PAGES = {
@@ -29,7 +30,19 @@ PAGES = {
     "profile": {"GET": (LOGIN, 200, 200, 200, 200), "POST": (LOGIN, 200, 200, 200, 200)},
     "apitoken_revoke": {"kwargs": {"pk": "{token.pk}"}, "POST": (LOGIN, 404, 404, R, 404)},
     "marketplace:home": {"GET": (LOGIN, 200, 200, 200, 200)},
+    # --- governance: everyone signed in reads; the platform team edits policies and runs the test bench ---
     "governance:home": {"GET": (LOGIN, 200, 200, 200, 200)},
+    # an empty form names no engine: the page again with the errors
+    "governance:policy_detail": {
+        "kwargs": POLICY,
+        "GET": (LOGIN, 200, 200, 200, 200),
+        "POST": (LOGIN, 403, 403, 403, 400),
+    },
+    "governance:policy_lifecycle": {"kwargs": POLICY, "POST": (LOGIN, 403, 403, 403, 400)},
+    "governance:policy_check": {"kwargs": POLICY, "POST": (LOGIN, 403, 403, 403, 400)},
+    "governance:policy_bench": {"kwargs": POLICY, "POST": (LOGIN, 403, 403, 403, 400)},
+    # the world has no queued bench run
+    "governance:bench_run_detail": {"kwargs": {"pk": "0"}, "GET": (LOGIN, 403, 403, 403, 404)},
     # --- the Builder ---
     "dataproducts:home": {"GET": (LOGIN, 200, 200, 200, 200)},
     "dataproducts:template_list": {"GET": (LOGIN, 200, 200, 200, 200)},

@@ -1,5 +1,5 @@
-"""The data product page and its tabs (overview, components, descriptor, releases), its descriptor as a file, and
-the Releases tab's actions (make a draft, promote one, start a new major version)."""
+"""The data product page and its tabs (overview, components, descriptor, releases, governance), its descriptor as a
+file, and the Releases tab's actions (make a draft, promote one, start a new major version)."""
 
 from __future__ import annotations
 
@@ -30,9 +30,16 @@ from dataproducts.views import (
     entity_url,
     writer_required,
 )
+from governance import selectors as governance_selectors
 
 COMMITS_SHOWN = 10
-TABS = {"overview": "Overview", "components": "Components", "descriptor": "Descriptor", "releases": "Releases"}
+TABS = {
+    "overview": "Overview",
+    "components": "Components",
+    "descriptor": "Descriptor",
+    "releases": "Releases",
+    "governance": "Governance",
+}
 
 
 def _overview_context(data_product: DataProduct) -> dict:
@@ -132,6 +139,16 @@ def _releases_context(request: HttpRequest, data_product: DataProduct, *, may_wr
     return context, status
 
 
+def _governance_context(data_product: DataProduct) -> dict:
+    """The latest evaluation of each policy in each environment, with its failing paths, and the waivers in force
+    (governance's selector: the same queries for 2 evaluations or 200)."""
+    return {
+        "governance": governance_selectors.dataproduct_governance(
+            dp_id=data_product.dp_id, environments=settings.MESHFORGE_ENVIRONMENTS
+        )
+    }
+
+
 def _detail_response(
     request: HttpRequest, data_product: DataProduct, tab: str, *, extra: dict | None = None, status: int = 200
 ) -> HttpResponse:
@@ -158,12 +175,17 @@ def _detail_response(
     elif tab == "releases":
         releases_context, tab_status = _releases_context(request, data_product, may_write=may_write)
         context |= releases_context
+    elif tab == "governance":
+        context |= _governance_context(data_product)
     else:
         context["tab_error"] = f"tab: unknown tab {tab!r}; expected {', '.join(TABS)}"
         tab_status = 400
     context |= extra or {}
     if not wants_fragment(request):
-        context |= builder_urls()
+        # the header's compliance badge (the tabs' fragment has no header)
+        compliance = context["governance"]["compliance"] if "governance" in context else None
+        compliance = compliance or governance_selectors.compliance_of(dp_id=data_product.dp_id)
+        context |= builder_urls() | {"compliance": compliance}
     return render_page(
         request,
         "dataproducts/dataproduct_detail.html",

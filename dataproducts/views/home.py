@@ -12,6 +12,7 @@ from core.htmx import render_page, wants_fragment
 from dataproducts import selectors
 from dataproducts.filtersets import DataProductFilterSet
 from dataproducts.views import builder_urls
+from governance.selectors import dataproducts_with_compliance
 
 PAGE_SIZE = 25
 MATURITIES = ("Tactical", "Strategic")
@@ -25,6 +26,8 @@ def home(request: HttpRequest) -> HttpResponse:
         # people start from their own teams' products; the platform team looks after all of them
         data["mine"] = "" if request.user.is_staff else "true"
     queryset = selectors.dataproduct_list(user=request.user).annotate(component_count=Count("components"))
+    # the compliance badge of each row rides on the list's own query
+    queryset = dataproducts_with_compliance(queryset)
     filterset = DataProductFilterSet(data, queryset=queryset, request=request)
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     fragment = wants_fragment(request)
