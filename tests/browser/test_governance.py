@@ -125,10 +125,9 @@ def test_a_policy_written_in_the_admin_blocks_a_release_until_the_product_is_fix
     assert [tag.name for tag in tags] == ["v0.0.0"]
 
 
-@pytest.mark.skip(reason="badge arrives with the governance pages")
 def test_a_compliant_product_shows_the_green_badge(page, live_server, sign_in, cashflow, personas):
     """A product whose latest evaluations have no blocking failure wears ``Compliant`` in its page's header and in
-    the "My data products" list (the contract of /tmp/brief12b.md); made here through the services: an enabled
+    the "My data products" list (governance/partials/compliance_badge.html); made here through the services: an enabled
     policy it passes, and a draft release that records the passing evaluation."""
     from dataproducts import selectors
     from dataproducts.services import release_draft_create
