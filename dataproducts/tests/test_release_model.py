@@ -99,3 +99,18 @@ def test_one_version_per_product_and_numbers_that_fit_the_kind(identity):
         release(identity)
     with pytest.raises(IntegrityError), transaction.atomic():
         Release.objects.create(product=identity, version="0.2.0", kind="stable", major=0, minor=2, commit="0")
+
+
+def test_the_admin_refuses_to_change_a_stable_release_and_says_why(client, platform_user, identity):
+    stable = release(identity)
+    draft = release(identity, "0.2-SNAPSHOT-1")
+    client.force_login(platform_user)
+
+    refused = client.post(f"/admin/dataproducts/release/{stable.pk}/change/", {"notes": "rewritten"})
+    amended = client.post(f"/admin/dataproducts/release/{draft.pk}/change/", {"notes": "first try"})
+
+    assert refused.status_code == 200
+    assert "a stable release cannot be changed" in refused.content.decode()
+    assert Release.objects.get(pk=stable.pk).notes == ""
+    assert amended.status_code == 302 and Release.objects.get(pk=draft.pk).notes == "first try"
+    assert client.get("/admin/dataproducts/release/add/").status_code == 403

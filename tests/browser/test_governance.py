@@ -148,3 +148,33 @@ def test_a_compliant_product_shows_the_green_badge(page, live_server, sign_in, c
     page.goto(f"{live_server.url}/builder/")
     row = page.locator("#dp-results tr, #dp-results li", has=page.get_by_role("link", name="Cash flow")).first
     expect(row.locator(".badge.badge-compliant")).to_have_text("Compliant")
+
+
+def test_the_governance_pages_serve_the_platform_team_and_pass_axe(page, live_server, sign_in, cashflow, personas):
+    """/governance/ (policies and the compliance matrix), a policy's page with its test bench run from the browser,
+    and the data product's Governance tab: readable by axe, at 390 px too (the conftest's guards watch every page)."""
+    from dataproducts import selectors
+    from dataproducts.services import release_draft_create
+    from governance.services import policy_save
+
+    policy_save(policy=Policy(name=POLICY, engine="rego", body=REGO, lifecycle="grace"), actor=None)
+    release_draft_create(data_product=selectors.dataproduct_get(name=NAME), actor=personas["alice"], notes="")
+    sign_in(page, live_server, "platform")
+
+    page.goto(f"{live_server.url}/governance/")
+    expect(page.get_by_role("link", name=POLICY).first).to_be_visible()
+    assert_no_blocking_violations(page)
+
+    page.goto(f"{live_server.url}/governance/policies/{POLICY}/")
+    page.get_by_role("button", name="Run the bench").click()
+    expect(page.locator("#bench-results")).to_contain_text(NAME)
+    expect(page.locator("#bench-results")).to_contain_text("description: at least 40 characters")
+    assert_no_blocking_violations(page)
+
+    page.goto(f"{live_server.url}/dp/{NAME}/?tab=governance")
+    expect(page.locator("main")).to_contain_text(POLICY)
+    assert_no_blocking_violations(page)
+    page.set_viewport_size({"width": 390, "height": 800})
+    for path in ("/governance/", f"/governance/policies/{POLICY}/", f"/dp/{NAME}/?tab=governance"):
+        page.goto(f"{live_server.url}{path}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
