@@ -13,6 +13,7 @@ from datetime import datetime
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError, best_match
 from jsonschema.exceptions import ValidationError as Violation
+from referencing import Registry
 
 from core import yaml as core_yaml
 from core.problems import Problem, Severity
@@ -98,7 +99,29 @@ def validator_for(body: str) -> Draft202012Validator:
         error = best_match(exc.context) if exc.context else exc
         where = _path(error.absolute_path) or "its root"
         raise BodyError(f"not a valid JSON Schema at {where}: {_shorten(error.message)}") from None
-    return Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
+    _local_refs_only(schema, [])
+    # an empty registry: a reference is resolved inside the body or not at all. Without one, the jsonschema
+    # library fetches any other $ref over the network (or from file://), past GOVERNANCE_REMOTE_ALLOWED_HOSTS
+    return Draft202012Validator(schema, format_checker=FORMAT_CHECKER, registry=Registry())
+
+
+REFERENCE_KEYWORDS = ("$ref", "$dynamicRef")
+
+
+def _local_refs_only(node: object, path: list) -> None:
+    """Refuse a reference to anything outside the body (``#/$defs/x`` is fine; a URL or a file is not)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in REFERENCE_KEYWORDS and isinstance(value, str) and not value.startswith("#"):
+                where = _path([*path, key])
+                raise BodyError(
+                    f"{where}: {show(value)} points outside the policy; only references inside it (#/...) are"
+                    " allowed, the engine fetches nothing"
+                )
+            _local_refs_only(value, [*path, key])
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            _local_refs_only(value, [*path, index])
 
 
 def _document(body: str) -> object:

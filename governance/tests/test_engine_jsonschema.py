@@ -2,6 +2,7 @@
 body that cannot be used refused at save time with the line and column or the place in the schema."""
 
 import copy
+import json
 from pathlib import Path
 
 import pytest
@@ -139,9 +140,41 @@ def test_a_body_that_is_not_a_schema_is_refused_with_where(body, message):
 
 def test_evaluate_answers_error_rather_than_raising():
     assert engine.evaluate("type: [", {}).outcome == Outcome.ERROR
-    unresolvable = engine.evaluate("$ref: https://example.com/elsewhere.json\n", {})
+    unresolvable = engine.evaluate("$ref: '#/$defs/missing'\n", {})
     assert unresolvable.outcome == Outcome.ERROR
     assert "could not be applied" in unresolvable.messages[0]
+
+
+@pytest.mark.parametrize(
+    "reference",
+    ["https://example.com/elsewhere.json", "http://127.0.0.1:9/x.json", "file:///etc/passwd", "other.json#/x"],
+)
+def test_a_reference_outside_the_policy_is_refused_and_never_fetched(reference, monkeypatch):
+    """The jsonschema library fetches an unknown $ref itself (urllib, any host, file:// too) unless told not to:
+    that would let any policy author reach what GOVERNANCE_REMOTE_ALLOWED_HOSTS keeps the remote engine from."""
+    import urllib.request
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the engine fetched a reference")
+
+    monkeypatch.setattr(urllib.request, "urlopen", refuse)
+    body = f"properties:\n  owner:\n    $ref: '{reference}'\n"
+
+    assert [problem.message for problem in engine.check(body)] == [
+        f'properties.owner["$ref"]: "{reference}" points outside the policy; only references inside it (#/...) are'
+        " allowed, the engine fetches nothing"
+    ]
+    assert engine.evaluate(body, {"owner": 1}).outcome == Outcome.ERROR
+    nested = {"$defs": {"x": {"$dynamicRef": reference}}, "$ref": "#/$defs/x"}
+    assert engine.check(json.dumps(nested))
+
+
+def test_a_reference_inside_the_policy_is_followed():
+    body = "$defs:\n  id: {type: string, pattern: '^urn:'}\nproperties:\n  id: {$ref: '#/$defs/id'}\n"
+
+    assert engine.check(body) == []
+    assert engine.evaluate(body, {"id": "urn:dmb:dp:x"}).outcome == Outcome.PASS
+    assert engine.evaluate(body, {"id": "x"}).outcome == Outcome.FAIL
 
 
 def test_check_never_raises():
