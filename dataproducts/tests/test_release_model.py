@@ -114,3 +114,20 @@ def test_the_admin_refuses_to_change_a_stable_release_and_says_why(client, platf
     assert Release.objects.get(pk=stable.pk).notes == ""
     assert amended.status_code == 302 and Release.objects.get(pk=draft.pk).notes == "first try"
     assert client.get("/admin/dataproducts/release/add/").status_code == 403
+
+
+def test_deleting_the_author_of_a_stable_release_keeps_it_with_the_authors_name(identity, bob):
+    stable = release(identity, created_by=bob, created_by_name="bob")
+
+    bob.delete()
+
+    kept = Release.objects.get(pk=stable.pk)
+    assert (kept.created_by, kept.created_by_name, kept.notes) == (None, "bob", "")
+
+
+def test_raw_sql_cannot_change_a_stable_release_together_with_its_author(identity, bob):
+    stable = release(identity, created_by=bob)
+
+    refused = pytest.raises(IntegrityError, match="stable release cannot be changed or deleted")
+    with refused, transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE dataproducts_release SET created_by_id = NULL, notes = 'x' WHERE id = %s", [stable.pk])
