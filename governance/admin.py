@@ -9,6 +9,7 @@ import difflib
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
@@ -117,9 +118,17 @@ class PolicyAdmin(admin.ModelAdmin):
             policy_delete(policy=policy, actor=request.user)
 
     def _lifecycle(self, request, queryset, lifecycle: Lifecycle) -> None:
+        moved = 0
         for policy in queryset:
-            policy_lifecycle_set(policy=policy, lifecycle=lifecycle, actor=request.user)
-        self.message_user(request, f"{queryset.count()} policies now {lifecycle.label.lower()}.", messages.SUCCESS)
+            try:
+                policy_lifecycle_set(policy=policy, lifecycle=lifecycle, actor=request.user)
+            except ValidationError as exc:  # a body its engine no longer accepts, an engine that is gone
+                reasons = "; ".join(f"{field}: {' '.join(found)}" for field, found in exc.message_dict.items())
+                self.message_user(request, f"{policy.name} was not moved: {reasons}", messages.ERROR)
+            else:
+                moved += 1
+        if moved:
+            self.message_user(request, f"{moved} policies now {lifecycle.label.lower()}.", messages.SUCCESS)
 
     @admin.action(description="Move to grace")
     def move_to_grace(self, request, queryset):

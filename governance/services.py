@@ -37,6 +37,8 @@ def policy_save(*, policy: Policy, actor) -> Policy:
     """Validate (the engine checks the body) and save a policy; a change makes a new :class:`PolicyVersion` and
     an audit event, saving it unchanged makes neither."""
     policy.full_clean()
+    if policy.pk is not None:  # one save of a policy at a time: two would number the same version
+        Policy.objects.select_for_update().filter(pk=policy.pk).first()
     last = policy.versions.order_by("-number").first() if policy.pk is not None else None
     before = {name: getattr(last, name) for name in POLICY_FIELDS} if last is not None else None
     after = policy.snapshot()

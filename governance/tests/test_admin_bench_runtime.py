@@ -72,6 +72,23 @@ def test_the_lifecycle_actions_make_versions(admin_client, make_policy, action, 
     assert policy.versions.first().lifecycle == lifecycle and policy.versions.count() == 2
 
 
+def test_a_policy_its_engine_no_longer_accepts_is_named_not_a_500(admin_client, make_policy, settings):
+    broken = make_policy("broken", lifecycle="enabled")
+    fine = make_policy("fine", lifecycle="enabled")
+    Policy.objects.filter(pk=broken.pk).update(engine="gone")  # its engine was removed from GOVERNANCE_ENGINES
+
+    response = admin_client.post(
+        "/admin/governance/policy/", {"action": "deprecate", "_selected_action": [broken.pk, fine.pk]}, follow=True
+    )
+
+    assert response.status_code == 200
+    texts = [str(message) for message in response.context["messages"]]
+    assert any(text.startswith("broken was not moved: engine:") for text in texts), texts
+    assert "1 policies now deprecated." in texts
+    assert Policy.objects.get(pk=broken.pk).lifecycle == "enabled"
+    assert Policy.objects.get(pk=fine.pk).lifecycle == "deprecated"
+
+
 def test_the_bench_judges_every_data_product_and_changes_nothing(admin_client, make_policy, build_dp, alice):
     build_dp(alice)
     build_dp(alice, name="ledger", maturity="Tactical")
