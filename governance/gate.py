@@ -244,10 +244,18 @@ def gate_evaluate(
     adapter_ready: bool = True,
 ) -> GateResult:
     """Run the applicable policies (lifecycle, environments, timing, selector; waived ones left out) against the
-    descriptor of each environment, and with ``adapter_ready`` the strict adapter-ready check. Reads the
+    descriptor of each of ``environments``, and with ``adapter_ready`` the strict adapter-ready check of every
+    environment in ``descriptors`` (a release must be deployable everywhere it describes). Reads the
     database and calls engines; writes nothing (the Evaluation rows it returns are unsaved)."""
     result = GateResult()
     previous = previous or {}
+    if adapter_ready:  # every environment the release holds (a draft's policies run for the first one only)
+        for environment in dict.fromkeys([*environments, *descriptors]):
+            descriptor = descriptors.get(environment)
+            if isinstance(descriptor, dict):
+                result.adapter_problems += [
+                    (environment, problem) for problem in descriptor_adapter_ready_problems(descriptor)
+                ]
     for environment in environments:
         descriptor = descriptors.get(environment)
         if not isinstance(descriptor, dict):
@@ -255,10 +263,6 @@ def gate_evaluate(
                 (environment, Problem(path="", message="no descriptor for this environment", code="adapter"))
             )
             continue
-        if adapter_ready:
-            result.adapter_problems += [
-                (environment, problem) for problem in descriptor_adapter_ready_problems(descriptor)
-            ]
         policies = policies_applicable(environment=environment, timing=timing, descriptor=descriptor)
         waivers = waivers_active(product=product_identity, policies=policies)
         result.waived += [(environment, waivers[policy.pk]) for policy in policies if policy.pk in waivers]
