@@ -28,7 +28,7 @@ from ruamel.yaml.scalarstring import ScalarString
 
 from catalog.choices import LocationType
 from catalog.models import Location
-from catalog.readers import InvalidTarget, parse_git_target, validate_target
+from catalog.readers import InvalidTarget, ReadError, parse_git_target, read_git_folders, validate_target
 from catalog.refs import dp_urn
 from catalog.selectors import entity_exists, location_get
 from catalog.services import location_refresh, location_register, location_unregister
@@ -241,8 +241,10 @@ def release_draft_create(*, data_product: DataProduct, actor, notes: str = "") -
     release.full_clean()  # the gate: before any lock and any write (it may wait on the network)
     with transaction.atomic():
         _lock(identity)
-        now = release_draft_version(product=identity, major=data_product.major)
-        if now != version:  # a concurrent draft of this X.Y took N
+        now = _draft_version_free(
+            release_draft_version(product=identity, major=data_product.major), layout=layout, revision=revision
+        )
+        if now != version:  # a concurrent draft of this X.Y took N, or an attempt that died left its folder in Git
             version = now
             release.version, release.minor, release.snapshot = str(now), now.minor, now.snapshot
             release.descriptors = _versioned(frozen.descriptors, now)
@@ -274,6 +276,20 @@ def release_draft_create(*, data_product: DataProduct, actor, notes: str = "") -
             after={"version": release.version, "commit": release.commit, "files": sorted(files)},
         )
     return release
+
+
+def _draft_version_free(version: Version, *, layout: ProductLayout, revision: str) -> Version:
+    """``version``, or the next snapshot whose ``releases/`` folder is not in Git yet: an attempt whose commit
+    landed but whose row did not (it died between the two) left its folder, and drafts are never overwritten."""
+    while True:
+        folder = layout.release_folder(str(version))
+        try:
+            found = read_git_folders(layout.repository, revision=revision, folders=[folder])[folder]
+        except ReadError:
+            return version  # unreadable here: the commit, which checks its parent, decides
+        if isinstance(found, ReadError) or not found:
+            return version
+        version = Version.draft(version.major, version.minor, version.snapshot + 1)
 
 
 # --- promotion ------------------------------------------------------------------------------------------------

@@ -266,3 +266,22 @@ def test_a_commit_landing_while_the_draft_is_made_refuses_it_and_writes_nothing(
 
     assert _repo(settings).commit("main").hexsha == landed[0]
     assert not Release.objects.exists()
+
+
+def test_a_draft_never_overwrites_the_folder_an_attempt_that_died_left_in_git(cashflow, alice, settings):
+    """An attempt whose commit landed but whose row did not (it died in between) left releases/0.0-SNAPSHOT-1/:
+    the next draft takes N+1 and the folder stays as it was."""
+    url = cashflow.repository_url.partition("#")[0]
+    left = git_provider().commit(
+        url=url,
+        files={"releases/0.0-SNAPSHOT-1/descriptor-development.yaml": "left: behind\n"},
+        message="Release 0.0-SNAPSHOT-1 (the attempt died before its row)",
+        author=author_of(alice),
+    )
+
+    release = services.release_draft_create(data_product=cashflow, actor=alice)
+
+    repo = _repo(settings)
+    assert release.version == "0.0-SNAPSHOT-2" and repo.commit("main").parents[0].hexsha == left
+    assert _file(repo, "releases/0.0-SNAPSHOT-1/descriptor-development.yaml") == "left: behind\n"
+    assert "0.0-SNAPSHOT-2" in _file(repo, "releases/0.0-SNAPSHOT-2/descriptor-development.yaml")
