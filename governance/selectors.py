@@ -9,7 +9,7 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from governance.choices import DATA_PRODUCT_RESOURCE, Lifecycle, PolicySeverity
@@ -161,7 +161,8 @@ def policy_versions_current(policies: Iterable[Policy]) -> dict[int, PolicyVersi
 
 
 def policy_list() -> QuerySet[Policy]:
-    return Policy.objects.all()
+    """Every policy, each with ``version_number``, the number of its current version (one query for the list)."""
+    return Policy.objects.annotate(version_number=Max("versions__number"))
 
 
 def policy_get(*, name: str) -> Policy | None:

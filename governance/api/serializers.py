@@ -23,6 +23,8 @@ class PolicySerializer(serializers.ModelSerializer):
         extra_kwargs = {"name": {"validators": []}}  # uniqueness: the model's full_clean() in policy_save
 
     def get_version(self, policy: Policy) -> int | None:
+        if hasattr(policy, "version_number"):  # the list's annotation (governance.selectors.policy_list)
+            return policy.version_number
         last = policy.versions.order_by("-number").first()
         return last.number if last is not None else None
 

@@ -4,6 +4,8 @@ evaluations with their filters, and ``POST evaluate`` (stored policies, inline b
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from core.models import AuditEvent
 from dataproducts.models import DataProductIdentity
@@ -202,3 +204,20 @@ def test_inline_policy_bodies_are_for_staff_only(as_bob, api_client, platform_us
     bad = api_client.post(EVALUATE, {**request, "policies": [{"engine": "jsonschema", "body": "{"}]}, format="json")
     assert bad.status_code == 400 and "policies.0" in bad.json()["errors"]
     assert not Policy.objects.exists()
+
+
+def test_the_policy_list_costs_the_same_for_2_and_20_policies(
+    api_client, alice, make_policy, django_assert_num_queries
+):
+    api_client.force_authenticate(alice)
+    for index in range(2):
+        make_policy(f"small-{index}")
+    with CaptureQueriesContext(connection) as two:
+        assert api_client.get(POLICIES).status_code == 200
+    for index in range(18):
+        make_policy(f"large-{index}")
+    with CaptureQueriesContext(connection) as twenty:
+        answer = api_client.get(POLICIES, {"limit": 50})
+
+    assert len(twenty.captured_queries) == len(two.captured_queries)
+    assert all(row["version"] == 1 for row in answer.json()["results"])
