@@ -13,10 +13,13 @@ class GovernanceConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_save
 
+        from core.extensions import register_dataproduct_extension
         from core.validation import post_clean
         from dataproducts.models import Release
-        from governance import gate
+        from governance import extension, gate
 
         # every path that validates a Release meets the gate (STYLE habit 11); dataproducts never imports governance
         post_clean.connect(gate.release_gate, sender=Release, dispatch_uid="governance.release_gate")
         post_save.connect(gate.release_evaluations_store, sender=Release, dispatch_uid="governance.release_store")
+        # the Governance tab, the compliance badge and column of the data product pages (core.extensions)
+        register_dataproduct_extension(extension.EXTENSION)

@@ -1,5 +1,6 @@
-"""The data product page and its tabs (overview, components, descriptor, releases, governance), its descriptor as a
-file, and the Releases tab's actions (make a draft, promote one, start a new major version)."""
+"""The data product page and its tabs (overview, components, descriptor, releases, then those that other apps add
+through :mod:`core.extensions`: governance), its descriptor as a file, and the Releases tab's actions (make a draft,
+promote one, start a new major version)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import ServiceError
+from core.extensions import dataproduct_extensions
 from core.htmx import render_page, wants_fragment
 from core.yaml import dump
 from dataproducts import selectors, services
@@ -30,7 +32,6 @@ from dataproducts.views import (
     entity_url,
     writer_required,
 )
-from governance import selectors as governance_selectors
 
 COMMITS_SHOWN = 10
 TABS = {
@@ -38,7 +39,6 @@ TABS = {
     "components": "Components",
     "descriptor": "Descriptor",
     "releases": "Releases",
-    "governance": "Governance",
 }
 
 
@@ -139,27 +139,20 @@ def _releases_context(request: HttpRequest, data_product: DataProduct, *, may_wr
     return context, status
 
 
-def _governance_context(data_product: DataProduct) -> dict:
-    """The latest evaluation of each policy in each environment, with its failing paths, and the waivers in force
-    (governance's selector: the same queries for 2 evaluations or 200)."""
-    return {
-        "governance": governance_selectors.dataproduct_governance(
-            dp_id=data_product.dp_id, environments=settings.MESHFORGE_ENVIRONMENTS
-        )
-    }
-
-
 def _detail_response(
     request: HttpRequest, data_product: DataProduct, tab: str, *, extra: dict | None = None, status: int = 200
 ) -> HttpResponse:
     may_write = selectors.dataproduct_may_write(data_product=data_product, user=request.user)
+    extensions = dataproduct_extensions()
+    tabs = dict(TABS) | {extension.tab.key: extension.tab.label for extension in extensions if extension.tab}
+    extension_tabs = {extension.tab.key: extension.tab for extension in extensions if extension.tab}
     context = {
         "data_product": data_product,
         "entity": data_product.entity,
         "may_write": may_write,
         "tab": tab,
         "tabs": [
-            {"key": key, "label": label, "url": dataproduct_url(data_product, key)} for key, label in TABS.items()
+            {"key": key, "label": label, "url": dataproduct_url(data_product, key)} for key, label in tabs.items()
         ],
         "dp_url": dataproduct_url(data_product),
         "edit_url": reverse("dp:dataproduct_edit", args=[data_product.name]),
@@ -175,17 +168,17 @@ def _detail_response(
     elif tab == "releases":
         releases_context, tab_status = _releases_context(request, data_product, may_write=may_write)
         context |= releases_context
-    elif tab == "governance":
-        context |= _governance_context(data_product)
+    elif tab in extension_tabs:
+        context |= extension_tabs[tab].context(request, data_product)
+        context["extension_tab"] = extension_tabs[tab]
     else:
-        context["tab_error"] = f"tab: unknown tab {tab!r}; expected {', '.join(TABS)}"
+        context["tab_error"] = f"tab: unknown tab {tab!r}; expected {', '.join(tabs)}"
         tab_status = 400
     context |= extra or {}
     if not wants_fragment(request):
-        # the header's compliance badge (the tabs' fragment has no header)
-        compliance = context["governance"]["compliance"] if "governance" in context else None
-        compliance = compliance or governance_selectors.compliance_of(dp_id=data_product.dp_id)
-        context |= builder_urls() | {"compliance": compliance}
+        # the header's badges that extensions add (the tabs' fragment has no header)
+        badges = [extension.badge(request, data_product, context) for extension in extensions if extension.badge]
+        context |= builder_urls() | {"header_badges": badges}
     return render_page(
         request,
         "dataproducts/dataproduct_detail.html",

@@ -8,11 +8,11 @@ from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
+from core.extensions import dataproduct_extensions
 from core.htmx import render_page, wants_fragment
 from dataproducts import selectors
 from dataproducts.filtersets import DataProductFilterSet
 from dataproducts.views import builder_urls
-from governance.selectors import dataproducts_with_compliance
 
 PAGE_SIZE = 25
 MATURITIES = ("Tactical", "Strategic")
@@ -26,12 +26,14 @@ def home(request: HttpRequest) -> HttpResponse:
         # people start from their own teams' products; the platform team looks after all of them
         data["mine"] = "" if request.user.is_staff else "true"
     queryset = selectors.dataproduct_list(user=request.user).annotate(component_count=Count("components"))
-    # the compliance badge of each row rides on the list's own query
-    queryset = dataproducts_with_compliance(queryset)
+    # the columns that extensions add (governance: the compliance badge) ride on the list's own query
+    columns = [extension.list_column for extension in dataproduct_extensions() if extension.list_column]
+    for column in columns:
+        queryset = column.annotate(queryset)
     filterset = DataProductFilterSet(data, queryset=queryset, request=request)
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     fragment = wants_fragment(request)
-    context = {"filterset": filterset, "page": page, "fragment": fragment, "mine": data["mine"]}
+    context = {"filterset": filterset, "page": page, "fragment": fragment, "mine": data["mine"], "columns": columns}
     if not fragment:
         every = selectors.dataproduct_list(user=request.user).order_by()
         selected = {key: data.get(key, "") for key in ("domain", "owner_team", "maturity")}
