@@ -162,7 +162,7 @@ def policy_versions_current(policies: Iterable[Policy]) -> dict[int, PolicyVersi
 
 def policy_list() -> QuerySet[Policy]:
     """Every policy, each with ``version_number``, the number of its current version (one query for the list)."""
-    return Policy.objects.annotate(version_number=Max("versions__number"))
+    return Policy.objects.annotate(version_number=Max("versions__number")).order_by("name")
 
 
 def policy_get(*, name: str) -> Policy | None:
@@ -221,7 +221,11 @@ def _latest_of_product(dp_id_ref: str = "dp_id") -> QuerySet[Evaluation]:
 
 
 def _failing(query: QuerySet[Evaluation]) -> QuerySet[Evaluation]:
-    return query.filter(severity=PolicySeverity.ERROR).exclude(outcome=Outcome.PASS)
+    """Blocking failures: errors of a policy that is enabled now (one moved back to draft, to grace or deprecated
+    since it failed no longer makes a product fail)."""
+    return query.filter(severity=PolicySeverity.ERROR, policy_version__policy__lifecycle=Lifecycle.ENABLED).exclude(
+        outcome=Outcome.PASS
+    )
 
 
 def dataproducts_with_compliance(queryset: QuerySet) -> QuerySet:
@@ -236,10 +240,10 @@ def dataproducts_with_compliance(queryset: QuerySet) -> QuerySet:
 def compliance_of(*, dp_id: str) -> dict:
     """The badge of one data product: ``{"failing": bool, "evaluated": bool}`` (one query)."""
     latest = evaluations_latest().filter(product__dp_id=dp_id).annotate(waived=_waiver_exists())
-    rows = list(latest.values_list("outcome", "severity", "waived"))
+    rows = list(latest.values_list("outcome", "severity", "waived", "policy_version__policy__lifecycle"))
     failing = any(
-        outcome != Outcome.PASS and severity == PolicySeverity.ERROR and not waived
-        for outcome, severity, waived in rows
+        outcome != Outcome.PASS and severity == PolicySeverity.ERROR and not waived and lifecycle == Lifecycle.ENABLED
+        for outcome, severity, waived, lifecycle in rows
     )
     return {"failing": failing, "evaluated": bool(rows)}
 

@@ -175,3 +175,22 @@ def test_the_list_costs_the_same_queries_for_2_and_20_products(client, alice, bu
         evaluate(owners, build_dp(alice, name=f"p{index:02}"), "pass")
 
     assert queries(client, url) == few
+
+
+@pytest.mark.parametrize("lifecycle", ["draft", "grace", "deprecated"])
+def test_a_failure_of_a_policy_no_longer_enabled_no_longer_fails_the_product(
+    client, alice, build_dp, policy, platform_user, lifecycle
+):
+    data_product = build_dp(alice)
+    owners = policy("owners")
+    evaluate(owners, data_product, "fail", blocking=True)
+    owners.lifecycle = lifecycle
+    policy_save(policy=owners, actor=platform_user)
+    client.force_login(alice)
+
+    detail = client.get(reverse("dp:dataproduct_detail", args=[data_product.name])).content.decode()
+    listed = client.get(reverse("dataproducts:home")).content.decode()
+
+    assert COMPLIANT in header(detail)
+    row = listed[listed.index(data_product.name) : listed.index("</tr>", listed.index(data_product.name))]
+    assert COMPLIANT in row
