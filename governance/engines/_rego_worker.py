@@ -30,12 +30,13 @@ def main() -> int:
     os.dup2(2, 1)  # the Rego library prints its errors on stdout: they must not mix with the answers
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # stopped at its CPU limit, it leaves no core file behind
     _arm_cpu(STARTUP_CPU_SECONDS + timeout)
+    # loaded before the request comes: a spare worker is started ahead of its run, and this is most of its start
+    from regopy import Interpreter, RegoError
+    from regopy import rego_shared as capi
+
     request = json.loads(sys.stdin.buffer.read())
     inputs = request["inputs"]
     _limit_total_cpu(STARTUP_CPU_SECONDS + timeout * (len(inputs) + 1))
-
-    from regopy import Interpreter, RegoError
-    from regopy import rego_shared as capi
 
     def answer(line: dict) -> None:
         answers.write(json.dumps(line).encode() + b"\n")

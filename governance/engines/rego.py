@@ -27,6 +27,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from django.conf import settings
 
@@ -262,36 +263,87 @@ def _run(module: str, query: str, inputs: list) -> _Run:
     memory_mb = settings.GOVERNANCE_REGO_MEMORY_MB
     payload = json.dumps({"module": module, "query": query, "inputs": inputs}, default=str).encode()
     run = _Run()
-    with tempfile.TemporaryFile() as stderr:
-        process = subprocess.Popen(  # noqa: S603 - our own worker, with this interpreter
-            [sys.executable, "-I", str(WORKER), str(timeout)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            env={},  # nothing of this process's environment (secrets) reaches opa.runtime()
-            cwd=tempfile.gettempdir(),
-            close_fds=True,
-        )
-        writer = threading.Thread(target=_write, args=(process.stdin, payload), daemon=True)
-        writer.start()
-        try:
-            _read(process, run, timeout, memory_mb, expected=len(inputs))
-            if run.failure is None:
-                try:
-                    process.wait(timeout=START_SECONDS)
-                except subprocess.TimeoutExpired:
-                    run.failure = "did not stop after answering"
-            if run.failure is None and process.returncode != 0:
-                run.failure = _exit_reason(process.returncode, timeout, stderr)
-            if run.failure is None and not run.compile_errors and len(run.answers) < len(inputs):
-                run.failure = f"stopped before answering ({_stderr_tail(stderr) or 'no message'})"
-        finally:
-            if process.poll() is None:
-                process.kill()
-            process.wait()
-            writer.join(timeout=START_SECONDS)  # a write to a dead child fails at once
-            process.stdout.close()
+    child = _child(timeout)
+    process, stderr = child.process, child.stderr
+    writer = threading.Thread(target=_write, args=(process.stdin, payload), daemon=True)
+    writer.start()
+    try:
+        _read(process, run, timeout, memory_mb, expected=len(inputs))
+        if run.failure is None:
+            try:
+                process.wait(timeout=START_SECONDS)
+            except subprocess.TimeoutExpired:
+                run.failure = "did not stop after answering"
+        if run.failure is None and process.returncode != 0:
+            run.failure = _exit_reason(process.returncode, timeout, stderr)
+        if run.failure is None and not run.compile_errors and len(run.answers) < len(inputs):
+            run.failure = f"stopped before answering ({_stderr_tail(stderr) or 'no message'})"
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        writer.join(timeout=START_SECONDS)  # a write to a dead child fails at once
+        process.stdout.close()
+        stderr.close()
     return run
+
+
+@dataclass
+class _Child:
+    """A worker process: started with no environment, its own stderr file, the time limit it was given, and the
+    process that started it (a forked process must not take its parent's)."""
+
+    process: subprocess.Popen
+    stderr: IO[bytes]
+    timeout: int
+    owner: int
+    worker: Path
+
+
+_spare: _Child | None = None
+_spare_lock = threading.Lock()
+
+
+def _child(timeout: int) -> _Child:
+    """A worker for one run: the spare started after the previous run, which has imported regopy while nothing
+    waited for it (starting Python and loading the Rego library is most of a small run's time, about 30 ms), or a
+    new one; then a new spare for the next run. A spare holds nothing of a run: each run has a process of its
+    own, as before, so nothing one policy does reaches another."""
+    global _spare
+    with _spare_lock:
+        child, _spare = _spare, None
+        usable = child is not None and (child.owner, child.timeout, child.worker) == (os.getpid(), timeout, WORKER)
+        if child is not None and (not usable or child.process.poll() is not None):
+            _discard(child)
+            child = None
+        child = child or _spawn(timeout)
+        _spare = _spawn(timeout)
+    return child
+
+
+def _spawn(timeout: int) -> _Child:
+    stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the run that takes the child, or by _discard
+    process = subprocess.Popen(  # noqa: S603 - our own worker, with this interpreter
+        [sys.executable, "-I", str(WORKER), str(timeout)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        env={},  # nothing of this process's environment (secrets) reaches opa.runtime()
+        cwd=tempfile.gettempdir(),
+        close_fds=True,
+    )
+    return _Child(process=process, stderr=stderr, timeout=timeout, owner=os.getpid(), worker=WORKER)
+
+
+def _discard(child: _Child) -> None:
+    if child.owner == os.getpid():
+        with contextlib.suppress(OSError):
+            child.process.kill()
+        child.process.wait()
+    with contextlib.suppress(OSError):
+        child.process.stdin.close()
+        child.process.stdout.close()
+    child.stderr.close()
 
 
 def _write(stream, payload: bytes) -> None:

@@ -3,7 +3,6 @@ v0 and modules that do not compile are refused at save time with the line and co
 runs them sees no environment and is stopped past its time and memory limits, as an ERROR, never a PASS."""
 
 import copy
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -195,13 +194,13 @@ def test_a_module_that_eats_memory_is_stopped_as_an_error(settings):
 def test_evaluate_many_uses_one_process_and_stops_only_what_loops(settings, monkeypatch):
     settings.GOVERNANCE_REGO_TIMEOUT_SECONDS = 1
     started = []
-    popen = subprocess.Popen
+    run = rego_module._run
 
-    def counting_popen(*args, **kwargs):
+    def counting_run(*args, **kwargs):  # each run has a process of its own
         started.append(args)
-        return popen(*args, **kwargs)
+        return run(*args, **kwargs)
 
-    monkeypatch.setattr(subprocess, "Popen", counting_popen)
+    monkeypatch.setattr(rego_module, "_run", counting_run)
     quick = engine.evaluate_many(CPU_LOOP, [({"loop": False}, None, None)] * 50)
     assert len(started) == 1
     assert [result.messages for result in quick] == [[": checked"]] * 50
@@ -244,3 +243,23 @@ def test_a_component_resource_is_the_input_as_it_is(descriptor):
     resource = {"dataProduct": descriptor, "component": copy.deepcopy(descriptor["components"][2])}
 
     assert engine.evaluate(body, resource).messages == [": urn:dmb:cmp:my_domain:my_data_product:1:my_spark_workload"]
+
+
+def test_each_run_takes_a_spare_started_ahead_and_never_a_process_used_before(settings, monkeypatch):
+    """Starting Python and loading regopy is most of a small run: a spare worker is started after each run for the
+    next one. Each run still has a process of its own, and a spare made for other limits is not used."""
+    policy = 'package main\n\ndeny contains msg if {\n  input.bad\n  msg := "bad"\n}\n'
+    engine.evaluate(policy, {})
+    spare = rego_module._spare
+    assert spare is not None and spare.process.poll() is None  # waiting for its request
+
+    taken = []
+    spawn = rego_module._spawn
+    monkeypatch.setattr(rego_module, "_spawn", lambda timeout: taken.append(timeout) or spawn(timeout))
+    assert engine.evaluate(policy, {"bad": True}).outcome == Outcome.FAIL
+    assert spare.process.poll() is not None  # the spare ran that one and is gone
+    assert len(taken) == 1  # only the next spare was started
+
+    settings.GOVERNANCE_REGO_TIMEOUT_SECONDS = 2
+    assert engine.evaluate(policy, {}).outcome == Outcome.PASS
+    assert taken[1:] == [2, 2]  # the spare for the old limit was discarded: one for this run, one spare
