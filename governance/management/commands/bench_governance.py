@@ -131,11 +131,10 @@ class Command(BaseCommand):
     def _bench(self, engine: str, policy, count: int, rounds: int) -> None:
         """What the admin's bench runs (every product's working copy, its descriptor assembled, then one engine
         call for them all), and the engine's share of it."""
-        from dataproducts.models import DataProduct
         from dataproducts.selectors import dataproduct_descriptor
         from governance.gate import policy_run_many
         from governance.selectors import policy_resources
-        from governance.services import bench_run
+        from governance.services import bench_products, bench_run
 
         rows = []
 
@@ -156,7 +155,7 @@ class Command(BaseCommand):
         items = []
 
         def assemble() -> None:
-            products = DataProduct.objects.select_related("entity").prefetch_related("components__entity")
+            products = bench_products()  # as bench_run reads them
             items[:] = [
                 item
                 for product in products
