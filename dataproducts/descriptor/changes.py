@@ -70,6 +70,10 @@ def descriptor_changes(previous: dict, current: dict) -> list[Change]:
             changes.append(Change(path, f"the component {component_id} was added", ChangeLevel.MINOR))
             continue
         old = previous_components[component_id][1]
+        if old.get("kind") == OUTPUT_PORT and component.get("kind") != OUTPUT_PORT:
+            message = f"the output port {component_id} is now a {component.get('kind')}: its consumers lose it"
+            changes.append(Change(f"{path}.kind", message, ChangeLevel.MAJOR))
+            continue
         if component.get("kind") == OUTPUT_PORT and old.get("kind") == OUTPUT_PORT:
             changes += _output_port_changes(path, old, component)
             old = _without(old, ("dataContract", "outputPortType"))

@@ -62,6 +62,7 @@ BREAKING = {
     "scale changed": (lambda d: columns(d)[2].update(scale=4), "scale of balance changed from 2 to 4"),
     "constraint added": (lambda d: columns(d)[1].update(constraint="NOT_NULL"), "gained the constraint NOT_NULL"),
     "port type changed": (lambda d: port(d).update(outputPortType="Files"), "output port type changed"),
+    "port made a workload": (lambda d: port(d).update(kind="workload"), "is now a workload: its consumers lose it"),
 }
 
 
