@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from core.errors import ServiceError
 from dataproducts import selectors, services
 from dataproducts.models import Component, DataProduct, DataProductReservation, Domain, Release
+from dataproducts.services.releases import release_notes_set
 
 
 class ProjectionAdmin(admin.ModelAdmin):
@@ -38,6 +39,11 @@ class DataProductAdmin(ProjectionAdmin):
         gate's reasons, a conflict) is shown per product, and nothing of a refused draft is written."""
         for name in queryset.values_list("name", flat=True):
             data_product = selectors.dataproduct_get(name=name)
+            if data_product is None:  # processing removed it since the list was drawn
+                self.message_user(
+                    request, f"{name}: the draft was not made: it is no longer a data product", messages.ERROR
+                )
+                continue
             try:
                 release = services.release_draft_create(data_product=data_product, actor=request.user)
             except ValidationError as exc:
@@ -79,8 +85,9 @@ class DataProductReservationAdmin(admin.ModelAdmin):
 
 @admin.register(Release)
 class ReleaseAdmin(admin.ModelAdmin):
-    """Releases as the release service made them. A draft's notes may be amended; a stable release is immutable, so
-    saving one answers with the model's refusal next to the form (the trigger would refuse it anyway)."""
+    """Releases as the release service made them. A draft's notes may be amended (audited, through the service); a
+    stable release is immutable, so saving one answers with the model's refusal next to the form (the trigger would
+    refuse it anyway)."""
 
     list_display = ["product", "version", "kind", "commit_short", "created_by_name", "created_at"]
     list_filter = ["kind"]
@@ -101,6 +108,9 @@ class ReleaseAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [field for field in self.fields if field != "notes"]
+
+    def save_model(self, request, obj, form, change):
+        release_notes_set(release=obj, notes=obj.notes, actor=request.user)
 
     def has_add_permission(self, request):
         return False

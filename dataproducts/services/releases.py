@@ -406,6 +406,18 @@ def _draft_to_promote(product: DataProductIdentity, major: int, draft: Release |
     return draft
 
 
+def release_notes_set(*, release: Release, notes: str, actor) -> Release:
+    """Amend a draft's release notes (the only thing of a release that may change), audited. A stable release
+    refuses it (``ValidationError``, from its model validation)."""
+    before = Release.objects.filter(pk=release.pk).values_list("notes", flat=True).first() or ""
+    release.notes = notes
+    release.full_clean()
+    if release.notes != before:
+        release.save(update_fields=["notes"])
+        audit_record(actor=actor, action="release.notes", obj=release, before={"notes": before}, after={"notes": notes})
+    return release
+
+
 def release_breaking_changes(*, draft: Release, last_stable: Release | None) -> list[tuple[str, Change]]:
     """The breaking differences of the draft against the last stable release, per environment."""
     if last_stable is None:

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
 from catalog.services import location_unregister
+from core.models import AuditEvent
 from core.services import OPERATOR
 from dataproducts.models import DataProduct, DataProductIdentity, Release
 
@@ -113,6 +114,7 @@ def test_the_admin_refuses_to_change_a_stable_release_and_says_why(client, platf
     assert "a stable release cannot be changed" in refused.content.decode()
     assert Release.objects.get(pk=stable.pk).notes == ""
     assert amended.status_code == 302 and Release.objects.get(pk=draft.pk).notes == "first try"
+    assert AuditEvent.objects.filter(action="release.notes", object_id=str(draft.pk)).count() == 1
     assert client.get("/admin/dataproducts/release/add/").status_code == 403
 
 
