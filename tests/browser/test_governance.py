@@ -1,7 +1,8 @@
-"""Governance in a real browser (issue 12's acceptance): the platform team writes a Rego policy in the admin, runs
-it on the test bench and sees the failing data product, enables it; alice's draft release is then refused with the
-policy's message next to the action; she fixes the description through the Builder's edit page, makes a draft,
-promotes it and sees the stable release (tagged in Git). The data product pages visited pass axe-core (the
+"""Governance in a real browser (issue 12's acceptance): the platform team writes a Rego policy for production in
+the admin, runs it on the test bench and sees the failing data product, enables it; alice's draft (judged for the
+first environment) goes through, her promotion (judged for every environment) is refused with the policy's message
+next to the action; she fixes the description through the Builder's edit page, makes a draft, promotes it and sees
+the stable release with its tag. The data product pages visited pass axe-core (the
 Django admin is not Meshforge's to style, as in the other browser tests)."""
 
 import re
@@ -61,6 +62,7 @@ def test_a_policy_written_in_the_admin_blocks_a_release_until_the_product_is_fix
     page.locator("#id_description").fill("A data product says what it is in at least 40 characters.")
     page.locator("#id_engine").select_option("rego")
     page.locator("#id_lifecycle").select_option("draft")
+    page.locator("#id_environments").fill('["production"]')
     page.locator("#id_selector").fill('{"resource": "dataproduct"}')
     page.locator("#id_timing").fill('["deployment"]')
     page.locator("#id_body").fill(REGO)
@@ -85,17 +87,19 @@ def test_a_policy_written_in_the_admin_blocks_a_release_until_the_product_is_fix
     policy.refresh_from_db()
     assert policy.lifecycle == "enabled"
 
-    # alice's draft is refused, the policy's name and message next to "Create draft".
+    # alice's draft goes through (a draft is judged for the first environment); promoting it, judged for every
+    # environment, is refused: the policy's name and message next to "Promote".
     page.context.clear_cookies()
     sign_in(page, live_server, "alice")
     page.goto(f"{live_server.url}/dp/{NAME}/?tab=releases")
     assert_no_blocking_violations(page)
     page.get_by_role("button", name="Create draft").click()
-    errors = page.locator("#release-draft-errors")
-    expect(errors).to_contain_text("The draft was not made")
+    expect(page.locator("#messages")).to_contain_text("Made the draft 0.0-SNAPSHOT-1")
+    page.get_by_role("button", name=re.compile(r"^Promote ")).click()
+    errors = page.locator("#release-promote-errors")
     expect(errors).to_contain_text(POLICY)
     expect(errors).to_contain_text("description: at least 40 characters")
-    expect(page.get_by_text("No releases yet")).to_be_visible()
+    expect(page.locator("table tbody tr")).to_have_count(1)  # the draft only
     assert_no_blocking_violations(page)
 
     # She fixes the description through the Builder: a diff first, a commit on confirm.
@@ -120,6 +124,7 @@ def test_a_policy_written_in_the_admin_blocks_a_release_until_the_product_is_fix
     newest = page.locator("table tbody tr").first  # newest first
     expect(newest.locator("td").first).to_contain_text(re.compile(r"^0\.0\.0 from 0\.0-SNAPSHOT-\d+$"))
     expect(newest).to_contain_text("stable")
+    expect(newest).to_contain_text("tag v0.0.0")
     assert_no_blocking_violations(page)
     tags = git.Repo(settings.MESHFORGE_GIT_ROOT / "finance" / "cashflow.git").tags
     assert [tag.name for tag in tags] == ["v0.0.0"]
