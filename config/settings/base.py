@@ -240,6 +240,13 @@ GOVERNANCE_ENGINES = [
 ]
 # Hosts the `remote` engine may call (host or host:port); nothing else is reachable from a policy.
 GOVERNANCE_REMOTE_ALLOWED_HOSTS = env_list("GOVERNANCE_REMOTE_ALLOWED_HOSTS", [])
+_HOST_PORT = r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::([0-9]{1,5}))?"
+for _entry in GOVERNANCE_REMOTE_ALLOWED_HOSTS:
+    _allowed = re.fullmatch(_HOST_PORT, _entry)
+    if not _allowed or not 0 < int(_allowed.group(1) or 1) < 65536:
+        raise ImproperlyConfigured(
+            f"GOVERNANCE_REMOTE_ALLOWED_HOSTS: {_entry!r} is not host or host:port (no scheme, no path)"
+        )
 GOVERNANCE_REMOTE_TIMEOUT_SECONDS = env_int("GOVERNANCE_REMOTE_TIMEOUT_SECONDS", 5, minimum=1, maximum=120)
 # Rego runs in a child process with no environment and these limits (regopy has no time limit of its own).
 GOVERNANCE_REGO_TIMEOUT_SECONDS = env_int("GOVERNANCE_REGO_TIMEOUT_SECONDS", 5, minimum=1, maximum=120)

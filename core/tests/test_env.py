@@ -146,6 +146,9 @@ def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
         ("CELERY_BROKER_URL", "carrier-pigeon://coop"),
         ("CATALOG_URL_ALLOWED_HOSTS", "https://git.example.com/org"),
         ("CATALOG_URL_ALLOWED_HOSTS", "git.example.com:99999"),
+        ("GOVERNANCE_REMOTE_ALLOWED_HOSTS", "https://policies.example.com"),
+        ("GOVERNANCE_REMOTE_ALLOWED_HOSTS", "policies.example.com:0"),
+        ("GOVERNANCE_REMOTE_ALLOWED_HOSTS", "policies.example.com/check"),
     ],
 )
 def test_bad_settings_stop_start_up_with_one_line_naming_the_variable(variable, value):
