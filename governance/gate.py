@@ -309,14 +309,12 @@ def release_environments(kind: str) -> list[str]:
 
 
 def release_previous_descriptors(release) -> dict[str, dict] | None:
-    """The descriptors of the last stable release of the same major before ``release``."""
-    from dataproducts.models import Release
+    """The descriptors of the last stable release of the same major (the gate judges a release being made, so
+    that one is not among them)."""
+    from dataproducts.selectors import release_last_stable
 
-    query = Release.objects.filter(product_id=release.product_id, kind=ReleaseKind.STABLE, major=release.major)
-    if release.pk is not None:
-        query = query.exclude(pk=release.pk)
-    last = query.order_by("-minor", "-patch", "-pk").first()
-    return last.descriptors if last is not None else None
+    last = release_last_stable(product=release.product, major=release.major)
+    return last.descriptors if last is not None and last.pk != release.pk else None
 
 
 def release_gate(sender, instance, **kwargs) -> None:

@@ -159,6 +159,8 @@ NOT_APPLICABLE = "n/a"
 
 
 def _last_stable(releases: Sequence[Release], major: int, *, before: Release | None = None) -> Release | None:
+    """``dataproducts.selectors.release_last_stable`` over releases read already (the bench reads every product's
+    at once), the same order."""
     stable = [
         release
         for release in releases
