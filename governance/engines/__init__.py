@@ -29,7 +29,17 @@ from django.utils.module_loading import import_string
 
 from core.problems import Problem, Severity
 
-__all__ = ["Engine", "Item", "Outcome", "Result", "UnknownEngine", "engine_choices", "engine_get", "engines"]
+__all__ = [
+    "BatchEngine",
+    "Engine",
+    "Item",
+    "Outcome",
+    "Result",
+    "UnknownEngine",
+    "engine_choices",
+    "engine_get",
+    "engines",
+]
 
 
 class Outcome(models.TextChoices):
@@ -77,6 +87,16 @@ class Engine(Protocol):
     ) -> Result: ...
 
     def evaluate_many(self, body: str, items: list[Item]) -> list[Result]: ...
+
+
+class BatchEngine:
+    """For an engine whose work is ``evaluate_many`` (it compiles or starts once for many resources): ``evaluate`` is
+    a batch of one."""
+
+    def evaluate(
+        self, body: str, resource: dict, previous: dict | None = None, *, context: dict | None = None
+    ) -> Result:
+        return self.evaluate_many(body, [(resource, previous, context)])[0]
 
 
 class UnknownEngine(LookupError):

@@ -18,7 +18,7 @@ from referencing import Registry
 from core import yaml as core_yaml
 from core.problems import Problem, Severity
 from dataproducts.descriptor.validate import join_path, show, type_name
-from governance.engines import Item, Result
+from governance.engines import BatchEngine, Item, Result
 
 __all__ = ["JsonSchemaEngine"]
 
@@ -44,7 +44,7 @@ class BodyError(ValueError):
     """The body is not a JSON Schema this engine can use; the message says where and why."""
 
 
-class JsonSchemaEngine:
+class JsonSchemaEngine(BatchEngine):
     name = "jsonschema"
     label = "JSON Schema"
 
@@ -56,11 +56,6 @@ class JsonSchemaEngine:
         except Exception as exc:  # a body must never break the form that saves it
             return [Problem("body", f"the schema could not be read: {exc}", code=CODE)]
         return []
-
-    def evaluate(
-        self, body: str, resource: dict, previous: dict | None = None, *, context: dict | None = None
-    ) -> Result:
-        return self.evaluate_many(body, [(resource, previous, context)])[0]
 
     def evaluate_many(self, body: str, items: list[Item]) -> list[Result]:
         try:

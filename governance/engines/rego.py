@@ -32,7 +32,7 @@ from typing import IO
 from django.conf import settings
 
 from core.problems import Problem, Severity
-from governance.engines import Item, Result
+from governance.engines import BatchEngine, Item, Result
 
 __all__ = ["RegoEngine"]
 
@@ -62,7 +62,7 @@ _V0_HEAD_RES = (
 _KEYWORDS = frozenset({"default", "else", "every", "import", "not", "package", "some", "with"})
 
 
-class RegoEngine:
+class RegoEngine(BatchEngine):
     name = "rego"
     label = "Rego (OPA)"
 
@@ -83,11 +83,6 @@ class RegoEngine:
         except Exception as exc:  # a body must never break the form that saves it
             return [Problem("body", f"the module could not be checked: {exc}", code=CODE)]
         return []
-
-    def evaluate(
-        self, body: str, resource: dict, previous: dict | None = None, *, context: dict | None = None
-    ) -> Result:
-        return self.evaluate_many(body, [(resource, previous, context)])[0]
 
     def evaluate_many(self, body: str, items: list[Item]) -> list[Result]:
         if not items:

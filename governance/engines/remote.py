@@ -22,7 +22,7 @@ import httpx
 from django.conf import settings
 
 from core.problems import Problem, Severity
-from governance.engines import Item, Outcome, Result
+from governance.engines import BatchEngine, Item, Outcome, Result
 
 __all__ = ["MAX_ANSWER_BYTES", "RemoteEngine"]
 
@@ -56,7 +56,7 @@ class Target:
         return f"{shown}:{self.port}" if self.explicit_port else shown
 
 
-class RemoteEngine:
+class RemoteEngine(BatchEngine):
     name = "remote"
     label = "Remote service"
 
@@ -68,11 +68,6 @@ class RemoteEngine:
         except Exception as exc:  # a body must never break the form that saves it
             return [Problem("body", f"the URL could not be read: {exc}", code=CODE)]
         return []
-
-    def evaluate(
-        self, body: str, resource: dict, previous: dict | None = None, *, context: dict | None = None
-    ) -> Result:
-        return self.evaluate_many(body, [(resource, previous, context)])[0]
 
     def evaluate_many(self, body: str, items: list[Item]) -> list[Result]:
         if not items:
