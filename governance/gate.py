@@ -249,6 +249,7 @@ def gate_evaluate(
     database and calls engines; writes nothing (the Evaluation rows it returns are unsaved)."""
     result = GateResult()
     previous = previous or {}
+    versions: dict = {}
     if adapter_ready:  # every environment the release holds (a draft's policies run for the first one only)
         for environment in dict.fromkeys([*environments, *descriptors]):
             descriptor = descriptors.get(environment)
@@ -267,10 +268,11 @@ def gate_evaluate(
         waivers = waivers_active(product=product_identity, policies=policies)
         result.waived += [(environment, waivers[policy.pk]) for policy in policies if policy.pk in waivers]
         policies = [policy for policy in policies if policy.pk not in waivers]
+        # the versions of the policies as read, before they run: one saved meanwhile is not what ran
+        versions |= policy_versions_current(policies)
         result.runs += policies_run(
             policies=policies, descriptor=descriptor, previous=previous.get(environment), environment=environment
         )
-    versions = policy_versions_current(run.policy for run in result.runs)
     result.evaluations = [
         evaluation_from_run(run, product=product_identity, version=version, policy_version=versions[run.policy.pk])
         for run in result.runs
@@ -361,5 +363,6 @@ def release_evaluations_store(sender, instance, created: bool, **kwargs) -> None
     for evaluation in result.evaluations:
         evaluation.release = instance
         evaluation.product_id = instance.product_id
+        evaluation.version = instance.version  # a draft renumbered under its lock (a concurrent one took N) saves N+1
     Evaluation.objects.bulk_create(result.evaluations)
     result.stored = True

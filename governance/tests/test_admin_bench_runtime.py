@@ -167,3 +167,22 @@ def test_the_runtime_schedule_records_runtime_policies_against_the_latest_stable
     }
     assert sorted(e.environment for e in evaluations) == ["development", "production", "qa"]
     assert runtime_evaluate() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_runtime_run_while_the_previous_one_still_goes_does_nothing(monkeypatch):
+    """Beat sends a run every GOVERNANCE_RUNTIME_SECONDS; one still going (its advisory lock held by another
+    session) makes the next a no-op rather than a second pass over every product."""
+    import psycopg
+    from django.db import connection
+
+    from governance import tasks
+
+    monkeypatch.setattr(tasks.services, "runtime_evaluate", lambda: pytest.fail("ran beside the previous run"))
+    params = connection.get_connection_params()
+    with psycopg.connect(**params, autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(hashtext(%s))", [tasks.RUNTIME_LOCK])
+        assert runtime_task() == 0
+    monkeypatch.setattr(tasks.services, "runtime_evaluate", lambda: 7)
+    assert runtime_task() == 7  # the lock is free again, and released after the run
+    assert runtime_task() == 7

@@ -266,3 +266,36 @@ def test_blocking_evaluations_survive_the_refusal(make_policy, identity, descrip
     evaluation = Evaluation.objects.get()
     assert (evaluation.policy_version.name, evaluation.blocking, evaluation.release) == ("no", True, None)
     assert evaluation.version == "0.1-SNAPSHOT-1"
+
+
+def test_a_policy_saved_while_the_gate_runs_it_is_not_the_version_recorded(
+    make_policy, identity, descriptors, platform_user, monkeypatch
+):
+    """The version recorded is the one read before the run, not the newest when the run ends."""
+    from governance import gate
+
+    policy = make_policy("evolving", body="pass")
+    run = gate.policies_run
+
+    def run_then_edit(**kwargs):
+        found = run(**kwargs)
+        policy.body = "warn"
+        policy_save(policy=policy, actor=platform_user)  # someone saves it meanwhile
+        return found
+
+    monkeypatch.setattr(gate, "policies_run", run_then_edit)
+    draft = release(identity, descriptors)
+    draft.full_clean()
+    draft.save()
+
+    assert Evaluation.objects.get().policy_version.number == 1
+
+
+def test_a_draft_renumbered_under_its_lock_records_its_final_version(make_policy, identity, descriptors):
+    make_policy("checked", body="pass")
+    draft = release(identity, descriptors)
+    draft.full_clean()  # gated as 0.1-SNAPSHOT-1
+    draft.version, draft.snapshot = "0.1-SNAPSHOT-2", 2  # a concurrent draft took N: the service moves to N+1
+    draft.save()
+
+    assert list(Evaluation.objects.values_list("version", flat=True)) == ["0.1-SNAPSHOT-2"]
