@@ -490,13 +490,13 @@ def release_promote(
     )
     release.full_clean()  # the gate, every environment: before any lock and any write
     promotion = _Promotion(data_product=data_product, release=release, actor=actor)
-    with transaction.atomic():
-        _lock(identity)
-        # another promotion may have won while the gate ran
-        now = selectors.release_last_stable(product=identity, major=draft.major)
-        if (now.pk if now else None) != (last.pk if last else None) or draft.promotions.exists():
-            raise ReleaseConflict(f"{data_product.name} was promoted meanwhile ({now.version}); try again")
-        try:
+    try:  # around the transaction: a COMMIT that fails undoes the tags too
+        with transaction.atomic():
+            _lock(identity)
+            # another promotion may have won while the gate ran
+            now = selectors.release_last_stable(product=identity, major=draft.major)
+            if (now.pk if now else None) != (last.pk if last else None) or draft.promotions.exists():
+                raise ReleaseConflict(f"{data_product.name} was promoted meanwhile ({now.version}); try again")
             for step, run in PROMOTION_STEPS if steps is None else steps:
                 try:
                     run(promotion)
@@ -505,9 +505,9 @@ def release_promote(
                 except Exception as exc:
                     logger.exception("release %s of %s: step %s failed", release.version, data_product.name, step)
                     raise CreationFailed(step, str(exc) or exc.__class__.__name__) from exc
-        except BaseException:
-            _promotion_undo(promotion)
-            raise
+    except BaseException:
+        _promotion_undo(promotion)
+        raise
     return release
 
 
