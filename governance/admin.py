@@ -12,13 +12,18 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.html import format_html
 
 from governance.choices import Lifecycle
 from governance.engines import engine_choices
 from governance.models import POLICY_FIELDS, Evaluation, Policy, PolicyVersion, Waiver
 from governance.services import (
+    BENCH_AT_ONCE,
     NOT_APPLICABLE,
+    bench_environments,
+    bench_products,
+    bench_queue,
     bench_run,
     policy_delete,
     policy_lifecycle_set,
@@ -144,7 +149,26 @@ class PolicyAdmin(admin.ModelAdmin):
 
     @admin.action(description="Test on all data products")
     def test_on_all_data_products(self, request, queryset):
-        """The test bench: every selected policy against every data product's working copy, changing nothing."""
+        """The test bench: every selected policy against every data product's working copy, changing nothing. More
+        data products than a request judges go to the worker, one queued run per policy, followed on the policy
+        page (its progress bar and results)."""
+        if bench_products().count() > BENCH_AT_ONCE:
+            for policy in queryset:
+                run = bench_queue(
+                    policy=policy,
+                    saved=True,
+                    source="working",
+                    environments=bench_environments(policy),
+                    product="",
+                    actor=request.user,
+                )
+                url = reverse("governance:bench_run_detail", args=[run.pk])
+                self.message_user(
+                    request,
+                    format_html('{}: the bench runs in the background; <a href="{}">follow it</a>.', policy.name, url),
+                    messages.INFO,
+                )
+            return None
         benches = [(policy, bench_run(policy=policy)) for policy in queryset]
         return TemplateResponse(
             request,

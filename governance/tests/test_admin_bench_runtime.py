@@ -186,3 +186,27 @@ def test_a_runtime_run_while_the_previous_one_still_goes_does_nothing(monkeypatc
     monkeypatch.setattr(tasks.services, "runtime_evaluate", lambda: 7)
     assert runtime_task() == 7  # the lock is free again, and released after the run
     assert runtime_task() == 7
+
+
+def test_a_bench_too_large_for_a_request_is_queued_from_the_admin_too(
+    admin_client, make_policy, build_dp, alice, monkeypatch, django_capture_on_commit_callbacks
+):
+    from governance import admin as governance_admin
+    from governance.models import BenchRun
+
+    policy = make_policy("queued", body="pass")
+    build_dp(alice)
+    monkeypatch.setattr(governance_admin, "BENCH_AT_ONCE", 0)
+
+    with django_capture_on_commit_callbacks() as queued:
+        response = admin_client.post(
+            "/admin/governance/policy/",
+            {"action": "test_on_all_data_products", "_selected_action": [policy.pk]},
+            follow=True,
+        )
+
+    run = BenchRun.objects.get()
+    assert (run.policy, run.total, run.finished) == (policy, 1, False) and len(queued) == 1
+    texts = [str(message) for message in response.context["messages"]]
+    assert any(f'href="/governance/bench/{run.pk}/"' in text for text in texts), texts
+    assert not Evaluation.objects.exists()
