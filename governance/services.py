@@ -25,7 +25,6 @@ from governance.selectors import (
     policies_applicable,
     policy_resources,
     policy_versions_current,
-    waivers_active,
 )
 
 
@@ -307,40 +306,52 @@ def bench_run_execute(*, run_id: int) -> BenchRun | None:
 def runtime_evaluate() -> int:
     """Re-evaluate the ``runtime`` policies against the latest stable release of each data product in each
     environment (until provisioning knows what is deployed), recording the Evaluations (nothing blocks).
-    Returns how many were recorded."""
-    latest: dict[int, Release] = {}
-    for release in Release.objects.filter(kind=ReleaseKind.STABLE).select_related("product"):
-        current = latest.get(release.product_id)
-        if current is None or (release.major, release.minor, release.patch, release.pk) > (
-            current.major,
-            current.minor,
-            current.patch,
-            current.pk,
-        ):
-            latest[release.product_id] = release
-    recorded: list[Evaluation] = []
-    for release in latest.values():
+    Returns how many were recorded.
+
+    A fixed number of queries and one engine call per policy, however many products: the latest stable release of
+    each product in one query (PostgreSQL's DISTINCT ON), the runtime policies, their versions and the waivers in
+    force once each, then each policy against all its resources at once (one Rego process, not one per product)."""
+    releases = list(
+        Release.objects.filter(kind=ReleaseKind.STABLE)
+        .select_related("product")
+        .order_by("product_id", "-major", "-minor", "-patch", "-pk")
+        .distinct("product_id")
+    )
+    stored = list(Policy.objects.filter(timing__contains=[Timing.RUNTIME]).exclude(lifecycle=Lifecycle.DRAFT))
+    versions = policy_versions_current(stored)
+    waived = {
+        (waiver.product_id, waiver.policy_id)
+        for waiver in Waiver.objects.filter(expires_at__gt=timezone.now(), policy__in=stored)
+    }
+    work: dict[int, tuple[Policy, list, list]] = {}  # policy id → (policy, resources, their releases)
+    for release in releases:
         for environment in settings.MESHFORGE_ENVIRONMENTS:
             descriptor = release.descriptors.get(environment)
             if not isinstance(descriptor, dict):
                 continue
-            policies = policies_applicable(environment=environment, timing=Timing.RUNTIME, descriptor=descriptor)
-            waivers = waivers_active(product=release.product, policies=policies)
-            policies = [policy for policy in policies if policy.pk not in waivers]
-            runs = policies_run(policies=policies, descriptor=descriptor, previous=None, environment=environment)
-            versions = policy_versions_current(run.policy for run in runs)
-            for run in runs:
-                if run.policy.pk not in versions:
+            for policy in policies_applicable(
+                environment=environment, timing=Timing.RUNTIME, descriptor=descriptor, policies=stored
+            ):
+                if (release.product_id, policy.pk) in waived or policy.pk not in versions:
                     continue
-                evaluation = evaluation_from_run(
-                    run,
-                    product=release.product,
-                    version=release.version,
-                    policy_version=versions[run.policy.pk],
-                    release=release,
-                    timing=EvaluationTiming.RUNTIME,
+                items = policy_resources(
+                    selector=policy.selector, descriptor=descriptor, previous=None, environment=environment
                 )
-                evaluation.blocking = False
-                recorded.append(evaluation)
+                _, resources, owners = work.setdefault(policy.pk, (policy, [], []))
+                resources += items
+                owners += [release] * len(items)
+    recorded: list[Evaluation] = []
+    for policy, resources, owners in work.values():
+        for run, release in zip(policy_run_many(policy, resources, for_gate=False), owners, strict=True):
+            evaluation = evaluation_from_run(
+                run,
+                product=release.product,
+                version=release.version,
+                policy_version=versions[policy.pk],
+                release=release,
+                timing=EvaluationTiming.RUNTIME,
+            )
+            evaluation.blocking = False
+            recorded.append(evaluation)
     Evaluation.objects.bulk_create(recorded)
     return len(recorded)

@@ -3,13 +3,16 @@ service on real data products, and the runtime schedule."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from core.models import AuditEvent
 from dataproducts.models import DataProductIdentity, Release
 from governance.models import Evaluation, Policy
-from governance.services import bench_run, runtime_evaluate
+from governance.services import bench_run, runtime_evaluate, waiver_create
 from governance.tasks import runtime_evaluate as runtime_task
 
 pytestmark = pytest.mark.django_db
@@ -210,3 +213,42 @@ def test_a_bench_too_large_for_a_request_is_queued_from_the_admin_too(
     texts = [str(message) for message in response.context["messages"]]
     assert any(f'href="/governance/bench/{run.pk}/"' in text for text in texts), texts
     assert not Evaluation.objects.exists()
+
+
+def test_the_runtime_pass_costs_the_same_queries_and_engine_calls_for_2_and_6_products(
+    make_policy, build_dp, alice, descriptors, monkeypatch
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from dataproducts.models import DataProductIdentity
+    from governance.tests import fake_engines
+
+    make_policy("at-runtime", body="pass", timing=["runtime"])
+    waived = make_policy("waived-one", body="fail", timing=["runtime"])
+
+    def products(names):
+        for name in names:
+            identity = DataProductIdentity.objects.get(dp_id=build_dp(alice, name=name).dp_id)
+            Release.objects.create(
+                product=identity, version="0.1.0", kind="stable", major=0, minor=1, patch=0,
+                descriptors=descriptors, commit="0" * 40,
+            )  # fmt: skip
+            yield identity
+
+    def measured() -> tuple[int, int]:
+        fake_engines.ScriptedEngine.calls.clear()
+        with CaptureQueriesContext(connection) as queries:
+            runtime_evaluate()
+        return len(queries.captured_queries), len(fake_engines.ScriptedEngine.calls)
+
+    first = list(products(["alpha", "beta"]))
+    small = measured()
+    list(products(["gamma", "delta", "epsilon", "zeta"]))
+    waiver_create(policy=waived, product=first[0], reason="known", expires_at=timezone.now() + timedelta(days=1),
+                  actor=None)  # fmt: skip
+    large = measured()
+
+    assert small[0] == large[0]  # queries
+    # resources judged: 2 policies, each product, 3 environments, less the waived product's 3
+    assert (small[1], large[1]) == (12, 33)
