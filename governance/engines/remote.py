@@ -11,6 +11,7 @@ not followed; a timeout, an error status, a redirect or an answer of another sha
 
 from __future__ import annotations
 
+import concurrent.futures
 import ipaddress
 import json
 import socket
@@ -83,11 +84,11 @@ def _evaluate_many(body: str, items: list[Item]) -> list[Result]:
         found = target(body)
     except Refused as exc:
         return [Result.failed(str(exc))] * len(items)
+    timeout = settings.GOVERNANCE_REMOTE_TIMEOUT_SECONDS
     try:
-        address = _resolve(found)
+        address = _resolve(found, timeout)
     except OSError as exc:
         return [Result.failed(f"{found.host} could not be resolved: {exc}")] * len(items)
-    timeout = settings.GOVERNANCE_REMOTE_TIMEOUT_SECONDS
     # trust_env=False: no proxy from the environment, which would connect elsewhere than the pinned address.
     with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
         return [
@@ -145,15 +146,24 @@ def _entry(entry: str) -> tuple[str, int | None]:
         return "", None  # allows nothing
 
 
-def _resolve(found: Target) -> str:
+def _resolve(found: Target, timeout: float) -> str:
+    """The address to call, within ``timeout`` (``getaddrinfo`` has no limit of its own: a stalled resolver
+    would hold the gate; the lookup left behind ends on its own)."""
     try:
         return str(ipaddress.ip_address(found.host))
     except ValueError:
         pass
-    addresses = socket.getaddrinfo(found.host, found.port, type=socket.SOCK_STREAM)
+    lookup = _RESOLVER.submit(socket.getaddrinfo, found.host, found.port, type=socket.SOCK_STREAM)
+    try:
+        addresses = lookup.result(timeout=timeout)
+    except concurrent.futures.TimeoutError:
+        raise OSError(f"no answer within {timeout:g} s") from None
     if not addresses:
         raise OSError("no address")
     return addresses[0][4][0]
+
+
+_RESOLVER = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="governance-remote-dns")
 
 
 def _payload(resource: dict, previous: dict | None, context: dict | None) -> dict:

@@ -189,6 +189,27 @@ def test_the_host_is_resolved_once_and_that_address_is_called(server, url, setti
     assert [host for _path, host, _body in server.received] == [f"policies.test:{port}"] * 3
 
 
+def test_a_resolver_that_does_not_answer_is_an_error_within_the_time_limit(settings, monkeypatch, descriptor):
+    settings.GOVERNANCE_REMOTE_ALLOWED_HOSTS = ["policies.test"]
+    settings.GOVERNANCE_REMOTE_TIMEOUT_SECONDS = 1
+    released = threading.Event()
+
+    def stalled(*args, **kwargs):
+        released.wait(10)
+        raise OSError("released")
+
+    monkeypatch.setattr(socket, "getaddrinfo", stalled)
+    started = time.monotonic()
+    try:
+        result = engine.evaluate("http://policies.test/check", descriptor, context=CONTEXT)
+    finally:
+        released.set()
+
+    assert time.monotonic() - started < 5
+    assert result.outcome == Outcome.ERROR
+    assert result.messages == [": policies.test could not be resolved: no answer within 1 s"]
+
+
 def test_without_a_context_the_resource_names_itself(server, url, descriptor):
     component = {"dataProduct": descriptor, "component": descriptor["components"][2]}
 
