@@ -12,12 +12,16 @@ functions are thin wrappers over :meth:`Problems.messages`, so every page, comma
 from __future__ import annotations
 
 import dataclasses
+import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.db import models
 
-__all__ = ["Problem", "Problems", "Severity", "messages"]
+__all__ = ["Problem", "Problems", "Severity", "join_path", "messages", "show", "type_name"]
+
+_PLAIN_KEY_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class Severity(models.TextChoices):
@@ -118,3 +122,38 @@ class Problems:
 def messages(problems: Iterable[Problem]) -> list[str]:
     """The texts of any iterable of problems (a list a ``*_problems`` function returned, say)."""
     return [str(problem) for problem in problems]
+
+
+# --- how problems name places and values (shared by every validator's messages) ---------------------------------
+
+
+def join_path(base: str, key: str) -> str:
+    """A field path: ``base.key``, or ``base["key"]`` when the key is not a plain identifier."""
+    if _PLAIN_KEY_RE.fullmatch(key):
+        return f"{base}.{key}" if base else key
+    return f"{base}[{show(key)}]"
+
+
+def show(value: object) -> str:
+    """A scalar as messages show it: JSON, so quotes and newlines are visible, long strings shortened."""
+    if isinstance(value, str):
+        return json.dumps(value if len(value) <= 100 else value[:100] + "…", ensure_ascii=False)
+    if value is None or isinstance(value, bool | int | float):
+        return json.dumps(value)
+    return type_name(value)
+
+
+def type_name(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__

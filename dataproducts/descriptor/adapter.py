@@ -15,8 +15,8 @@ from pathlib import Path
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as SchemaViolation
 
-from core.problems import Problem, messages
-from dataproducts.descriptor.validate import component_descriptor_problems, is_wrapper, join_path, show, type_name
+from core.problems import Problem, join_path, messages, show, type_name
+from dataproducts.descriptor.validate import component_descriptor_problems, is_wrapper
 
 __all__ = [
     "ADAPTER_CODE",

@@ -9,14 +9,13 @@ the shared Witboost fixtures differ: the fixtures win, because Meshforge must ac
 from __future__ import annotations
 
 import itertools
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from catalog.refs import DataProductUrn, parse_urn
 from core import graphs
-from core.problems import Problem, Problems, messages
+from core.problems import Problem, Problems, join_path, messages, show, type_name
 
 __all__ = [
     "COMPONENT_KINDS",
@@ -54,7 +53,6 @@ _CONSTRAINTS = ("NULL", "NOT_NULL", "UNIQUE", "PRIMARY_KEY")
 _TAG_SOURCES = ("Tag", "Glossary", "Classification")
 _TAG_LABEL_TYPES = ("Manual", "Propagated", "Automated", "Derived")
 _TAG_STATES = ("Suggested", "Confirmed")
-_PLAIN_KEY_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 _VERSION_RULE = "expected <major>.<minor>.<patch> such as 1.2.0, or a draft <major>.<minor>-SNAPSHOT-<n>"
 _DP_ID_RULE = (
@@ -609,35 +607,3 @@ def _major_of(version: str) -> str:
 def is_wrapper(document: object) -> bool:
     """Whether ``document`` is the wrapper ``{dataProduct, componentIdToProvision}`` rather than a bare descriptor."""
     return isinstance(document, dict) and ("dataProduct" in document or "componentIdToProvision" in document)
-
-
-def join_path(base: str, key: str) -> str:
-    """A field path: ``base.key``, or ``base["key"]`` when the key is not a plain identifier."""
-    if _PLAIN_KEY_RE.fullmatch(key):
-        return f"{base}.{key}" if base else key
-    return f"{base}[{show(key)}]"
-
-
-def show(value: object) -> str:
-    """A scalar as messages show it: JSON, so quotes and newlines are visible, long strings shortened."""
-    if isinstance(value, str):
-        return json.dumps(value if len(value) <= 100 else value[:100] + "…", ensure_ascii=False)
-    if value is None or isinstance(value, bool | int | float):
-        return json.dumps(value)
-    return type_name(value)
-
-
-def type_name(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__

@@ -16,8 +16,7 @@ from jsonschema.exceptions import ValidationError as Violation
 from referencing import Registry
 
 from core import yaml as core_yaml
-from core.problems import Problem, Severity
-from dataproducts.descriptor.validate import join_path, show, type_name
+from core.problems import Problem, Severity, join_path, show, type_name
 from governance.engines import BatchEngine, Item, Result
 
 __all__ = ["JsonSchemaEngine"]
