@@ -26,7 +26,7 @@ from catalog.refs import (
     ref_of,
 )
 from core import graphs
-from core.problems import Problem, Problems, messages
+from core.problems import Problem, Problems, messages, type_name
 from core.text import invisible_character, invisible_problem, reveal_invisible
 
 __all__ = [
@@ -302,7 +302,7 @@ def validate_entity_problems(document: object, *, source: str) -> list[Problem]:
     """
     problems = Problems(source=source, code=SCHEMA_CODE)
     if not isinstance(document, dict):
-        problems.add("entity", f"must be an object, not {_type_name(document)}")
+        problems.add("entity", f"must be an object, not {type_name(document)}")
         return list(problems)
     for key in document:
         if key in _GENERATED_ROOT_KEYS:
@@ -318,7 +318,7 @@ def validate_entity_problems(document: object, *, source: str) -> list[Problem]:
 
     spec = document.get("spec")
     if "spec" in document and not isinstance(spec, dict):
-        problems.add("spec", f"must be an object, not {_type_name(spec)}")
+        problems.add("spec", f"must be an object, not {type_name(spec)}")
     if kind is None:
         return list(problems)
     spec = spec if isinstance(spec, dict) else None
@@ -363,7 +363,7 @@ def _check_kind(problems: Problems, kind: object) -> str | None:
         problems.add("kind", "is required")
         return None
     if not isinstance(kind, str):
-        problems.add("kind", f"must be a string, not {_type_name(kind)}")
+        problems.add("kind", f"must be a string, not {type_name(kind)}")
         return None
     if len(kind) > _MAX_NAME_LENGTH or not _KIND_RE.fullmatch(kind):
         problems.add("kind", _invalid(kind, _KIND_RULE))
@@ -404,21 +404,21 @@ def _check_metadata(problems: Problems, document: dict) -> None:
         return
     metadata = document["metadata"]
     if not isinstance(metadata, dict):
-        problems.add("metadata", f"must be an object, not {_type_name(metadata)}")
+        problems.add("metadata", f"must be an object, not {type_name(metadata)}")
         return
 
     name = metadata.get("name")
     if name is None:
         problems.add("metadata.name", "is required")
     elif not isinstance(name, str):
-        problems.add("metadata.name", f"must be a string, not {_type_name(name)}")
+        problems.add("metadata.name", f"must be a string, not {type_name(name)}")
     elif not _is_name(name):
         problems.add("metadata.name", _invalid(name, _NAME_RULE))
 
     if "namespace" in metadata:
         namespace = metadata["namespace"]
         if not isinstance(namespace, str):
-            problems.add("metadata.namespace", f"must be a string, not {_type_name(namespace)}")
+            problems.add("metadata.namespace", f"must be a string, not {type_name(namespace)}")
         elif len(namespace) > _MAX_NAME_LENGTH or not _DNS_LABEL_RE.fullmatch(namespace):
             problems.add("metadata.namespace", _invalid(namespace, _NAMESPACE_RULE))
 
@@ -444,7 +444,7 @@ def _check_metadata(problems: Problems, document: dict) -> None:
 
 def _check_key_values(problems: Problems, path: str, mapping: object, *, labels: bool) -> None:
     if not isinstance(mapping, dict):
-        problems.add(path, f"must be an object, not {_type_name(mapping)}")
+        problems.add(path, f"must be an object, not {type_name(mapping)}")
         return
     for key, value in mapping.items():
         if not isinstance(key, str) or not _is_label_key(key):
@@ -452,19 +452,19 @@ def _check_key_values(problems: Problems, path: str, mapping: object, *, labels:
             continue
         value_path = _join(path, key)
         if not isinstance(value, str):
-            problems.add(value_path, f"must be a string, not {_type_name(value)}")
+            problems.add(value_path, f"must be a string, not {type_name(value)}")
         elif labels and value and not _is_name(value):
             problems.add(value_path, _invalid(value, f"expected an empty string, or {_NAME_SHAPE}"))
 
 
 def _check_links(problems: Problems, links: object) -> None:
     if not isinstance(links, list):
-        problems.add("metadata.links", f"must be a list, not {_type_name(links)}")
+        problems.add("metadata.links", f"must be a list, not {type_name(links)}")
         return
     for index, link in enumerate(links):
         path = f"metadata.links[{index}]"
         if not isinstance(link, dict):
-            problems.add(path, f"must be an object, not {_type_name(link)}")
+            problems.add(path, f"must be an object, not {type_name(link)}")
             continue
         url = link.get("url")
         if url is None:
@@ -508,7 +508,7 @@ def _check_spec(problems: Problems, kind: str, spec: dict | None, *, has_spec: b
         if spec.get("steps") is None and spec.get("parameters") is None:
             problems.add("spec.steps or spec.parameters", "is required")
         if not isinstance(spec["mesh"], dict):
-            problems.add("spec.mesh", f"must be an object, not {_type_name(spec['mesh'])}")
+            problems.add("spec.mesh", f"must be an object, not {type_name(spec['mesh'])}")
     for key, shape in _SPEC_SHAPES[kind].items():
         if key in spec and key not in already_reported and _check_shape(problems, f"spec.{key}", spec[key], shape):
             already_reported.add(key)
@@ -549,17 +549,17 @@ def _check_shape(problems: Problems, path: str, value: object, shape: object) ->
             problems.add(path, _non_empty_string_problem(value) or "must be a non-empty string")
     elif shape == _TEXT:
         if not isinstance(value, str):
-            problems.add(path, f"must be a string, not {_type_name(value)}")
+            problems.add(path, f"must be a string, not {type_name(value)}")
     elif shape == _STRING_OR_BOOLEAN:
         if not isinstance(value, str | bool):
-            problems.add(path, f"must be a string or a boolean, not {_type_name(value)}")
+            problems.add(path, f"must be a string or a boolean, not {type_name(value)}")
     elif isinstance(shape, _Enum):
         if value not in shape.values:
             expected = " or ".join(json.dumps(allowed) for allowed in shape.values)
             problems.add(path, f"{_show(value)} is not valid; expected {expected}")
     elif isinstance(shape, _List):
         if not isinstance(value, list):
-            problems.add(path, f"must be a list, not {_type_name(value)}")
+            problems.add(path, f"must be a list, not {type_name(value)}")
         else:
             for index, item in enumerate(value):
                 _check_shape(problems, f"{path}[{index}]", item, shape.item)
@@ -569,10 +569,10 @@ def _check_shape(problems: Problems, path: str, value: object, shape: object) ->
         elif isinstance(value, list):
             _check_shape(problems, path, value, shape.when_list)
         else:
-            problems.add(path, f"must be an object or a list, not {_type_name(value)}")
+            problems.add(path, f"must be an object or a list, not {type_name(value)}")
     elif isinstance(shape, _Object):
         if not isinstance(value, dict):
-            problems.add(path, f"must be an object, not {_type_name(value)}")
+            problems.add(path, f"must be an object, not {type_name(value)}")
         else:
             for key in shape.required:
                 if key not in value:
@@ -593,10 +593,10 @@ def _check_refs(problems: Problems, path: str, value: object, ref_field: _RefFie
     if isinstance(value, list) and ref_field.many:
         items = [(f"{path}[{index}]", item) for index, item in enumerate(value)]
     elif ref_field.loose and not isinstance(value, str):
-        problems.add(path, f"must be an entity reference or a list of them, not {_type_name(value)}")
+        problems.add(path, f"must be an entity reference or a list of them, not {type_name(value)}")
         return
     elif ref_field.many and not ref_field.loose:
-        problems.add(path, f"must be a list of entity references, not {_type_name(value)}")
+        problems.add(path, f"must be a list of entity references, not {type_name(value)}")
         return
     else:
         items = [(path, value)]
@@ -802,7 +802,7 @@ def _check_data_product_system(problems: Problems, metadata: dict, spec: dict) -
         problems.add("spec.mesh", "is required for a data product")
         return
     if not isinstance(mesh, dict):
-        problems.add("spec.mesh", f"must be an object, not {_type_name(mesh)}")
+        problems.add("spec.mesh", f"must be an object, not {type_name(mesh)}")
         return
     _check_mesh_version(problems, mesh, identity, metadata.get("name"))
     if identity is not None:
@@ -821,7 +821,7 @@ def _check_data_product_component(problems: Problems, metadata: dict, spec: dict
     identity = _dp_identity(problems, metadata, component=True)
     mesh = spec["mesh"]
     if not isinstance(mesh, dict):
-        problems.add("spec.mesh", f"must be an object, not {_type_name(mesh)}")
+        problems.add("spec.mesh", f"must be an object, not {type_name(mesh)}")
         return
     _check_mesh_version(problems, mesh, identity, metadata.get("name"))
     if identity is not None:
@@ -890,7 +890,7 @@ def _check_mesh_version(problems: Problems, mesh: dict, identity: DataProductUrn
     if version is None:
         problems.add("spec.mesh.version", "is required")
     elif not isinstance(version, str):
-        problems.add("spec.mesh.version", f"must be a string, not {_type_name(version)}")
+        problems.add("spec.mesh.version", f"must be a string, not {type_name(version)}")
     elif invisible_character(version) or not (_VERSION_RE.fullmatch(version) or _DRAFT_VERSION_RE.fullmatch(version)):
         problems.add("spec.mesh.version", _invalid(version, _VERSION_RULE))
     elif identity is not None:
@@ -1126,7 +1126,7 @@ def _is_blank(value: str) -> bool:
 def _non_empty_string_problem(value: object) -> str | None:
     """A string of at least one character, blanks included (JSON Schema's minLength: 1, as Backstage's schemas)."""
     if not isinstance(value, str):
-        return f"must be a non-empty string, not {_type_name(value)}"
+        return f"must be a non-empty string, not {type_name(value)}"
     if not value:
         return "must be a non-empty string"
     return None
@@ -1142,13 +1142,13 @@ def _non_blank_string_problem(value: object) -> str | None:
 def _string_items(problems: Problems, path: str, value: object) -> list[tuple[str, str]]:
     """The items of a list of strings with their paths, reporting a non-list and the items that are not strings."""
     if not isinstance(value, list):
-        problems.add(path, f"must be a list, not {_type_name(value)}")
+        problems.add(path, f"must be a list, not {type_name(value)}")
         return []
     items = []
     for index, item in enumerate(value):
         item_path = f"{path}[{index}]"
         if not isinstance(item, str):
-            problems.add(item_path, f"must be a string, not {_type_name(item)}")
+            problems.add(item_path, f"must be a string, not {type_name(item)}")
         else:
             items.append((item_path, item))
     return items
@@ -1207,19 +1207,3 @@ def _show(value: object) -> str:
     except (TypeError, ValueError):
         shown = repr(value)
     return shown if len(shown) <= 100 else shown[:100] + "…"
-
-
-def _type_name(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__

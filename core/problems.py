@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from django.db import models
 
-__all__ = ["Problem", "Problems", "Severity", "join_path", "messages", "show", "type_name"]
+__all__ = ["SCHEMA_TYPE_NAMES", "Problem", "Problems", "Severity", "join_path", "messages", "show", "type_name"]
 
 _PLAIN_KEY_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -141,6 +141,18 @@ def show(value: object) -> str:
     if value is None or isinstance(value, bool | int | float):
         return json.dumps(value)
     return type_name(value)
+
+
+# JSON Schema's type names as messages say them (the words of :func:`type_name`, and "a whole number")
+SCHEMA_TYPE_NAMES = {
+    "string": "a string",
+    "object": "an object",
+    "array": "a list",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "a boolean",
+    "null": "null",
+}
 
 
 def type_name(value: object) -> str:

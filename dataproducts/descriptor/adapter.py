@@ -15,7 +15,7 @@ from pathlib import Path
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as SchemaViolation
 
-from core.problems import Problem, join_path, messages, show, type_name
+from core.problems import SCHEMA_TYPE_NAMES, Problem, join_path, messages, show, type_name
 from dataproducts.descriptor.validate import component_descriptor_problems, is_wrapper
 
 __all__ = [
@@ -33,15 +33,6 @@ ADAPTER_CODE = "adapter"
 ADAPTER_SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "witboost_scaffold.schema.json"
 # What descriptor_validate says of a product without components; the Descriptor tab reads it as "incomplete".
 NO_COMPONENTS_PROBLEM = "components: must list at least one component"
-_SCHEMA_TYPE_NAMES = {
-    "string": "a string",
-    "object": "an object",
-    "array": "a list",
-    "integer": "a whole number",
-    "number": "a number",
-    "boolean": "a boolean",
-    "null": "null",
-}
 _SIZE_FIELDS = ("dataLength", "precision", "scale")
 
 
@@ -122,7 +113,7 @@ def _schema_problem(error: SchemaViolation) -> Problem:
     where = path or "descriptor"
     if error.validator == "type":
         expected = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
-        names = " or ".join(_SCHEMA_TYPE_NAMES.get(name, name) for name in expected)
+        names = " or ".join(SCHEMA_TYPE_NAMES.get(name, name) for name in expected)
         return _adapter_problem(where, f"must be {names}, not {type_name(error.instance)}")
     if error.validator == "enum":
         expected = ", ".join(error.validator_value)

@@ -16,7 +16,7 @@ from jsonschema.exceptions import ValidationError as Violation
 from referencing import Registry
 
 from core import yaml as core_yaml
-from core.problems import Problem, Severity, join_path, show, type_name
+from core.problems import SCHEMA_TYPE_NAMES, Problem, Severity, join_path, show, type_name
 from governance.engines import BatchEngine, Item, Result
 
 __all__ = ["JsonSchemaEngine"]
@@ -28,15 +28,6 @@ MAX_MESSAGE_CHARS = 300
 DRAFT_URIS = frozenset(
     {"https://json-schema.org/draft/2020-12/schema", "https://json-schema.org/draft/2020-12/schema#"}
 )
-_TYPE_NAMES = {
-    "string": "a string",
-    "object": "an object",
-    "array": "a list",
-    "integer": "a whole number",
-    "number": "a number",
-    "boolean": "a boolean",
-    "null": "null",
-}
 
 
 class BodyError(ValueError):
@@ -151,7 +142,7 @@ def _finding(error: Violation) -> Problem:
 def _message(error: Violation, path: str) -> str:
     if error.validator == "type":
         expected = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
-        names = " or ".join(_TYPE_NAMES.get(name, str(name)) for name in expected)
+        names = " or ".join(SCHEMA_TYPE_NAMES.get(name, str(name)) for name in expected)
         return f"must be {names}, not {type_name(error.instance)}"
     if error.validator == "enum" and isinstance(error.validator_value, list):
         expected = ", ".join(show(value) for value in error.validator_value)
