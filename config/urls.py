@@ -31,6 +31,7 @@ urlpatterns = [
     path("catalog/", include("catalog.urls")),
     path("governance/", include("governance.urls")),
     path("provisioning/", include("provisioning.urls")),
+    path("tech-adapters/", include("provisioning.adapters.urls")),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
     path("favicon.ico", login_not_required(RedirectView.as_view(url="/static/img/favicon.svg", permanent=True))),

@@ -1,6 +1,6 @@
 """Computational governance: policies evaluated against descriptors before anything reaches an environment."""
 
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 
 
 class GovernanceConfig(AppConfig):
@@ -21,5 +21,12 @@ class GovernanceConfig(AppConfig):
         # every path that validates a Release meets the gate (STYLE habit 11); dataproducts never imports governance
         post_clean.connect(gate.release_gate, sender=Release, dispatch_uid="governance.release_gate")
         post_save.connect(gate.release_evaluations_store, sender=Release, dispatch_uid="governance.release_store")
+        # a deployment request meets the same gate for its environment (provisioning, when installed)
+        if apps.is_installed("provisioning"):
+            post_clean.connect(
+                gate.deployment_gate,
+                sender=apps.get_model("provisioning", "Deployment"),
+                dispatch_uid="governance.deployment_gate",
+            )
         # the Governance tab, the compliance badge and column of the data product pages (core.extensions)
         register_dataproduct_extension(extension.EXTENSION)

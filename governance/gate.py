@@ -354,6 +354,40 @@ def release_gate(sender, instance, **kwargs) -> None:
     raise ValidationError(result.reasons)
 
 
+# --- Deployments (provisioning): the receiver connected in GovernanceConfig.ready() -------------------------------
+
+
+def deployment_gate(sender, instance, **kwargs) -> None:
+    """``post_clean`` of a deployment request being checked: the applicable policies of its environment against
+    its descriptor (``breaking_change`` against what the environment ran before), evaluated once per instance.
+    Every evaluation is stored (the checks run in the worker, outside any transaction); blocking ones refuse."""
+    subject = instance.gate_subject()
+    if subject is None:
+        return
+    key = (subject["version"], subject["environment"])
+    cached = getattr(instance, "_governance", None)
+    if cached is not None and cached[0] == key:
+        result = cached[1]
+    else:
+        environment = subject["environment"]
+        result = gate_evaluate(
+            product_identity=subject["product"],
+            descriptors={environment: subject["descriptor"]},
+            environments=[environment],
+            version=subject["version"],
+            previous={environment: subject["previous"]} if subject["previous"] else None,
+        )
+        instance._governance = (key, result)
+        instance.gate_warnings = result.notes
+        for evaluation in result.evaluations:
+            evaluation.release = subject["release"]
+        with transaction.atomic():
+            Evaluation.objects.bulk_create(result.evaluations)
+        result.stored = True
+    if result.blocks:
+        raise ValidationError(result.reasons)
+
+
 def release_evaluations_store(sender, instance, created: bool, **kwargs) -> None:
     """``post_save`` of a Release: the evaluations of the gate it passed, linked to it."""
     cached = getattr(instance, "_governance", None)

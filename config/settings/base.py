@@ -1,6 +1,7 @@
 """Settings shared by every environment. Everything that differs per deployment comes from the
 environment (see the README's table), parsed strictly by ``config.env``."""
 
+import os
 import re
 from pathlib import Path
 
@@ -254,6 +255,40 @@ GOVERNANCE_REGO_MEMORY_MB = env_int("GOVERNANCE_REGO_MEMORY_MB", 512, minimum=64
 # How often the beat re-evaluates the `runtime` policies against what each environment runs.
 GOVERNANCE_RUNTIME_SECONDS = env_int("GOVERNANCE_RUNTIME_SECONDS", 3600, minimum=60, maximum=86_400 * 7)
 
+# --- Provisioning (PRODUCT §6): the coordinator and the built-in tech adapters -------------------------------
+# The address at which this server reaches itself: the built-in adapters under /tech-adapters/<name>/ are called
+# over HTTP like any other adapter.
+MESHFORGE_INTERNAL_URL = (env_str("MESHFORGE_INTERNAL_URL") or f"http://127.0.0.1:{PORT}").rstrip("/")
+if not re.fullmatch(r"https?://[^/\s]+(/[^\s]*)?", MESHFORGE_INTERNAL_URL):
+    raise ImproperlyConfigured(
+        f"MESHFORGE_INTERNAL_URL: expected http(s)://host[:port][/path], got {MESHFORGE_INTERNAL_URL!r}"
+    )
+# The shared secret the built-in adapters require, sent as their registry rows' auth header. The rows name the
+# environment variable, never the value: it is exported here, so every process of this installation has it.
+MESHFORGE_ADAPTER_SECRET = env_str("MESHFORGE_ADAPTER_SECRET") or read_or_create_secret(
+    MESHFORGE_DATA_DIR / "adapter_secret"
+)
+os.environ["MESHFORGE_ADAPTER_SECRET"] = MESHFORGE_ADAPTER_SECRET
+# The adapters built into Meshforge, by name (the path under /tech-adapters/) → dotted path of their backend.
+PROVISIONING_BUILTIN_ADAPTERS = {
+    "mock": "provisioning.adapters.mock.MockBackend",
+    "postgres": "provisioning.adapters.postgres.PostgresBackend",
+}
+# At most this many adapter calls of one deployment at once (independent components go together).
+PROVISIONING_MAX_PARALLEL = env_int("PROVISIONING_MAX_PARALLEL", 32, minimum=1, maximum=256)
+# A running deployment's coordinator beats every PROVISIONING_HEARTBEAT_SECONDS; one silent for
+# PROVISIONING_STALE_SECONDS is resumed by the sweeper, which beat runs every PROVISIONING_SWEEP_SECONDS.
+PROVISIONING_HEARTBEAT_SECONDS = env_int("PROVISIONING_HEARTBEAT_SECONDS", 2, minimum=1, maximum=60)
+PROVISIONING_STALE_SECONDS = env_int("PROVISIONING_STALE_SECONDS", 30, minimum=2, maximum=3600)
+if PROVISIONING_STALE_SECONDS <= PROVISIONING_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured(
+        "PROVISIONING_STALE_SECONDS: must be longer than PROVISIONING_HEARTBEAT_SECONDS"
+        f" ({PROVISIONING_HEARTBEAT_SECONDS}), got {PROVISIONING_STALE_SECONDS}"
+    )
+PROVISIONING_SWEEP_SECONDS = env_int("PROVISIONING_SWEEP_SECONDS", 5, minimum=1, maximum=3600)
+# A preview nobody confirms gives the environment back after this long.
+PROVISIONING_PREVIEW_SECONDS = env_int("PROVISIONING_PREVIEW_SECONDS", 3600, minimum=60)
+
 # --- Catalog: locations re-read about every two minutes (PRODUCT §3.2) ------------------------------------
 CATALOG_REFRESH_MIN_SECONDS = env_int("CATALOG_REFRESH_MIN_SECONDS", 100, minimum=1, maximum=86_400)
 CATALOG_REFRESH_MAX_SECONDS = env_int("CATALOG_REFRESH_MAX_SECONDS", 150, minimum=1, maximum=86_400)
@@ -364,6 +399,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "governance.tasks.runtime_evaluate",
         "schedule": GOVERNANCE_RUNTIME_SECONDS,
         "options": {"expires": GOVERNANCE_RUNTIME_SECONDS},  # a run nobody took before the next is dropped
+    },
+    "provisioning-sweep": {
+        "task": "provisioning.tasks.deployments_sweep",
+        "schedule": PROVISIONING_SWEEP_SECONDS,
+        "options": {"expires": PROVISIONING_SWEEP_SECONDS},
     },
     "purge-signin-failures": {
         "task": "core.tasks.purge_signin_failures",
