@@ -376,6 +376,7 @@ def deployment_gate(sender, instance, **kwargs) -> None:
             environments=[environment],
             version=subject["version"],
             previous={environment: subject["previous"]} if subject["previous"] else None,
+            adapter_ready=False,  # provisioning runs the adapter-ready check itself, as one of its own checks
         )
         instance._governance = (key, result)
         instance.gate_warnings = result.notes

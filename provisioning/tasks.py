@@ -10,17 +10,17 @@ from provisioning import coordinator, services
 logger = logging.getLogger(__name__)
 
 
-@shared_task(ignore_result=True, queue="provisioning")
+@shared_task(ignore_result=True)
 def deployment_validate(deployment_id: int) -> None:
     services.deployment_validate(deployment_id=deployment_id)
 
 
-@shared_task(ignore_result=True, queue="provisioning")
+@shared_task(ignore_result=True)
 def deployment_run(deployment_id: int) -> None:
     coordinator.deployment_run(deployment_id=deployment_id)
 
 
-@shared_task(ignore_result=True, queue="provisioning")
+@shared_task(ignore_result=True)
 def deployments_sweep() -> None:
     found = services.deployments_sweep()
     if any(found.values()):

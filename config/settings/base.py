@@ -442,5 +442,6 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "pgserver": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},  # one line per adapter call and poll otherwise
     },
 }
