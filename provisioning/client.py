@@ -587,6 +587,8 @@ class TechAdapterClient:
             return AdapterError(
                 ErrorKind.CONNECTION, _one_line(f"the adapter URL {self._base_url} is not valid: {exc}")
             )
+        except httpx.DecodingError as exc:
+            return AdapterError(ErrorKind.MALFORMED, _one_line(f"malformed answer from {call}: {exc}"))
         except httpx.HTTPError as exc:  # the connection broke, an unsupported scheme, an invalid header…
             shown = str(exc) or type(exc).__name__
             return AdapterError(ErrorKind.CONNECTION, _one_line(f"{call} to {self._where} failed: {shown}"))
