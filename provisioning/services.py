@@ -6,6 +6,7 @@ tasks are enqueued on commit."""
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -24,7 +25,7 @@ from dataproducts.models import DataProductIdentity, Release
 from dataproducts.selectors import dataproduct_get, dataproduct_may_write
 from provisioning import selectors
 from provisioning.choices import ACTIVE_STATUSES, DeploymentOperation, DeploymentStatus, TaskStatus, UnitStatus
-from provisioning.client import AdapterEndpoint, TechAdapterClient, provisioning_request
+from provisioning.client import AdapterEndpoint, ErrorKind, TechAdapterClient, provisioning_request
 from provisioning.models import Deployment, DeploymentTask, DeploymentUnit, TechAdapter
 from provisioning.planning import plan_build
 
@@ -50,6 +51,11 @@ class DeploymentConflict(ServiceError):
         self.active = active
         what = f"deployment #{active.pk} ({active.get_status_display().lower()})" if active else "another deployment"
         super().__init__(f"{what} of this data product to this environment is still active")
+
+
+class AdaptersNotUp(Exception):
+    """A built-in adapter did not answer: this server's web process is not up yet (``seed_demo`` enqueues the demo
+    deployments before ``make run`` starts it). The checks are tried again a little later."""
 
 
 class DeploymentStateError(ServiceError):
@@ -387,9 +393,13 @@ def _adapter_checks(deployment: Deployment, plan) -> list[dict]:
                 request,
                 use_async=step.adapter.async_validation and not step.adapter.async_validation_unsupported,
                 poll_interval=step.adapter.poll_interval,
-                deadline=None,
+                deadline=time.monotonic() + step.adapter.operation_timeout,
             )
         source = f"adapter {step.adapter.infrastructure_template_id}"
+        if answer.error is not None and answer.error.kind == ErrorKind.CONNECTION and step.adapter.builtin:
+            age = (timezone.now() - deployment.created_at).total_seconds()
+            if age < settings.PROVISIONING_BUILTIN_WAIT_SECONDS:
+                raise AdaptersNotUp(answer.error.reason)
         if answer.async_unsupported:
             TechAdapter.objects.filter(pk=step.adapter.pk).update(async_validation_unsupported=True)
         if answer.error is not None:
@@ -447,7 +457,12 @@ def deployment_validate(*, deployment_id: int) -> Deployment | None:
     problems += [_problem("plan", p.path, p.message) for p in plan.problems]
     if deploy:
         if not plan.problems:
-            problems += _adapter_checks(deployment, plan)
+            try:
+                problems += _adapter_checks(deployment, plan)
+            except AdaptersNotUp:
+                # given back, for the task's retry (or the sweeper) to take again
+                Deployment.objects.filter(pk=deployment.pk, runner=runner).update(runner="", heartbeat_at=None)
+                raise
         gate_problems, warnings = _gate(deployment)
         problems += gate_problems
     with transaction.atomic():

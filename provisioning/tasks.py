@@ -10,9 +10,13 @@ from provisioning import coordinator, services
 logger = logging.getLogger(__name__)
 
 
-@shared_task(ignore_result=True)
-def deployment_validate(deployment_id: int) -> None:
-    services.deployment_validate(deployment_id=deployment_id)
+@shared_task(bind=True, ignore_result=True, max_retries=None)
+def deployment_validate(self, deployment_id: int) -> None:
+    try:
+        services.deployment_validate(deployment_id=deployment_id)
+    except services.AdaptersNotUp as exc:
+        logger.info("deployment %s: built-in adapters not up yet (%s); checking again shortly", deployment_id, exc)
+        raise self.retry(countdown=2) from exc
 
 
 @shared_task(ignore_result=True)

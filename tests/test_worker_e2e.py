@@ -1,15 +1,10 @@
 """End to end with a real Celery worker process: its heartbeat, a task it runs, and ``/healthz`` around it."""
 
-import os
 import signal
 import subprocess
-import sys
-import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,86 +16,22 @@ from catalog.tasks import refresh_due_locations
 from core.choices import ProcessRole
 from core.models import ProcessHeartbeat
 from core.tasks import purge_stale_heartbeats
-from core.testing.database import subprocess_database_url
 from core.testing.factories import ProcessHeartbeatFactory
 from core.testing.git import GitRepo
 from core.testing.tarpit import Tarpit
+from core.testing.worker import worker_start
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-WAIT_SECONDS = 30
 STOP_SECONDS = 20
-
-
-class Worker:
-    def __init__(self, process: subprocess.Popen, log_path: Path):
-        self.process = process
-        self.log_path = log_path
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            # the worker leads its own session: this also reaches anything it started
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(10)
-
-    def wait_for(self, condition, what: str) -> None:
-        deadline = time.monotonic() + WAIT_SECONDS
-        while time.monotonic() < deadline:
-            if condition():
-                return
-            if self.process.poll() is not None:
-                pytest.fail(f"the worker exited ({self.process.returncode}) before {what}\n{self.log()}")
-            time.sleep(0.2)
-        pytest.fail(f"no {what} within {WAIT_SECONDS} s\n{self.log()}")
 
 
 @pytest.fixture
 def worker(transactional_db, tmp_path):
-    env = {
-        **os.environ,
-        "MESHFORGE_DATA_DIR": str(settings.MESHFORGE_DATA_DIR),
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": subprocess_database_url(),
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.pop("MESHFORGE_TEST_OWNS_DATA_DIR", None)
-    log_path = tmp_path / "worker.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--loglevel",
-                "INFO",
-                "--queues",
-                "default,catalog,provisioning",
-                "--concurrency",
-                "1",
-                "--pool",
-                "threads",
-                "--without-mingle",
-                "--without-gossip",
-                "--hostname",
-                "e2e@%h",
-            ],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    worker = Worker(process, log_path)
+    worker = worker_start(tmp_path / "worker.log")
     try:
         yield worker
     finally:
         worker.kill()
-        print(f"--- worker log ({log_path}) ---\n{worker.log()}")
+        print(f"--- worker log ({worker.log_path}) ---\n{worker.log()}")
 
 
 @pytest.mark.slow

@@ -286,6 +286,8 @@ if PROVISIONING_STALE_SECONDS <= PROVISIONING_HEARTBEAT_SECONDS:
         f" ({PROVISIONING_HEARTBEAT_SECONDS}), got {PROVISIONING_STALE_SECONDS}"
     )
 PROVISIONING_SWEEP_SECONDS = env_int("PROVISIONING_SWEEP_SECONDS", 5, minimum=1, maximum=3600)
+# How long the checks of a deployment wait for this server's own (built-in) adapters to come up.
+PROVISIONING_BUILTIN_WAIT_SECONDS = env_int("PROVISIONING_BUILTIN_WAIT_SECONDS", 300, minimum=0, maximum=3600)
 # A preview nobody confirms gives the environment back after this long.
 PROVISIONING_PREVIEW_SECONDS = env_int("PROVISIONING_PREVIEW_SECONDS", 3600, minimum=60)
 

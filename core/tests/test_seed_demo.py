@@ -97,6 +97,7 @@ fake_core_seed = _recorder("core")
 fake_catalog_seed = _recorder("catalog")
 fake_dataproducts_seed = _recorder("dataproducts")
 fake_governance_seed = _recorder("governance")
+fake_provisioning_seed = _recorder("provisioning")
 fake_marketplace_seed = _recorder("marketplace")
 
 
@@ -114,50 +115,57 @@ def fake_hooks(monkeypatch, settings, tmp_path):
     """The apps' real hooks replaced by recorders, so the command's loop is seen without seeding anything."""
     settings.MESHFORGE_DATA_DIR = tmp_path
     CALLS.clear()
-    for label in ("core", "catalog", "dataproducts", "governance"):
+    for label in ("core", "catalog", "dataproducts", "governance", "provisioning"):
         hook(monkeypatch, label)
     return CALLS
 
 
 def test_the_apps_declare_their_demo_hooks_personas_first_then_catalog_then_builder():
     hooks = demo_hooks()
-    assert [hook.app_label for hook in hooks] == ["core", "catalog", "dataproducts", "governance"]
+    assert [hook.app_label for hook in hooks] == ["core", "catalog", "dataproducts", "governance", "provisioning"]
     assert [(hook.seed.__module__, hook.seed.__name__) for hook in hooks] == [
         ("core.demo", "demo_seed"),
         ("catalog.demo", "demo_seed"),
         ("dataproducts.demo", "demo_seed"),
         ("governance.demo", "demo_seed"),
+        ("provisioning.demo", "demo_seed"),
     ]
 
 
 def test_seed_demo_runs_each_hook_in_order_and_skips_apps_without_one(fake_hooks):
     out = io.StringIO()
     call_command("seed_demo", stdout=out)
-    assert fake_hooks == ["core", "catalog", "dataproducts", "governance"]  # marketplace, auth, admin… have none
+    assert fake_hooks == ["core", "catalog", "dataproducts", "governance", "provisioning"]  # marketplace… have none
     lines = out.getvalue().splitlines()
-    assert lines[:4] == ["core seeded", "catalog seeded", "dataproducts seeded", "governance seeded"]
-    assert [line.split()[:2] for line in lines[4:]] == [[persona.username, "********"] for persona in PERSONAS]
+    assert lines[:5] == [f"{label} seeded" for label in fake_hooks]
+    assert [line.split()[:2] for line in lines[5:]] == [[persona.username, "********"] for persona in PERSONAS]
 
 
 def test_show_passwords_prints_each_personas_stored_password_after_the_hooks(fake_hooks):
     out = io.StringIO()
     call_command("seed_demo", "--show-passwords", stdout=out)
     passwords = json.loads(credentials_path().read_text())
-    assert [line.split()[:2] for line in out.getvalue().splitlines()[4:]] == [
+    assert [line.split()[:2] for line in out.getvalue().splitlines()[5:]] == [
         [persona.username, passwords[persona.username]] for persona in PERSONAS
     ]
 
 
 def test_a_new_app_joins_the_demo_with_its_own_hook_alone(fake_hooks, monkeypatch):
-    hook(monkeypatch, "marketplace", after=("governance",))
+    hook(monkeypatch, "marketplace", after=("provisioning",))
     call_command("seed_demo", stdout=io.StringIO())
-    assert fake_hooks == ["core", "catalog", "dataproducts", "governance", "marketplace"]
+    assert fake_hooks == ["core", "catalog", "dataproducts", "governance", "provisioning", "marketplace"]
 
 
 def test_the_declared_order_wins_over_the_order_of_installed_apps(fake_hooks, monkeypatch):
     hook(monkeypatch, "catalog", after=("dataproducts",))
     hook(monkeypatch, "dataproducts", after=("core",))
-    assert [hook.app_label for hook in demo_hooks()] == ["core", "dataproducts", "catalog", "governance"]
+    assert [hook.app_label for hook in demo_hooks()] == [
+        "core",
+        "dataproducts",
+        "catalog",
+        "governance",
+        "provisioning",
+    ]
 
 
 def test_a_dependency_on_an_app_without_a_hook_is_refused_naming_both(fake_hooks, monkeypatch):
