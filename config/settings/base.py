@@ -291,6 +291,28 @@ PROVISIONING_BUILTIN_WAIT_SECONDS = env_int("PROVISIONING_BUILTIN_WAIT_SECONDS",
 # A preview nobody confirms gives the environment back after this long.
 PROVISIONING_PREVIEW_SECONDS = env_int("PROVISIONING_PREVIEW_SECONDS", 3600, minimum=60)
 
+# --- Provisioning: the built-in postgres adapter's target -------------------------------------------------
+# Where the `postgres` tech adapter creates schemas, tables, views and roles (provisioning.adapters.postgres).
+# Unset: a database `meshforge_data` on the server of DATABASES["default"], created on first use.
+PROVISIONING_POSTGRES_URL = env_str("PROVISIONING_POSTGRES_URL")
+if PROVISIONING_POSTGRES_URL is not None:
+    from psycopg.pq import Conninfo
+
+    _libpq_keywords = {option.keyword.decode() for option in Conninfo.get_defaults()}
+    _unknown_options = set(parse_database_url("PROVISIONING_POSTGRES_URL", PROVISIONING_POSTGRES_URL)["OPTIONS"])
+    if _unknown_options - _libpq_keywords:
+        raise ImproperlyConfigured(
+            "PROVISIONING_POSTGRES_URL: unknown connection options "
+            f"{', '.join(sorted(_unknown_options - _libpq_keywords))} (expected libpq keywords such as sslmode)"
+        )
+# Roles are cluster-wide: the adapter creates and revokes only roles whose names start with this prefix.
+PROVISIONING_POSTGRES_ROLE_PREFIX = env_str("PROVISIONING_POSTGRES_ROLE_PREFIX", "mf_")
+if not re.fullmatch(r"[a-z][a-z0-9_]{0,15}", PROVISIONING_POSTGRES_ROLE_PREFIX):
+    raise ImproperlyConfigured(
+        "PROVISIONING_POSTGRES_ROLE_PREFIX: expected a lower-case letter, then up to 15 lower-case letters, digits "
+        f"or underscores, got {PROVISIONING_POSTGRES_ROLE_PREFIX!r}"
+    )
+
 # --- Catalog: locations re-read about every two minutes (PRODUCT §3.2) ------------------------------------
 CATALOG_REFRESH_MIN_SECONDS = env_int("CATALOG_REFRESH_MIN_SECONDS", 100, minimum=1, maximum=86_400)
 CATALOG_REFRESH_MAX_SECONDS = env_int("CATALOG_REFRESH_MAX_SECONDS", 150, minimum=1, maximum=86_400)

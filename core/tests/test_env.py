@@ -149,6 +149,9 @@ def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
         ("GOVERNANCE_REMOTE_ALLOWED_HOSTS", "https://policies.example.com"),
         ("GOVERNANCE_REMOTE_ALLOWED_HOSTS", "policies.example.com:0"),
         ("GOVERNANCE_REMOTE_ALLOWED_HOSTS", "policies.example.com/check"),
+        ("PROVISIONING_POSTGRES_URL", "mysql://db.example.com/data"),
+        ("PROVISIONING_POSTGRES_URL", "postgresql://db.example.com/data?sslmod=require"),
+        ("PROVISIONING_POSTGRES_ROLE_PREFIX", "Meshforge-"),
     ],
 )
 def test_bad_settings_stop_start_up_with_one_line_naming_the_variable(variable, value):
