@@ -401,7 +401,7 @@ def _adapter_checks(deployment: Deployment, plan) -> list[dict]:
             if age < settings.PROVISIONING_BUILTIN_WAIT_SECONDS:
                 raise AdaptersNotUp(answer.error.reason)
         if answer.async_unsupported:
-            TechAdapter.objects.filter(pk=step.adapter.pk).update(async_validation_unsupported=True)
+            unsupported.add(step.adapter.pk)
         if answer.error is not None:
             return [_problem(source, step.component_id, answer.error.reason)]
         if not answer.valid:
@@ -411,8 +411,12 @@ def _adapter_checks(deployment: Deployment, plan) -> list[dict]:
 
     if not plan.steps:
         return []
+    unsupported: set[int] = set()  # threads only call adapters: this thread alone writes the database
     with ThreadPoolExecutor(max_workers=min(len(plan.steps), settings.PROVISIONING_MAX_PARALLEL)) as pool:
-        return [problem for found in pool.map(check, plan.steps) for problem in found]
+        problems = [problem for found in pool.map(check, plan.steps) for problem in found]
+    if unsupported:
+        TechAdapter.objects.filter(pk__in=unsupported).update(async_validation_unsupported=True)
+    return problems
 
 
 def _gate(deployment: Deployment) -> tuple[list[dict], list[str]]:
