@@ -204,6 +204,24 @@ API = {
     "api_not_found": {"url": "/api/no-such-endpoint", "GET": (401, 404, 404, 404, 404), "other": 404},
 }
 
+# The built-in tech adapters answer only callers holding the installation's adapter secret (the coordinator): nobody
+# reaches them with a session, staff included, so nobody calls updateacl on them directly.
+#                                                  anonymous  carol  bob   alice  platform
+NO = (401, 401, 401, 401, 401)
+ADAPTER = {"name": "postgres"}
+TOKEN = {"name": "mock", "token": "0" * 32}
+TECH_ADAPTERS = {
+    "adapter_provision": {"kwargs": ADAPTER, "POST": NO},
+    "adapter_unprovision": {"kwargs": ADAPTER, "POST": NO},
+    "adapter_validate": {"kwargs": ADAPTER, "POST": NO},
+    "adapter_validate_async": {"kwargs": ADAPTER, "POST": NO},
+    "adapter_updateacl": {"kwargs": ADAPTER, "POST": NO},
+    "adapter_reverse_provisioning": {"kwargs": ADAPTER, "POST": NO},
+    "adapter_provision_status": {"kwargs": TOKEN, "GET": NO},
+    "adapter_validate_status": {"kwargs": TOKEN, "GET": NO},
+    "adapter_reverse_provisioning_status": {"kwargs": TOKEN, "GET": NO},
+}
+
 # The admin is the platform team's: AdminSite.has_permission sends everyone else to its login page, for every admin
 # URL. Its own pages, one entry each; GET and POST only (the admin does not refuse other methods).
 #                                                  anonymous  carol  bob   alice  platform

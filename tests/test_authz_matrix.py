@@ -25,9 +25,9 @@ from tests.authz import (
     admin_model_page,
     url_patterns,
 )
-from tests.authz_matrix import ADMIN, ADMIN_MODELS, API, PAGES, admin_model_expectations
+from tests.authz_matrix import ADMIN, ADMIN_MODELS, API, PAGES, TECH_ADAPTERS, admin_model_expectations
 
-ENTRIES = {**PAGES, **API, **ADMIN}
+ENTRIES = {**PAGES, **API, **ADMIN, **TECH_ADAPTERS}
 ADD_AN_ENTRY = (
     "Add an entry to tests/authz_matrix.py saying which status each persona (anonymous, carol, bob, alice, platform) "
     "gets from each method, and give its URL parameters real objects of tests/world.py."
