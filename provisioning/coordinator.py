@@ -9,6 +9,7 @@ the one call in flight."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import time
@@ -24,7 +25,7 @@ from django.utils import timezone
 
 from core.services import OPERATOR, audit_record
 from provisioning.choices import DeploymentOperation, DeploymentStatus, TaskOperation, TaskStatus, UnitStatus
-from provisioning.client import AdapterError, ErrorKind, Reply, provisioning_request
+from provisioning.client import AdapterError, ErrorKind, ProvisioningRequests, Reply
 from provisioning.models import Deployment, DeploymentTask
 from provisioning.planning import DATA_PRODUCT_STEP
 
@@ -54,10 +55,8 @@ def _deadline(task: DeploymentTask) -> float:
     return time.monotonic() + remaining
 
 
-def _carry_out(job: _Job, tokens: queue.Queue) -> Reply:
+def _carry_out(job: _Job, client, tokens: queue.Queue) -> Reply:
     """Run in a pool thread: resume a saved token or send the call, then poll to the end or the deadline."""
-    from provisioning.services import adapter_client
-
     adapter = job.adapter
     if time.monotonic() >= job.deadline:
         return Reply(
@@ -65,20 +64,19 @@ def _carry_out(job: _Job, tokens: queue.Queue) -> Reply:
             token=job.token or None,
             error=AdapterError(kind=ErrorKind.DEADLINE, reason=f"not finished within {adapter.operation_timeout:g} s"),
         )
-    with adapter_client(adapter) as client:
-        reply = None
-        if job.token:  # a coordinator before us got this far: ask how it went
-            reply = client.wait(
-                Reply(state="running", token=job.token), poll_interval=adapter.poll_interval, deadline=job.deadline
-            )
-            if reply.state == "failed" and reply.error is not None and reply.error.kind == ErrorKind.LOST_TOKEN:
-                reply = None  # the adapter restarted and forgot it: the operation is idempotent, send it again
-        if reply is None:
-            send = client.provision if job.operation == TaskOperation.PROVISION else client.unprovision
-            reply = send(job.request)
-            if reply.state == "running" and reply.token:
-                tokens.put((job.task_id, reply.token))
-                reply = client.wait(reply, poll_interval=adapter.poll_interval, deadline=job.deadline)
+    reply = None
+    if job.token:  # a coordinator before us got this far: ask how it went
+        reply = client.wait(
+            Reply(state="running", token=job.token), poll_interval=adapter.poll_interval, deadline=job.deadline
+        )
+        if reply.state == "failed" and reply.error is not None and reply.error.kind == ErrorKind.LOST_TOKEN:
+            reply = None  # the adapter restarted and forgot it: the operation is idempotent, send it again
+    if reply is None:
+        send = client.provision if job.operation == TaskOperation.PROVISION else client.unprovision
+        reply = send(job.request)
+        if reply.state == "running" and reply.token:
+            tokens.put((job.task_id, reply.token))
+            reply = client.wait(reply, poll_interval=adapter.poll_interval, deadline=job.deadline)
     return reply
 
 
@@ -90,6 +88,8 @@ class Coordinator:
         self.runner = uuid.uuid4().hex
         self.tokens: queue.Queue = queue.Queue()
         self.in_flight: dict[Future, int] = {}
+        self.requests: ProvisioningRequests | None = None
+        self.clients: dict[int, object] = {}
 
     # -- claiming and beating ---------------------------------------------------------------------------------------
 
@@ -120,10 +120,18 @@ class Coordinator:
         self.deployment = deployment
         self.enriched = self._latest_enriched()
         workers = settings.PROVISIONING_MAX_PARALLEL
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"deploy-{deployment.pk}") as pool:
+        with (
+            ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"deploy-{deployment.pk}") as pool,
+            contextlib.ExitStack() as self.open_clients,
+        ):
             resumed = False
             while True:
-                tasks = list(DeploymentTask.objects.filter(deployment=deployment).select_related("adapter"))
+                # the requests and answers (a descriptor each) are not needed to decide what runs next
+                tasks = list(
+                    DeploymentTask.objects.filter(deployment=deployment)
+                    .select_related("adapter")
+                    .defer("request", "response", "logs")
+                )
                 self._skip_dependants(tasks)
                 by_id = {task.component_id: task for task in tasks}
                 flying = set(self.in_flight.values())
@@ -188,12 +196,13 @@ class Coordinator:
         return bool(started)
 
     def _request(self, task: DeploymentTask) -> dict:
-        return provisioning_request(
-            descriptor=self.deployment.descriptor,
-            component_id=task.component_id or None,
-            remove_data=self.deployment.remove_data,
-            latest_enriched=self.enriched,
-        )
+        if self.requests is None:
+            self.requests = ProvisioningRequests(
+                descriptor=self.deployment.descriptor,
+                remove_data=self.deployment.remove_data,
+                latest_enriched=self.enriched,
+            )
+        return self.requests.request(task.component_id or None)
 
     def _submit(self, pool: ThreadPoolExecutor, task: DeploymentTask, *, resume: bool) -> None:
         request = self._request(task)
@@ -215,8 +224,16 @@ class Coordinator:
                 Reply(state="failed", error=AdapterError(kind=ErrorKind.CONNECTION, reason="the adapter was removed"))
             )
         else:
-            future = pool.submit(_carry_out, job, self.tokens)
+            future = pool.submit(_carry_out, job, self._client(task.adapter), self.tokens)
         self.in_flight[future] = task.pk
+
+    def _client(self, adapter):
+        """One client per adapter for the run, shared by the threads (its connections are reused)."""
+        from provisioning.services import adapter_client
+
+        if adapter.pk not in self.clients:
+            self.clients[adapter.pk] = self.open_clients.enter_context(adapter_client(adapter))
+        return self.clients[adapter.pk]
 
     def _save_tokens(self) -> None:
         while True:

@@ -25,7 +25,7 @@ from dataproducts.models import DataProductIdentity, Release
 from dataproducts.selectors import dataproduct_get, dataproduct_may_write
 from provisioning import selectors
 from provisioning.choices import ACTIVE_STATUSES, DeploymentOperation, DeploymentStatus, TaskStatus, UnitStatus
-from provisioning.client import AdapterEndpoint, ErrorKind, TechAdapterClient, provisioning_request
+from provisioning.client import AdapterEndpoint, ErrorKind, ProvisioningRequests, TechAdapterClient
 from provisioning.models import Deployment, DeploymentTask, DeploymentUnit, TechAdapter
 from provisioning.planning import plan_build
 
@@ -384,10 +384,10 @@ def _adapter_checks(deployment: Deployment, plan) -> list[dict]:
     latest = selectors.unit_get(product=deployment.product, environment=deployment.environment)
     enriched = latest.enriched_descriptor if latest is not None and latest.enriched_descriptor else None
 
+    requests = ProvisioningRequests(descriptor=deployment.descriptor, latest_enriched=enriched)
+
     def check(step) -> list[dict]:
-        request = provisioning_request(
-            descriptor=deployment.descriptor, component_id=step.component_id or None, latest_enriched=enriched
-        )
+        request = requests.request(step.component_id or None)
         with adapter_client(step.adapter) as client:
             answer = client.validate(
                 request,

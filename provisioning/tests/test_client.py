@@ -18,6 +18,7 @@ from provisioning.client import (
     OPENAPI_PATH,
     AdapterEndpoint,
     ErrorKind,
+    ProvisioningRequests,
     Reply,
     TechAdapterClient,
     provisioning_request,
@@ -506,3 +507,19 @@ def test_a_long_error_body_is_kept_up_to_64_kib_and_the_reason_stays_one_short_l
     assert len(error.body) == 64 * 1024
     assert error.reason.startswith("HTTP 502 from POST /v1/provision: line one line two xxx")
     assert len(error.reason) <= 500 and "\n" not in error.reason
+
+
+def test_requests_composed_from_one_dump_load_back_as_the_wrapper_of_each_component():
+    descriptor = {
+        "id": "urn:dmb:dp:finance:ledger:0",
+        "description": "Two lines,\nthe second indented\n  like this",
+        "specific": {"sql": "SELECT 1\n\nFROM t\n", "empty": "", "list": [{"a": 1}, "- not a list item"]},
+        "components": [{"id": "urn:dmb:cmp:finance:ledger:0:a"}, {"id": "urn:dmb:cmp:finance:ledger:0:b: odd"}],
+    }
+    requests = ProvisioningRequests(descriptor=descriptor, latest_enriched={"info": {"x": "y"}}, remove_data=True)
+    for component in descriptor["components"]:
+        body = requests.request(component["id"])
+        assert yaml.load(body["descriptor"]) == {"dataProduct": descriptor, "componentIdToProvision": component["id"]}
+        assert yaml.load(body["latestEnrichedDescriptor"]) == {"info": {"x": "y"}}
+        assert body["removeData"] is True
+    assert yaml.load(requests.request(None)["descriptor"]) == descriptor
