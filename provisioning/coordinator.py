@@ -90,6 +90,7 @@ class Coordinator:
         self.in_flight: dict[Future, int] = {}
         self.requests: ProvisioningRequests | None = None
         self.clients: dict[int, object] = {}
+        self.beaten = time.monotonic()
 
     # -- claiming and beating ---------------------------------------------------------------------------------------
 
@@ -101,6 +102,7 @@ class Coordinator:
     def beat(self) -> bool:
         """Renew the heartbeat of the deployment and of its running steps; False when another coordinator took
         the deployment over (this one then stops)."""
+        self.beaten = time.monotonic()
         now = timezone.now()
         held = Deployment.objects.filter(
             pk=self.deployment_id, status=DeploymentStatus.RUNNING, runner=self.runner
@@ -149,7 +151,7 @@ class Coordinator:
                     list(self.in_flight), timeout=settings.PROVISIONING_HEARTBEAT_SECONDS, return_when=FIRST_COMPLETED
                 )
                 self._save_tokens()
-                if not self.beat():
+                if time.monotonic() - self.beaten >= settings.PROVISIONING_HEARTBEAT_SECONDS / 2 and not self.beat():
                     logger.warning("deployment %s: taken over by another coordinator; stopping", deployment.pk)
                     return None
                 for future in done:
@@ -187,12 +189,14 @@ class Coordinator:
                     changed = True
 
     def _start(self, task: DeploymentTask) -> bool:
+        """Move a pending step to running (compare-and-set), recording the request it is about to send."""
         now = timezone.now()
+        request = self._request(task)
         started = DeploymentTask.objects.filter(pk=task.pk, status=TaskStatus.PENDING).update(
-            status=TaskStatus.RUNNING, attempts=F("attempts") + 1, started_at=now, heartbeat_at=now
+            status=TaskStatus.RUNNING, attempts=F("attempts") + 1, started_at=now, heartbeat_at=now, request=request
         )
         if started:
-            task.refresh_from_db()
+            task.status, task.started_at, task.attempts = TaskStatus.RUNNING, now, task.attempts + 1
         return bool(started)
 
     def _request(self, task: DeploymentTask) -> dict:
@@ -207,9 +211,10 @@ class Coordinator:
     def _submit(self, pool: ThreadPoolExecutor, task: DeploymentTask, *, resume: bool) -> None:
         request = self._request(task)
         if resume:
-            # this coordinator sends it again (or polls its token): one more attempt, logged
-            DeploymentTask.objects.filter(pk=task.pk).update(attempts=F("attempts") + 1, heartbeat_at=timezone.now())
-        DeploymentTask.objects.filter(pk=task.pk).update(request=request)
+            # this coordinator sends it again (or polls its token): one more attempt, recorded
+            DeploymentTask.objects.filter(pk=task.pk).update(
+                attempts=F("attempts") + 1, heartbeat_at=timezone.now(), request=request
+            )
         job = _Job(
             task_id=task.pk,
             adapter=task.adapter,
