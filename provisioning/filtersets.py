@@ -3,14 +3,36 @@ registry, deployments and the environments' units."""
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import django_filters
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django_filters.fields import IsoDateTimeField
 
 from provisioning.choices import ACTIVE_STATUSES, DeploymentOperation, DeploymentStatus, UnitStatus
 from provisioning.models import Deployment, DeploymentUnit, TechAdapter
 
 ENVIRONMENTS = [(name, name) for name in settings.MESHFORGE_ENVIRONMENTS]
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date and time, sent to the database in UTC: PostgreSQL refuses offsets beyond ±15:59 that Python
+    parses (``…-19:36``), which would otherwise be a 500."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return None
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError("Enter a date and time between the years 1 and 9999.", code="invalid") from None
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
 
 
 def _product(queryset, name, value):
@@ -59,14 +81,10 @@ class DeploymentFilterSet(django_filters.FilterSet):
     auto_start = django_filters.BooleanFilter(label="Started without a preview")
     retry_of = django_filters.NumberFilter(field_name="retry_of_id", label="Retry of deployment")
     created_by = django_filters.CharFilter(field_name="created_by_name", lookup_expr="iexact", label="Requested by")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte", label="At or after")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt", label="Before")
-    finished_after = django_filters.IsoDateTimeFilter(
-        field_name="finished_at", lookup_expr="gte", label="Finished at or after"
-    )
-    finished_before = django_filters.IsoDateTimeFilter(
-        field_name="finished_at", lookup_expr="lt", label="Finished before"
-    )
+    created_after = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte", label="At or after")
+    created_before = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lt", label="Before")
+    finished_after = UtcIsoDateTimeFilter(field_name="finished_at", lookup_expr="gte", label="Finished at or after")
+    finished_before = UtcIsoDateTimeFilter(field_name="finished_at", lookup_expr="lt", label="Finished before")
 
     class Meta:
         model = Deployment
