@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from provisioning.forms import TechAdapterForm
 from provisioning.models import AdapterCall, Deployment, DeploymentTask, DeploymentUnit, TechAdapter
 from provisioning.services import adapter_delete, adapter_save
 
@@ -25,6 +26,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(TechAdapter)
 class TechAdapterAdmin(admin.ModelAdmin):
+    form = TechAdapterForm  # the environment picked from MESHFORGE_ENVIRONMENTS
     list_display = [
         *("infrastructure_template_id", "environment", "url", "connect_timeout", "request_timeout"),
         *("operation_timeout", "async_validation", "builtin", "updated_at"),

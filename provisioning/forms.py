@@ -30,7 +30,6 @@ class TechAdapterForm(forms.ModelForm):
 class DeployForm(forms.Form):
     release = forms.CharField(max_length=63, help_text="The release's version.")
     environment = forms.CharField(max_length=63)
-    auto_start = forms.BooleanField(required=False, help_text="Run as soon as the checks pass, without a preview.")
 
 
 class UndeployForm(forms.Form):

@@ -223,7 +223,7 @@ def dataproduct_deploy(request: HttpRequest, name: str) -> HttpResponse:
         request,
         product,
         lambda: services.deployment_request_create(
-            release=release, environment=data["environment"], actor=request.user, auto_start=data["auto_start"]
+            release=release, environment=data["environment"], actor=request.user
         ),
     )
 
