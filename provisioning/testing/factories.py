@@ -32,9 +32,10 @@ def identity_of(data_product) -> DataProductIdentity:
     return DataProductIdentity.objects.get(dp_id=data_product.dp_id)
 
 
-def release_make(data_product, version: str = "0.1.0", *, descriptors: dict | None = None) -> Release:
-    """A release of ``data_product`` freezing its descriptor of every environment (a row, as ``tests/world.py``
-    makes one: the release service needs the product's Git, which the fast builders' products have not)."""
+def product_release_make(data_product, version: str = "0.1.0", *, descriptors: dict | None = None) -> Release:
+    """A release of a catalog ``data_product`` (one of the Builder's fast builders) freezing its descriptor of every
+    environment: a row, as ``tests/world.py`` makes one, since the release service needs the product's Git.
+    (``provisioning.testing.builders.release_make`` makes one of a bare descriptor, without the catalog.)"""
     if descriptors is None:
         descriptors = {
             environment: dataproduct_descriptor(data_product=data_product, environment=environment).descriptor

@@ -7,10 +7,9 @@ from __future__ import annotations
 import pytest
 
 from dataproducts.tests import conftest as builder
-from provisioning.testing.factories import TechAdapterFactory, release_make
+from provisioning.testing.factories import TechAdapterFactory, product_release_make
 
 # the Builder's fixtures this package uses (pytest finds fixtures by the names a conftest module holds)
-builder_dirs = builder.builder_dirs
 catalog_files = builder.catalog_files
 file_domains = builder.file_domains
 build_dp = builder.build_dp
@@ -25,7 +24,7 @@ def cashflow(build_dp, alice):
 
 @pytest.fixture
 def release(cashflow):
-    return release_make(cashflow, "0.1.0")
+    return product_release_make(cashflow, "0.1.0")
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from provisioning.testing.factories import (
     DeploymentTaskFactory,
     DeploymentUnitFactory,
     TechAdapterFactory,
-    release_make,
+    product_release_make,
 )
 
 pytestmark = pytest.mark.django_db
@@ -364,7 +364,7 @@ def test_the_units_of_a_product_cover_every_environment_in_order(api_client, car
 
 
 def test_without_a_product_the_units_are_every_stored_one(api_client, carol, build_dp, alice, cashflow, release):
-    other = release_make(build_dp(alice, name="ledger"), "1.0.0")
+    other = product_release_make(build_dp(alice, name="ledger"), "1.0.0")
     DeploymentUnitFactory(release=release)
     DeploymentUnitFactory(release=other, status=UnitStatus.CORRUPT)
     api_client.force_authenticate(carol)

@@ -9,7 +9,12 @@ from django.db.models import ManyToOneRel
 from provisioning.choices import DeploymentOperation, DeploymentStatus, UnitStatus
 from provisioning.filtersets import DeploymentFilterSet, DeploymentUnitFilterSet, TechAdapterFilterSet
 from provisioning.models import Deployment, DeploymentUnit, TechAdapter
-from provisioning.testing.factories import DeploymentFactory, DeploymentUnitFactory, TechAdapterFactory, release_make
+from provisioning.testing.factories import (
+    DeploymentFactory,
+    DeploymentUnitFactory,
+    TechAdapterFactory,
+    product_release_make,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -97,8 +102,8 @@ def test_every_column_of_the_deployments_list_has_a_filter():
 
 @pytest.fixture
 def deployments(cashflow, build_dp, alice, bob):
-    release = release_make(cashflow, "0.1.0")
-    other = release_make(build_dp(alice, name="ledger"), "1.0.0")
+    release = product_release_make(cashflow, "0.1.0")
+    other = product_release_make(build_dp(alice, name="ledger"), "1.0.0")
     return {
         "done": DeploymentFactory(release=release, status=DeploymentStatus.SUCCEEDED, created_by=alice),
         "failed": DeploymentFactory(release=other, status=DeploymentStatus.FAILED, created_by=bob, environment="qa"),

@@ -21,7 +21,7 @@ from provisioning.testing.factories import (
     DeploymentTaskFactory,
     DeploymentUnitFactory,
     TechAdapterFactory,
-    release_make,
+    product_release_make,
 )
 
 pytestmark = pytest.mark.django_db
@@ -99,7 +99,7 @@ def test_the_tab_shows_every_environment_in_order_with_its_status_release_and_la
 def test_deploy_and_undeploy_are_offered_only_to_the_owners_and_staff(
     client, personas, cashflow, release, persona, may_run
 ):
-    release_make(cashflow, "0.2.0")
+    product_release_make(cashflow, "0.2.0")
     DeploymentUnitFactory(release=release)
     client.force_login(personas[persona])
 
@@ -113,8 +113,8 @@ def test_deploy_and_undeploy_are_offered_only_to_the_owners_and_staff(
 def test_the_deploy_form_offers_the_products_releases_newest_first_and_every_environment(
     client, alice, cashflow, release
 ):
-    release_make(cashflow, "0.2-SNAPSHOT-1")
-    release_make(cashflow, "0.2.0")
+    product_release_make(cashflow, "0.2-SNAPSHOT-1")
+    product_release_make(cashflow, "0.2.0")
     client.force_login(alice)
 
     html = html_of(client, tab_url(cashflow))
@@ -142,8 +142,8 @@ def test_the_undeploy_form_is_offered_for_each_deployed_environment_only(client,
 def test_the_tab_costs_the_same_queries_for_2_and_20_deployments(client, alice, build_dp):
     small, large = build_dp(alice, name="small"), build_dp(alice, name="large")
     for data_product, count in ((small, 2), (large, 20)):
-        release = release_make(data_product, "0.1.0")
-        release_make(data_product, "0.2.0")
+        release = product_release_make(data_product, "0.1.0")
+        product_release_make(data_product, "0.2.0")
         for index in range(count):
             DeploymentFactory(
                 release=release,
@@ -505,7 +505,7 @@ def test_the_list_shows_every_deployment_newest_first_and_filters_with_the_filte
     client, carol, alice, bob, build_dp, release
 ):
     campaigns = build_dp(bob, name="campaigns", domain="domain:marketing", owner="group:marketing")
-    other = release_make(campaigns, "1.0.0")
+    other = product_release_make(campaigns, "1.0.0")
     first = DeploymentFactory(release=release, status=DeploymentStatus.SUCCEEDED, created_by=alice)
     second = DeploymentFactory(release=other, status=DeploymentStatus.FAILED, created_by=bob, environment="qa")
     third = DeploymentFactory(
