@@ -68,8 +68,10 @@ INSTALLED_APPS = [
     "core",
     "catalog",
     "dataproducts",
-    "governance",
+    # provisioning before governance: their AppConfig.ready() add the data product page's tabs in this order,
+    # Deployments before Governance (PRODUCT §9)
     "provisioning",
+    "governance",
     "marketplace",
 ]
 

@@ -49,14 +49,14 @@ def test_dataproducts_templates_name_no_template_or_url_of_the_apps_that_extend_
     assert templates and offending == []
 
 
-def test_the_governance_and_deployments_tabs_come_after_the_pages_own(client, alice, build_dp):
+def test_the_deployments_and_governance_tabs_come_after_the_pages_own(client, alice, build_dp):
     data_product = build_dp(alice)
     client.force_login(alice)
 
     html = client.get(reverse("dp:dataproduct_detail", args=[data_product.name])).content.decode()
 
     labels = re.findall(r'<li><a href="[^"]*\?tab=(\w+)"', html)
-    assert labels == ["overview", "components", "descriptor", "releases", "governance", "deployments"]
+    assert labels == ["overview", "components", "descriptor", "releases", "deployments", "governance"]
 
 
 def test_without_governances_extension_the_pages_have_no_governance_tab_badge_or_column(

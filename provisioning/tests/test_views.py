@@ -105,7 +105,7 @@ def test_deploy_and_undeploy_are_offered_only_to_the_owners_and_staff(
 
     html = html_of(client, tab_url(cashflow))
 
-    assert ("Check and preview" in html) is may_run
+    assert ('id="deploy-release"' in html) is may_run
     assert ('name="remove_data"' in html) is may_run
     assert "Recent deployments" in html
 
@@ -195,7 +195,7 @@ def test_a_second_request_for_the_same_environment_is_refused_with_409_naming_th
     html = answer.content.decode()
     assert f"deployment #{running.pk} (running) of this data product to this environment is still active" in html
     assert f'href="{detail_url(running)}"' in html
-    assert "Check and preview" in html  # the form again, to ask for another environment
+    assert 'id="deploy-release"' in html  # the form again, to ask for another environment
     assert Deployment.objects.count() == 1
 
 
