@@ -66,6 +66,7 @@ class AdapterErrorSerializer(serializers.Serializer):
     input_error_field = serializers.CharField(allow_null=True)
     problems = serializers.ListField(child=serializers.CharField())
     solutions = serializers.ListField(child=serializers.CharField())
+    body = serializers.CharField(allow_blank=True, help_text="The adapter's answer as it came (up to 64 KiB).")
 
 
 class DeploymentTaskSerializer(serializers.ModelSerializer):

@@ -397,7 +397,7 @@ def test_a_failed_step_shows_the_adapters_message_verbatim_with_its_logs_and_a_r
                 "input_error_field": "dataContract.schema",
                 "problems": ["the storage has no column day"],
                 "solutions": ["add day to the storage's schema"],
-                "body": "",
+                "body": '{"userMessage": "The view <balances> needs column \'day\'"}',
             },
         },
         logs=[{"timestamp": "2026-01-01T10:00:00Z", "level": "ERROR", "message": "refused the view", "phase": "x"}],
@@ -417,6 +417,7 @@ def test_a_failed_step_shows_the_adapters_message_verbatim_with_its_logs_and_a_r
         assert said in html
     assert "<summary>Logs (1)</summary>" in html and "ERROR [x] refused the view" in html
     assert "attempts: 2" in html
+    assert "The adapter's answer (HTTP 400)" in html and "{&quot;userMessage&quot;: " in html
     assert '<span class="badge badge-run-skipped">Skipped</span>' in html and "skipped: daily-balances" in html
     assert buttons(html) == {"Retry"}
 
