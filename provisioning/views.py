@@ -198,6 +198,8 @@ def _request_refused(request: HttpRequest, product, message: str, status: int, *
 def _requested(request: HttpRequest, product, create) -> HttpResponse:
     try:
         deployment = create()
+    except ValidationError as exc:  # the model's own checks of the new row
+        return _request_refused(request, product, _refusal(exc), 400)
     except (ServiceError, PermissionDenied) as exc:
         active = getattr(exc, "active", None)
         return _request_refused(request, product, _refusal(exc), error_status(exc) or 500, active=active)
