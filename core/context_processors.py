@@ -6,6 +6,7 @@ NAVIGATION = [
     ("Builder", "dataproducts:home", {"dataproducts", "dp"}, False),
     ("Catalog", "catalog:home", {"catalog"}, False),
     ("Governance", "governance:home", {"governance"}, False),
+    ("Deployments", "provisioning:deployment_list", {"provisioning"}, False),
     ("Admin", "admin:index", {"admin"}, True),
 ]
 

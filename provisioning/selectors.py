@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 
+from dataproducts.models import DataProductIdentity, Release
 from provisioning.models import Deployment, DeploymentTask, DeploymentUnit, TechAdapter
 
 
@@ -53,6 +54,16 @@ def deployment_active(*, dp_id: str, environment: str) -> Deployment | None:
     )
 
 
+def deployments_active_of(*, dp_id: str) -> dict[str, Deployment]:
+    """The active deployment of each environment where one is (at most one each: the partial unique constraint)."""
+    from provisioning.choices import ACTIVE_STATUSES
+
+    return {
+        deployment.environment: deployment
+        for deployment in Deployment.objects.filter(product__dp_id=dp_id, status__in=ACTIVE_STATUSES)
+    }
+
+
 def units_of(*, dp_id: str) -> list[DeploymentUnit]:
     """One unit per environment in ``MESHFORGE_ENVIRONMENTS`` order (unsaved ``Not deployed`` ones where the
     product never went)."""
@@ -68,3 +79,21 @@ def units_of(*, dp_id: str) -> list[DeploymentUnit]:
 
 def unit_get(*, product, environment: str) -> DeploymentUnit | None:
     return DeploymentUnit.objects.filter(product=product, environment=environment).select_related("release").first()
+
+
+def product_get(*, name: str) -> DataProductIdentity | None:
+    """A data product's durable identity by entity name (``finance.cashflow.0``): what deployments belong to, still
+    there when the product has left the catalog."""
+    if "\x00" in name:
+        return None
+    return DataProductIdentity.objects.filter(entity_name=name).order_by("-pk").first()
+
+
+def release_of(*, product: DataProductIdentity, version: str) -> Release | None:
+    if "\x00" in version:
+        return None
+    return Release.objects.filter(product=product, version=version).first()
+
+
+def unit_list() -> QuerySet[DeploymentUnit]:
+    return DeploymentUnit.objects.select_related("product", "release", "last_deployment")

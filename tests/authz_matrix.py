@@ -20,6 +20,8 @@ COMPONENT = {"name": "{data_product.name}", "slug": "{component.slug}"}
 ENTITY = {"kind": "component", "namespace": "default", "name": "{entity.name}"}
 LOCATION = {"pk": "{location.pk}"}
 POLICY = {"name": "{policy.name}"}
+DEPLOYMENT = {"pk": "{deployment.pk}"}
+ADAPTER = {"pk": "{adapter.pk}"}
 
 #                                                  anonymous  carol  bob   alice  platform
 PAGES = {
@@ -43,6 +45,23 @@ PAGES = {
     "governance:policy_bench": {"kwargs": POLICY, "POST": (LOGIN, 403, 403, 403, 400)},
     # the world has no queued bench run
     "governance:bench_run_detail": {"kwargs": {"pk": "0"}, "GET": (LOGIN, 403, 403, 403, 404)},
+    # --- provisioning: everyone signed in reads; the product's owners deploy it; staff keep the adapter registry ---
+    "provisioning:deployment_list": {"GET": (LOGIN, 200, 200, 200, 200)},
+    "provisioning:deployment_detail": {"kwargs": DEPLOYMENT, "GET": (LOGIN, 200, 200, 200, 200)},
+    # the world's deployment succeeded: nothing to confirm, cancel or retry (409 on the page, for its owners)
+    "provisioning:deployment_confirm": {"kwargs": DEPLOYMENT, "POST": (LOGIN, 403, 403, 409, 409)},
+    "provisioning:deployment_cancel": {"kwargs": DEPLOYMENT, "POST": (LOGIN, 403, 403, 409, 409)},
+    "provisioning:deployment_retry": {"kwargs": DEPLOYMENT, "POST": (LOGIN, 403, 403, 409, 409)},
+    # an empty form names no release or environment: the product's deployments again with the reason
+    "provisioning:dataproduct_deploy": {"kwargs": DP, "POST": (LOGIN, 403, 403, 400, 400)},
+    "provisioning:dataproduct_undeploy": {"kwargs": DP, "POST": (LOGIN, 403, 403, 400, 400)},
+    "provisioning:adapter_list": {"GET": (LOGIN, 200, 200, 200, 200), "POST": (LOGIN, 403, 403, 403, 400)},
+    "provisioning:adapter_detail": {
+        "kwargs": ADAPTER,
+        "GET": (LOGIN, 200, 200, 200, 200),
+        "POST": (LOGIN, 403, 403, 403, 400),
+    },
+    "provisioning:adapter_delete": {"kwargs": ADAPTER, "POST": (LOGIN, 403, 403, 403, R)},
     # --- the Builder ---
     "dataproducts:home": {"GET": (LOGIN, 200, 200, 200, 200)},
     "dataproducts:template_list": {"GET": (LOGIN, 200, 200, 200, 200)},
@@ -200,6 +219,21 @@ API = {
     "governance-api:evaluation-list": {"GET": (401, 200, 200, 200, 200)},
     "governance-api:evaluation-detail": {"kwargs": {"pk": "{evaluation.pk}"}, "GET": (401, 200, 200, 200, 200)},
     "governance-api:evaluate": {"POST": (401, 400, 400, 400, 400)},
+    # --- provisioning: everyone signed in reads; the product's owners deploy (an empty body names no product);
+    # staff keep the registry; the world's deployment succeeded, so it is neither confirmed, cancelled nor retried ---
+    "provisioning-api:adapter-list": {"GET": (401, 200, 200, 200, 200), "POST": (401, 403, 403, 403, 400)},
+    "provisioning-api:adapter-detail": {
+        "kwargs": ADAPTER,
+        "GET": (401, 200, 200, 200, 200),
+        "PATCH": (401, 403, 403, 403, 200),  # an empty change changes nothing
+        "DELETE": (401, 403, 403, 403, 204),
+    },
+    "provisioning-api:deployment-list": {"GET": (401, 200, 200, 200, 200), "POST": (401, 400, 400, 400, 400)},
+    "provisioning-api:deployment-detail": {"kwargs": DEPLOYMENT, "GET": (401, 200, 200, 200, 200)},
+    "provisioning-api:deployment-confirm": {"kwargs": DEPLOYMENT, "POST": (401, 403, 403, 409, 409)},
+    "provisioning-api:deployment-cancel": {"kwargs": DEPLOYMENT, "POST": (401, 403, 403, 409, 409)},
+    "provisioning-api:deployment-retry": {"kwargs": DEPLOYMENT, "POST": (401, 403, 403, 409, 409)},
+    "provisioning-api:unit-list": {"GET": (401, 200, 200, 200, 200)},
     # the API's JSON 404 for any other path under /api/, after authentication
     "api_not_found": {"url": "/api/no-such-endpoint", "GET": (401, 404, 404, 404, 404), "other": 404},
 }
@@ -269,6 +303,10 @@ ADMIN_MODELS = {
     "governance.policy": {"add", "edit", "delete"},
     "governance.waiver": {"add", "edit", "delete"},
     "governance.evaluation": set(),
+    "provisioning.techadapter": {"add", "edit", "delete"},
+    "provisioning.deployment": set(),
+    "provisioning.deploymentunit": set(),
+    "provisioning.adaptercall": set(),
 }
 
 

@@ -5,7 +5,8 @@ shape).
 
 Two passes: bob (marketing) against an empty catalog, every parameter generated; and alice (finance) in the world of
 ``tests/world.py``, where half of the path parameters name its real objects (her data product, component, location,
-orphan, refresh), so that the fuzzing reaches past the 404s into the reads and writes of real objects.
+orphan, refresh, deployment; the world's adapter), so that the fuzzing reaches past the 404s into the reads and writes
+of real objects.
 
 Bounded and repeatable: a fixed number of examples per operation, derandomized, no example database. A URL that a
 generated request carries stays on this machine: the test settings allow only 127.0.0.1."""
@@ -130,6 +131,8 @@ def _world_config(world) -> schemathesis.Config:
         "kind": ["component", "system"],
         "namespace": ["default"],
         "entity": [world.entity.name, dp.name],
+        "deployment": [world.deployment.pk],
+        "adapter": [world.adapter.pk],
     }
     operations = [
         ("^/api/dataproducts/data-products/", {"path.name": sometimes("data_product")}),
@@ -137,6 +140,8 @@ def _world_config(world) -> schemathesis.Config:
         ("^/api/dataproducts/domains/", {"path.name": sometimes("domain")}),
         ("^/api/catalog/locations/", {"path.id": sometimes("location")}),
         ("^/api/catalog/refresh-requests/", {"path.id": sometimes("refresh")}),
+        ("^/api/provisioning/deployments/", {"path.id": sometimes("deployment")}),
+        ("^/api/provisioning/adapters/", {"path.id": sometimes("adapter")}),
         ("^/api/catalog/entities/by-uid/", {"path.uid": sometimes("uid")}),
         (
             "^/api/catalog/entities/by-name/",

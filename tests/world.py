@@ -32,6 +32,14 @@ from dataproducts.demo import BUILTIN_TEMPLATES
 from dataproducts.models import Component, DataProduct, DataProductIdentity, Domain, Release
 from dataproducts.tests.conftest import DOMAINS_YAML, dp_values, port_values
 from governance.models import POLICY_FIELDS, Evaluation, Policy, PolicyVersion, Waiver
+from provisioning.models import Deployment, TechAdapter
+from provisioning.testing.factories import (
+    AdapterCallFactory,
+    DeploymentFactory,
+    DeploymentTaskFactory,
+    DeploymentUnitFactory,
+    TechAdapterFactory,
+)
 
 ALICE_COMPONENTS = """\
 apiVersion: backstage.io/v1alpha1
@@ -62,6 +70,8 @@ class World:
     heartbeat: ProcessHeartbeat
     policy: Policy
     evaluation: Evaluation
+    adapter: TechAdapter
+    deployment: Deployment
 
     def first_pk(self, model) -> str:
         """The primary key of a row of ``model`` in the world, for the admin's object pages."""
@@ -124,7 +134,21 @@ def world_build(root: Path) -> World:
         policy=policy, product=identity, reason="the world's", expires_at=timezone.now() + timedelta(days=1)
     )
     # a stable release of it (a row: the release service needs the product's Git, which this world's has not)
-    Release.objects.create(product=identity, version="0.1.0", kind="stable", major=0, minor=1, patch=0, commit="0" * 40)
+    release = Release.objects.create(
+        product=identity, version="0.1.0", kind="stable", major=0, minor=1, patch=0, commit="0" * 40
+    )
+    # provisioning: an adapter for the output port in development, a deployment of 0.1.0 there that succeeded (rows:
+    # no worker runs here), the unit it left, and a call the built-in mock adapter received
+    adapter = TechAdapterFactory(
+        infrastructure_template_id=component.infrastructure_template_id or "urn:dmb:itm:world:0",
+        environment="development",
+    )
+    deployment = DeploymentFactory(release=release, status="succeeded", created_by=alice)
+    DeploymentTaskFactory(
+        deployment=deployment, component_id=component.component_id, adapter=adapter, status="succeeded", attempts=1
+    )
+    DeploymentUnitFactory(release=release, last_deployment=deployment)
+    AdapterCallFactory(component_id=component.component_id)
     world = World(
         personas=personas,
         data_product=selectors.dataproduct_get(name=data_product.name),
@@ -138,6 +162,8 @@ def world_build(root: Path) -> World:
         heartbeat=ProcessHeartbeatFactory(),
         policy=policy,
         evaluation=evaluation,
+        adapter=adapter,
+        deployment=deployment,
     )
     # a failed sign-in, as the login page records one
     Client().post(reverse("login"), {"username": "carol", "password": "not carol's"})

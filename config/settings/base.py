@@ -68,8 +68,10 @@ INSTALLED_APPS = [
     "core",
     "catalog",
     "dataproducts",
-    "governance",
+    # provisioning before governance: their AppConfig.ready() add the data product page's tabs in this order,
+    # Deployments before Governance (PRODUCT §9)
     "provisioning",
+    "governance",
     "marketplace",
 ]
 
@@ -211,6 +213,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # choice sets of the same field name in several components get names of their own (not Status906Enum)
+    "ENUM_NAME_OVERRIDES": {
+        "DeploymentStatusEnum": "provisioning.choices.DeploymentStatus",
+        "DeploymentOperationEnum": "provisioning.choices.DeploymentOperation",
+        "TaskStatusEnum": "provisioning.choices.TaskStatus",
+        "TaskOperationEnum": "provisioning.choices.TaskOperation",
+        "UnitStatusEnum": "provisioning.choices.UnitStatus",
+    },
 }
 
 # --- Git: local bare repositories (data products, templates, demo locations) under the data dir -----------

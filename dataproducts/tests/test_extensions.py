@@ -1,6 +1,6 @@
-"""The data product pages reach governance only through the door of ``core.extensions``: ``dataproducts`` imports
-nothing from governance and names none of its templates, the Governance tab comes after the page's own, and with
-governance's extension taken out the pages render without its tab, badge and column."""
+"""The data product pages reach governance and provisioning only through the door of ``core.extensions``:
+``dataproducts`` imports nothing from either and names none of their templates, their tabs come after the page's own,
+and with governance's extension taken out the pages render without its tab, badge and column."""
 
 from __future__ import annotations
 
@@ -29,34 +29,34 @@ def _imported_modules(path: Path) -> list[str]:
 
 
 @pytest.mark.django_db(False)
-def test_dataproducts_imports_nothing_from_governance():
+@pytest.mark.parametrize("app", ["governance", "provisioning"])
+def test_dataproducts_imports_nothing_from_the_apps_that_extend_it(app):
     sources = [path for path in APP.rglob("*.py") if "tests" not in path.relative_to(APP).parts]
     offending = [
         f"{path.relative_to(APP)}: {module}"
         for path in sources
         for module in _imported_modules(path)
-        if module == "governance" or module.startswith("governance.")
+        if module == app or module.startswith(f"{app}.")
     ]
     assert sources and offending == []
 
 
 @pytest.mark.django_db(False)
-def test_dataproducts_templates_name_no_governance_template_or_url():
+@pytest.mark.parametrize("app", ["governance", "provisioning"])
+def test_dataproducts_templates_name_no_template_or_url_of_the_apps_that_extend_it(app):
     templates = list((APP / "templates").rglob("*.html"))
-    offending = [
-        str(path.relative_to(APP)) for path in templates if re.search(r"""["']governance[/:]""", path.read_text())
-    ]
+    offending = [str(path.relative_to(APP)) for path in templates if re.search(rf"""["']{app}[/:]""", path.read_text())]
     assert templates and offending == []
 
 
-def test_the_governance_tab_comes_after_the_pages_own(client, alice, build_dp):
+def test_the_deployments_and_governance_tabs_come_after_the_pages_own(client, alice, build_dp):
     data_product = build_dp(alice)
     client.force_login(alice)
 
     html = client.get(reverse("dp:dataproduct_detail", args=[data_product.name])).content.decode()
 
     labels = re.findall(r'<li><a href="[^"]*\?tab=(\w+)"', html)
-    assert labels == ["overview", "components", "descriptor", "releases", "governance"]
+    assert labels == ["overview", "components", "descriptor", "releases", "deployments", "governance"]
 
 
 def test_without_governances_extension_the_pages_have_no_governance_tab_badge_or_column(

@@ -10,6 +10,7 @@ SECTIONS = [
     ("Builder", "/builder/", "My data products"),
     ("Catalog", "/catalog/", "Catalog"),
     ("Governance", "/governance/", "Governance"),
+    ("Deployments", "/provisioning/deployments/", "Deployments"),
 ]
 
 
