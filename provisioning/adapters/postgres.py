@@ -572,7 +572,7 @@ def _plan_output_port(plan: Plan, component: dict, by_id: dict[str, dict], probl
 def _clashes(table: str, port: dict, by_id: dict[str, dict], problems: list[str]) -> None:
     """A port's data table must not take the name of another port's view (one schema holds both)."""
     for other in by_id.values():
-        if other is not port and _kind(other) == "outputport" and _view_name(other, []) == table:
+        if other.get("id") != port.get("id") and _kind(other) == "outputport" and _view_name(other, []) == table:
             problems.append(
                 f"specific.viewName: the table of this port's rows, {show(table)}, would have the name of the view of "
                 f"{other.get('id')}; name the table in specific.tableName"
