@@ -303,7 +303,9 @@ PROVISIONING_PREVIEW_SECONDS = env_int("PROVISIONING_PREVIEW_SECONDS", 3600, min
 
 # --- Provisioning: the built-in postgres adapter's target -------------------------------------------------
 # Where the `postgres` tech adapter creates schemas, tables, views and roles (provisioning.adapters.postgres).
-# Unset: a database `meshforge_data` on the server of DATABASES["default"], created on first use.
+# Unset: a database `meshforge_data` on the server of DATABASES["default"], created on first use. That is the first
+# environment's database; any other environment gets `<database>_<environment>` (created on first use), unless the
+# URL's database name holds `{environment}`, which is then replaced (those databases are the operator's to create).
 PROVISIONING_POSTGRES_URL = env_str("PROVISIONING_POSTGRES_URL")
 if PROVISIONING_POSTGRES_URL is not None:
     from psycopg.pq import Conninfo

@@ -22,6 +22,10 @@ STORAGES = {
 }
 # Tests hold the worker to a short heartbeat so that liveness is observable within seconds.
 HEARTBEAT_INTERVAL_SECONDS = 1
+# The embedded broker is polled, and a worker takes its next message only one poll after the last: at the default
+# 1 s, a worker test waited a second per message that in-process tests before it had left in the queue.
+if CELERY_EMBEDDED_BROKER:  # noqa: F405
+    CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "polling_interval": 0.1}  # noqa: F405
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 - WhiteNoise warns when the folder is missing
 

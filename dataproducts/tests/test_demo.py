@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import git
 import pytest
@@ -46,16 +47,21 @@ def seeded(seeded_once, db, settings, demo_data_dir):
 
 
 def test_seed_demo_says_what_each_app_seeded_personas_first_then_catalog_then_builder(
-    seeded_once, seeded, demo_data_dir
+    seeded_once, seeded, demo_data_dir, settings
 ):
     """The apps' demo hooks run in their declared order and each says what it did; the logins come last."""
     git_root = demo_data_dir / "git" / "platform"
-    assert seeded_once.splitlines() == [
+    # deployment numbers come from a sequence that other tests advance
+    assert [re.sub(r"#[0-9]+", "#N", line) for line in seeded_once.splitlines()] == [
         f"Demo personas ready; passwords are kept in {demo_data_dir / 'demo-credentials.json'}",
         f"Demo catalog registered from file://{git_root / 'demo-catalog.git'}#main",
         f"Built-in templates registered from file://{git_root / 'templates.git'}#main",
         "Demo data products created through the Builder: 3 new",
         "Starter governance policies loaded: 5 new (4 enabled, 1 grace)",
+        f"Built-in tech adapters registered at {settings.MESHFORGE_INTERNAL_URL}/tech-adapters/: 6 new",
+        "Demo deployment #N enqueued: finance.payments.0 0.0.0 to development",
+        "Demo deployment #N enqueued: finance.invoices.0 0.0.0 to development",
+        "Demo deployment #N enqueued: marketing.campaigns.0 0.0.0 to development",
         "  platform  ********           platform team (staff)",
         "  alice     ********           data product owner, team finance",
         "  bob       ********           data product owner, team marketing",

@@ -1,6 +1,6 @@
 """The built-in ``postgres`` tech adapter (PRODUCT §6): a data product's storage components become tables and its
-output ports views in one PostgreSQL schema per product major, access goes to NOLOGIN roles as desired state, and
-reverse provisioning reads the columns back."""
+output ports views in one PostgreSQL schema per product major, in one database per environment; access goes to
+NOLOGIN roles as desired state, and reverse provisioning reads the columns back."""
 
 from __future__ import annotations
 
@@ -25,11 +25,24 @@ from config.env import parse_database_url
 from core.problems import show, type_name
 from provisioning.adapters.base import COMPONENT_DESCRIPTOR, AdapterRefusal, AdapterRequest, Backend, Outcome
 
-__all__ = ["DEFAULT_DATABASE", "GRANTS_TABLE", "PostgresBackend", "identifier", "role_name", "target_connection"]
+__all__ = [
+    "DEFAULT_DATABASE",
+    "GRANTS_TABLE",
+    "PostgresBackend",
+    "database_name",
+    "identifier",
+    "role_name",
+    "target_connection",
+]
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_DATABASE = "meshforge_data"
+# In PROVISIONING_POSTGRES_URL's database name: replaced by the environment's name.
+ENVIRONMENT_PLACEHOLDER = "{environment}"
+# The table an output port's view reads when no storage declares one for it: ``<view>_data`` (a view and a table
+# cannot share a name in one schema).
+DATA_TABLE_SUFFIX = "_data"
 # Where the adapter keeps its own state in the target: the desired refs of each output port.
 ADAPTER_SCHEMA = "meshforge_adapter"
 GRANTS_TABLE = "output_port_grants"
@@ -190,11 +203,13 @@ class Table:
 
 @dataclass
 class Plan:
-    """What one component means in the target: its schema, and its tables (storage) or view (output port)."""
+    """What one component means in the target: its environment's database, its schema, and its tables (storage) or
+    view (output port; with the table it keeps when nothing else holds its data)."""
 
     kind: str
     component_id: str
     schema: str
+    environment: str = ""
     tables: list[Table] = field(default_factory=list)
     view: str = ""
     contract: tuple[Column, ...] = ()
@@ -330,10 +345,29 @@ def _schema_of(data_product: dict, problems: list[str]) -> str:
     return schema
 
 
-def _storage_tables(component: dict, problems: list[str]) -> list[Table]:
-    """A storage component's tables: ``specific.tables`` (``[{tableName, schema}]``, as Witboost's storage adapters
-    take them) and one table for its ``dataContract.schema`` (named ``specific.tableName``, ``specific.table`` or
-    after the component)."""
+def _environment_of(data_product: dict, problems: list[str]) -> str:
+    """The descriptor's ``environment``: it chooses the database, so a request without a known one is refused."""
+    environment = data_product.get("environment")
+    environments = settings.MESHFORGE_ENVIRONMENTS
+    if not isinstance(environment, str) or not environment:
+        problems.append(
+            "dataProduct.environment: the descriptor names no environment; the postgres adapter keeps each "
+            f"environment in its own database (one of {', '.join(environments)})"
+        )
+        return ""
+    if environment not in environments:
+        problems.append(
+            f"dataProduct.environment: {show(environment)} is not an environment of this Meshforge "
+            f"({', '.join(environments)})"
+        )
+        return ""
+    return environment
+
+
+def _declared_tables(component: dict, problems: list[str]) -> list[Table]:
+    """A storage component's own tables: ``specific.tables`` (``[{tableName, schema}]``, as Witboost's storage
+    adapters take them) and one table for its ``dataContract.schema`` (named ``specific.tableName``,
+    ``specific.table`` or after the component)."""
     specific = component.get("specific") if isinstance(component.get("specific"), dict) else {}
     tables: list[Table] = []
     listed = specific.get("tables")
@@ -358,6 +392,54 @@ def _storage_tables(component: dict, problems: list[str]) -> list[Table]:
     for name in sorted({name for name in names if names.count(name) > 1}):
         problems.append(f"specific.tables: table {show(name)} is described twice")
     return tables
+
+
+def _storage_tables(component: dict, by_id: dict[str, dict], problems: list[str]) -> list[Table]:
+    """A storage component's tables: its declared ones; when it declares none (the built-in storage template asks
+    for no columns), a ``<view>_data`` table with the contract's columns for each output port it backs."""
+    declared = _declared_tables(component, problems)
+    if declared:
+        return declared
+    return [
+        _data_table(port, [])
+        for port in by_id.values()
+        if _kind(port) == "outputport" and (_backing_storage(port, by_id) or {}).get("id") == component.get("id")
+    ]
+
+
+def _backing_storage(port: dict, by_id: dict[str, dict]) -> dict | None:
+    """The storage that keeps a ``<view>_data`` table for an output port without ``viewSql``: the nearest storage
+    it reaches, when none it reaches declares tables of its own (those are what its view reads then)."""
+    specific = port.get("specific") if isinstance(port.get("specific"), dict) else {}
+    if specific.get("viewSql") is not None:
+        return None
+    reached = _storages_reached(port, by_id)
+    if not reached or any(_declared_tables(storage, []) for storage in reached):
+        return None
+    return reached[0]
+
+
+def _view_name(port: dict, problems: list[str]) -> str:
+    specific = port.get("specific") if isinstance(port.get("specific"), dict) else {}
+    return _named(specific, ("viewName", "view"), _short_name(port), problems)
+
+
+def _contract_columns(component: dict, problems: list[str]) -> tuple[Column, ...]:
+    contract = component.get("dataContract")
+    schema = contract.get("schema") if isinstance(contract, dict) else None
+    return _columns([] if schema is None else schema, "dataContract.schema", problems)
+
+
+def _data_table(port: dict, problems: list[str]) -> Table:
+    """The table that holds an output port's rows when no storage declares one: ``specific.tableName`` (or
+    ``table``) if given, else ``<view>_data``, with the port's contract columns."""
+    specific = port.get("specific") if isinstance(port.get("specific"), dict) else {}
+    view = _view_name(port, [])
+    default = f"{view}{DATA_TABLE_SUFFIX}"
+    name = _named(specific, ("tableName", "table"), default, problems)
+    if name == default and (problem := _name_problem(default, "specific.viewName")):
+        problems.append(f"{problem} once {DATA_TABLE_SUFFIX} is added for its table; name the table in tableName")
+    return Table(name, _contract_columns(port, []))
 
 
 def _storages_reached(component: dict, by_id: dict[str, dict]) -> list[dict]:
@@ -409,9 +491,14 @@ def _plan(request: AdapterRequest) -> tuple[Plan | None, list[str]]:
     for target in _depends_on(component):
         if target not in by_id:
             problems.append(f"dependsOn: {show(target)} is not a component of the data product")
-    plan = Plan(kind=kind, component_id=request.component_id or "", schema=_schema_of(request.data_product, problems))
+    plan = Plan(
+        kind=kind,
+        component_id=request.component_id or "",
+        schema=_schema_of(request.data_product, problems),
+        environment=_environment_of(request.data_product, problems),
+    )
     if kind == "storage":
-        plan.tables = _storage_tables(component, problems)
+        plan.tables = _storage_tables(component, by_id, problems)
     elif kind == "outputport":
         _plan_output_port(plan, component, by_id, problems)
     return plan, problems
@@ -419,14 +506,13 @@ def _plan(request: AdapterRequest) -> tuple[Plan | None, list[str]]:
 
 def _plan_output_port(plan: Plan, component: dict, by_id: dict[str, dict], problems: list[str]) -> None:
     specific = component.get("specific") if isinstance(component.get("specific"), dict) else {}
-    plan.view = _named(specific, ("viewName", "view"), _short_name(component), problems)
-    contract = component.get("dataContract")
-    schema = contract.get("schema") if isinstance(contract, dict) else None
-    plan.contract = _columns([] if schema is None else schema, "dataContract.schema", problems)
+    plan.view = _view_name(component, problems)
+    plan.contract = _contract_columns(component, problems)
     # The tables of the storage it depends on: viewSql may read them (they are made in the rolled-back check), a
     # view without viewSql selects from one of them.
-    for storage in _storages_reached(component, by_id):
-        plan.dependency_tables += _storage_tables(storage, [])
+    reached = _storages_reached(component, by_id)
+    for storage in reached:
+        plan.dependency_tables += _storage_tables(storage, by_id, [])
     view_sql = specific.get("viewSql")
     if view_sql is not None:
         if not isinstance(view_sql, str) or not view_sql.strip():
@@ -437,6 +523,14 @@ def _plan_output_port(plan: Plan, component: dict, by_id: dict[str, dict], probl
     if not plan.contract:
         problems.append("dataContract.schema: lists no columns, and there is no specific.viewSql: the view needs one")
         return
+    if not reached or _backing_storage(component, by_id) is not None:
+        # Its rows live in a <view>_data table: the port's own when no storage is behind it, else the storage's.
+        data_table = _data_table(component, problems)
+        _clashes(data_table.name, component, by_id, problems)
+        if not reached:
+            plan.tables = [data_table]
+            plan.source = data_table
+            return
     wanted = _named(specific, ("tableName", "table"), "", problems)
     tables = plan.dependency_tables
     if not tables:
@@ -454,6 +548,8 @@ def _plan_output_port(plan: Plan, component: dict, by_id: dict[str, dict], probl
                 f"({', '.join(show(name) for name in by_name)})"
             )
             return
+    elif f"{plan.view}{DATA_TABLE_SUFFIX}" in by_name:
+        source = by_name[f"{plan.view}{DATA_TABLE_SUFFIX}"]
     elif plan.view in by_name:
         source = by_name[plan.view]
     elif len(tables) == 1:
@@ -473,6 +569,16 @@ def _plan_output_port(plan: Plan, component: dict, by_id: dict[str, dict], probl
             )
 
 
+def _clashes(table: str, port: dict, by_id: dict[str, dict], problems: list[str]) -> None:
+    """A port's data table must not take the name of another port's view (one schema holds both)."""
+    for other in by_id.values():
+        if other.get("id") != port.get("id") and _kind(other) == "outputport" and _view_name(other, []) == table:
+            problems.append(
+                f"specific.viewName: the table of this port's rows, {show(table)}, would have the name of the view of "
+                f"{other.get('id')}; name the table in specific.tableName"
+            )
+
+
 # --- the target database ----------------------------------------------------------------------------------------
 
 
@@ -485,21 +591,47 @@ def _libpq_only(params: dict) -> dict:
     return {key: value for key, value in params.items() if key in _libpq_keywords() and value not in (None, "")}
 
 
-def _target_params() -> tuple[dict, bool]:
-    """libpq parameters of the target, and whether it is the default database (which we create when missing)."""
+def database_name(base: str, environment: str) -> str:
+    """The database of ``environment`` when the first environment's is ``base``: ``base`` itself for the first
+    environment, else ``<base>_<environment>``; a ``base`` holding ``{environment}`` has it replaced instead."""
+    if ENVIRONMENT_PLACEHOLDER in base:
+        name = base.replace(ENVIRONMENT_PLACEHOLDER, environment)
+    elif environment == settings.MESHFORGE_ENVIRONMENTS[0]:
+        return base
+    else:
+        name = f"{base}_{environment.replace('-', '_')}"
+    if len(name.encode()) > MAX_IDENTIFIER_BYTES:
+        raise ImproperlyConfigured(
+            f"the postgres adapter's database for environment {environment!r} would be {name!r}, longer than "
+            f"PostgreSQL's {MAX_IDENTIFIER_BYTES} bytes: shorten the database name of PROVISIONING_POSTGRES_URL"
+        )
+    return name
+
+
+def _target_params(environment: str | None) -> tuple[dict, dict | None]:
+    """libpq parameters of the environment's target database (the first environment's when None) and, when it is a
+    database Meshforge names and creates on first use, the parameters of a database to create it from (the default
+    server's, or the configured URL's own database)."""
+    environment = environment or settings.MESHFORGE_ENVIRONMENTS[0]
     url = settings.PROVISIONING_POSTGRES_URL
     if url:
         entry = parse_database_url("PROVISIONING_POSTGRES_URL", url)
-        params = {
-            **entry["OPTIONS"],
-            "dbname": entry["NAME"],
-            "user": entry["USER"],
-            "password": entry["PASSWORD"],
-            "host": entry["HOST"],
-            "port": entry["PORT"],
-        }
-        return _libpq_only(params), False
-    return {**_default_server_params(), "dbname": DEFAULT_DATABASE}, True
+        configured = _libpq_only(
+            {
+                **entry["OPTIONS"],
+                "dbname": entry["NAME"],
+                "user": entry["USER"],
+                "password": entry["PASSWORD"],
+                "host": entry["HOST"],
+                "port": entry["PORT"],
+            }
+        )
+        name = database_name(entry["NAME"], environment)
+        # What the URL names (itself, or through {environment}) is the operator's to create; <name>_<env> is ours.
+        ours = name != entry["NAME"] and ENVIRONMENT_PLACEHOLDER not in entry["NAME"]
+        return {**configured, "dbname": name}, (configured if ours else None)
+    server = _default_server_params()
+    return {**server, "dbname": database_name(DEFAULT_DATABASE, environment)}, server
 
 
 def _default_server_params() -> dict:
@@ -516,29 +648,29 @@ def _connect(params: dict) -> psycopg.Connection:
     return psycopg.connect(**options, autocommit=True, prepare_threshold=None)
 
 
-def _create_default_database() -> bool:
-    """Create ``meshforge_data`` through the default database; False when it already existed."""
-    with _connect(_default_server_params()) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DEFAULT_DATABASE]).fetchone():
+def _create_database(name: str, through: dict) -> bool:
+    """Create the database ``name`` through a connection to ``through``; False when it already existed."""
+    with _connect(through) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             return False
         try:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DEFAULT_DATABASE)))
-            logger.info("created the postgres adapter's database %s", DEFAULT_DATABASE)
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            logger.info("created the postgres adapter's database %s", name)
         except (errors.DuplicateDatabase, errors.UniqueViolation):
             pass  # created by a concurrent call: what we wanted
     return True
 
 
 @contextmanager
-def target_connection() -> Iterator[psycopg.Connection]:
-    """A new autocommit connection to the adapter's target database, closed on exit: nothing stays open between
-    calls. The default database is created on first use."""
-    params, is_default = _target_params()
+def target_connection(environment: str | None = None) -> Iterator[psycopg.Connection]:
+    """A new autocommit connection to the target database of ``environment`` (default: the first environment),
+    closed on exit: nothing stays open between calls. A database Meshforge names is created on first use."""
+    params, through = _target_params(environment)
     try:
         conn = _connect(params)
     except psycopg.OperationalError:
-        # Only a missing default database is ours to fix; any other reason stands.
-        if not is_default or not _create_default_database():
+        # Only a missing database of our own naming is ours to fix; any other reason stands.
+        if through is None or not _create_database(params["dbname"], through):
             raise
         conn = _connect(params)
     with conn:
@@ -966,7 +1098,7 @@ def _public_info(conn: psycopg.Connection, plan: Plan) -> dict:
         ("database", "Database", database),
         ("schema", "Schema", plan.schema),
     ]
-    if plan.kind == "storage" and plan.tables:
+    if plan.tables:
         values.append(("tables", "Tables", ", ".join(table.name for table in plan.tables)))
     if plan.kind == "outputport":
         example = sql.SQL("SELECT * FROM {} LIMIT 10").format(sql.Identifier(plan.schema, plan.view))
@@ -989,7 +1121,7 @@ class PostgresBackend(Backend):
         self._refuse_dataproduct_request(request)
         plan, problems = _plan(request)
         if plan is not None and plan.view_sql is not None and not problems:
-            with target_connection() as conn:
+            with target_connection(plan.environment) as conn:
                 problems += _view_sql_problems(conn, plan)
         return problems
 
@@ -999,7 +1131,7 @@ class PostgresBackend(Backend):
         if plan.kind == "workload":
             logs.info(f"workload {plan.component_id}: its dependencies are in the data product; nothing to create")
             return Outcome(status="COMPLETED", result="Nothing to provision for a workload", logs=logs.entries)
-        with target_connection() as conn:
+        with target_connection(plan.environment) as conn:
             if plan.kind == "outputport":
                 _ensure_grants_table(conn)
             try:
@@ -1028,15 +1160,12 @@ class PostgresBackend(Backend):
         if plan.kind == "workload":
             logs.info(f"workload {plan.component_id}: nothing to remove")
             return Outcome(status="COMPLETED", result="Nothing to unprovision for a workload", logs=logs.entries)
-        objects = (
-            [f"view {plan.schema}.{plan.view}"]
-            if plan.kind == "outputport"
-            else [f"table {plan.schema}.{table.name}" for table in plan.tables]
-        )
+        objects = [f"view {plan.schema}.{plan.view}"] if plan.kind == "outputport" else []
+        objects += [f"table {plan.schema}.{table.name}" for table in plan.tables]
         if not request.remove_data:
             logs.info(f"removeData is false: data kept, {', '.join(objects) or 'nothing'} left in place")
             return Outcome(status="COMPLETED", result="Unprovisioned; data kept", logs=logs.entries)
-        with target_connection() as conn:
+        with target_connection(plan.environment) as conn:
             try:
                 with conn.transaction():
                     _limit(conn)
@@ -1044,9 +1173,9 @@ class PostgresBackend(Backend):
                     if plan.kind == "outputport":
                         _lock(conn, "view", plan.schema, plan.view)
                         self._drop(conn, plan.schema, plan.view, "v", logs)
-                    else:
-                        for table in plan.tables:
-                            self._drop(conn, plan.schema, table.name, "r", logs)
+                    # the port's own table after its view, which reads it
+                    for table in plan.tables:
+                        self._drop(conn, plan.schema, table.name, "r", logs)
                     _lock(conn, "schema", plan.schema)
                     if _relation_count(conn, plan.schema) is not None:
                         _revoke_idle_usage(conn, plan.schema, role_prefix(), logs)
@@ -1075,7 +1204,7 @@ class PostgresBackend(Backend):
             )
         refs = list(dict.fromkeys(refs))
         logs = _Logs("updateacl")
-        with target_connection() as conn:
+        with target_connection(plan.environment) as conn:
             _ensure_grants_table(conn)
             try:
                 with conn.transaction():
@@ -1104,9 +1233,15 @@ class PostgresBackend(Backend):
                 ],
                 input_error_field="catalogInfo",
             )
+        problems: list[str] = []
+        environment = _environment_of({"environment": environment}, problems)
+        if problems:
+            raise AdapterRefusal(
+                [problems[0].replace("dataProduct.environment", "environment")], input_error_field="environment"
+            )
         schema, name = _reverse_target(params if isinstance(params, dict) else {}, catalog_info)
         logs = _Logs("reverse-provisioning")
-        with target_connection() as conn:
+        with target_connection(environment) as conn:
             rows = conn.execute(
                 "SELECT column_name, udt_name, character_maximum_length, numeric_precision, numeric_scale, "
                 "is_nullable FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
@@ -1161,7 +1296,7 @@ class PostgresBackend(Backend):
         self._refuse_dataproduct_request(request)
         plan, problems = _plan(request)
         if plan is not None and not problems and check_view_sql and plan.view_sql is not None:
-            with target_connection() as conn:
+            with target_connection(plan.environment) as conn:
                 problems = _view_sql_problems(conn, plan)
         if plan is None or problems:
             raise AdapterRefusal(
@@ -1173,12 +1308,17 @@ class PostgresBackend(Backend):
     @staticmethod
     def _provision_storage(conn: psycopg.Connection, plan: Plan, logs: _Logs) -> None:
         if not plan.tables:
-            logs.info(f"storage {plan.component_id} describes no tables: only its schema {plan.schema} is needed")
+            logs.info(
+                f"storage {plan.component_id} declares no tables and no output port reads from it: only its schema "
+                f"{plan.schema} is needed"
+            )
         for table in plan.tables:
             _provision_table(conn, plan.schema, table, logs)
 
     @staticmethod
     def _provision_output_port(conn: psycopg.Connection, plan: Plan, logs: _Logs) -> None:
+        for table in plan.tables:  # its own rows' table, when no storage is behind it
+            _provision_table(conn, plan.schema, table, logs)
         _lock(conn, "view", plan.schema, plan.view)
         if plan.view_sql is not None:
             # PREPARE-checked by _checked_plan; search_path as it was checked, for names the SQL leaves unqualified.

@@ -534,6 +534,119 @@ def test_kinds_and_requests_the_adapter_does_not_handle_are_refused():
         assert refusal.value.input_error_field == "descriptorKind"
 
 
+# --- tables nobody declared ---------------------------------------------------------------------------------------
+
+
+def view_sources(schema: str) -> set[tuple[str, str]]:
+    """(view, table it reads) in ``schema``."""
+    return set(
+        query(
+            "SELECT DISTINCT view_name, table_name FROM information_schema.view_table_usage WHERE view_schema = %s",
+            [schema],
+        )
+    )
+
+
+def test_a_storage_without_tables_keeps_a_data_table_for_each_port_that_reads_from_it():
+    """The built-in storage template asks for no columns: each port behind it (through workloads too) gets a
+    ``<view>_data`` table with its contract's columns in the storage, and its view reads it; a port with viewSql
+    gets none."""
+    product = data_product(
+        "landing",
+        component("landing", "landing", "storage"),
+        component("landing", "load", "workload", depends_on=["landing"]),
+        component("landing", "settled", "outputport", depends_on=["load"], columns=PEOPLE[:2]),
+        component("landing", "daily-totals", "outputport", depends_on=["landing"], columns=PEOPLE[::3]),
+        component(
+            "landing",
+            "custom",
+            "outputport",
+            depends_on=["landing"],
+            columns=[PEOPLE[0]],
+            specific={"viewSql": "SELECT id FROM settled_data"},
+        ),
+    )
+    for short in ("landing", "load", "settled", "daily-totals", "custom"):
+        assert backend.validate(request(product, short)) == [], short
+    schema = schema_of("landing")
+
+    storage = backend.provision(request(product, "landing"))
+
+    assert storage.status == "COMPLETED", storage.logs
+    assert columns_of(schema, "settled_data") == [
+        ("id", "integer", None, 32, 0, "NO"),
+        ("name", "character varying", 50, None, None, "NO"),
+    ]
+    assert [row[0] for row in columns_of(schema, "daily_totals_data")] == ["id", "balance"]
+    assert keys_of(schema, "settled_data") == {("PRIMARY KEY", "id")}
+    assert storage.public_info["tables"]["value"] == "settled_data, daily_totals_data"
+    assert not exists(schema, "custom_data")
+
+    for short in ("settled", "daily-totals", "custom"):
+        assert backend.provision(request(product, short)).status == "COMPLETED", short
+    assert view_sources(schema) == {
+        ("settled", "settled_data"),
+        ("daily_totals", "daily_totals_data"),
+        ("custom", "settled_data"),
+    }
+    with target_connection() as conn:
+        conn.execute(sql.SQL("INSERT INTO {} VALUES (1, 'Ada')").format(sql.Identifier(schema, "settled_data")))
+    assert query(sql.SQL("SELECT * FROM {}").format(sql.Identifier(schema, "settled"))) == [(1, "Ada")]
+
+    for short in ("custom", "settled", "daily-totals"):
+        assert backend.unprovision(request(product, short, remove_data=True)).status == "COMPLETED"
+    removed = backend.unprovision(request(product, "landing", remove_data=True))
+    assert removed.status == "COMPLETED", removed.logs
+    assert query("SELECT 1 FROM pg_namespace WHERE nspname = %s", [schema]) == []
+
+
+def test_a_port_with_no_storage_behind_it_keeps_its_own_table_that_only_remove_data_drops():
+    product = data_product("invoices", component("invoices", "open-invoices", "outputport", columns=PEOPLE[:2]))
+    schema = schema_of("invoices")
+    assert backend.validate(request(product, "open-invoices")) == []
+
+    outcome = backend.provision(request(product, "open-invoices"))
+
+    assert outcome.status == "COMPLETED", outcome.logs
+    assert [row[:2] for row in columns_of(schema, "open_invoices_data")] == [
+        ("id", "integer"),
+        ("name", "character varying"),
+    ]
+    assert view_sources(schema) == {("open_invoices", "open_invoices_data")}
+    info = {key: value["value"] for key, value in outcome.public_info.items()}
+    assert (info["view"], info["tables"]) == ("open_invoices", "open_invoices_data")
+    assert "created table" in messages(outcome) and "created view" in messages(outcome)
+    again = backend.provision(request(product, "open-invoices"))
+    assert again.status == "COMPLETED" and "unchanged" in messages(again)
+
+    kept = backend.unprovision(request(product, "open-invoices"))
+    assert kept.status == "COMPLETED"
+    assert exists(schema, "open_invoices") and exists(schema, "open_invoices_data")
+
+    dropped = backend.unprovision(request(product, "open-invoices", remove_data=True))
+    assert dropped.status == "COMPLETED", dropped.logs
+    assert not exists(schema, "open_invoices") and not exists(schema, "open_invoices_data")
+    assert query("SELECT 1 FROM pg_namespace WHERE nspname = %s", [schema]) == []
+
+
+def test_a_data_table_that_would_take_another_ports_view_name_or_63_bytes_is_refused():
+    product = data_product(
+        "clash",
+        component("clash", "totals", "outputport", columns=PEOPLE[:1]),
+        component("clash", "totals-data", "outputport", columns=PEOPLE[:1]),
+        component("clash", "long", "outputport", columns=PEOPLE[:1], specific={"viewName": "v" * 60}),
+        component("clash", "named", "outputport", columns=PEOPLE[:1], specific={"tableName": "named_rows"}),
+    )
+    [problem] = backend.validate(request(product, "totals"))
+    assert '"totals_data", would have the name of the view of' in problem and problem.endswith("tableName")
+    assert backend.validate(request(product, "totals-data")) == []
+    [problem] = backend.validate(request(product, "long"))
+    assert "longer than PostgreSQL's 63 bytes once _data is added" in problem
+    assert backend.validate(request(product, "named")) == []
+    assert backend.provision(request(product, "named")).status == "COMPLETED"
+    assert view_sources(schema_of("clash")) == {("named", "named_rows")}
+
+
 # --- unprovision --------------------------------------------------------------------------------------------------
 
 
@@ -780,3 +893,88 @@ def test_identifiers_with_odd_characters_are_quoted_safely():
     too_long = component("Odd-Name", "long", "storage", columns=[{"name": "c" * 64, "dataType": "INT"}])
     [problem] = backend.validate(request(data_product("Odd-Name", too_long), "long"))
     assert "longer than PostgreSQL's 63 bytes" in problem
+
+
+# --- environments ---------------------------------------------------------------------------------------------------
+
+
+def in_environment(product: dict, environment) -> dict:
+    return {**product, "environment": environment}
+
+
+def drop_database(name: str) -> None:
+    with target_connection() as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+
+
+def databases_like(pattern: str) -> list[str]:
+    return [name for (name,) in query("SELECT datname FROM pg_database WHERE datname LIKE %s ORDER BY 1", [pattern])]
+
+
+def test_each_environment_has_its_own_database_named_after_the_first_and_made_on_first_use(settings):
+    settings.MESHFORGE_ENVIRONMENTS = ["development", "qa", "pre-prod"]
+    product = data_product("envs", component("envs", "facts", "storage", columns=PEOPLE))
+    schema = schema_of("envs")
+    try:
+        outcomes = {
+            environment: backend.provision(request(in_environment(product, environment), "facts"))
+            for environment in ("qa", "pre-prod")
+        }
+        assert [outcome.status for outcome in outcomes.values()] == ["COMPLETED"] * 2
+        assert outcomes["qa"].public_info["database"]["value"] == "meshforge_data_qa"
+        assert "meshforge_data_qa" in outcomes["qa"].public_info["connectionString"]["value"]
+        assert outcomes["pre-prod"].public_info["database"]["value"] == "meshforge_data_pre_prod"
+        for environment, database in (("qa", "meshforge_data_qa"), ("pre-prod", "meshforge_data_pre_prod")):
+            with target_connection(environment) as conn:
+                assert conn.info.dbname == database
+                assert conn.execute("SELECT to_regclass(%s)", [f'"{schema}"."facts"']).fetchone()[0] is not None
+        assert not exists(schema, "facts")  # the first environment's database has nothing of theirs
+    finally:
+        drop_database("meshforge_data_qa")
+        drop_database("meshforge_data_pre_prod")
+
+
+def test_a_target_url_gives_the_first_environments_database_and_names_the_others(settings):
+    with target_connection() as conn:
+        host, port, user = conn.info.host, conn.info.port, conn.info.user
+    base = f"pgt_url_{DOMAIN}"
+    product = data_product("byenv", component("byenv", "facts", "storage", columns=PEOPLE))
+    drop_database(base)
+    try:
+        with target_connection() as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(base)))
+        settings.PROVISIONING_POSTGRES_URL = f"postgresql://{user}@/{base}?host={host}&port={port}"
+        development = backend.provision(request(product, "facts"))
+        qa = backend.provision(request(in_environment(product, "qa"), "facts"))
+        assert (development.status, qa.status) == ("COMPLETED", "COMPLETED")
+        # <database>_<environment> is Meshforge's name, so it is made (through the URL's database)
+        assert development.public_info["database"]["value"] == base
+        assert qa.public_info["database"]["value"] == f"{base}_qa"
+
+        # {environment} in the name: the operator's databases, used as given, never created
+        settings.PROVISIONING_POSTGRES_URL = f"postgresql://{user}@/{base}_{{environment}}?host={host}&port={port}"
+        assert backend.provision(request(in_environment(product, "qa"), "facts")).public_info["database"]["value"] == (
+            f"{base}_qa"
+        )
+        with pytest.raises(psycopg.OperationalError):
+            backend.provision(request(product, "facts"))
+        settings.PROVISIONING_POSTGRES_URL = None
+        assert databases_like(f"{base}%") == [base, f"{base}_qa"]
+    finally:
+        settings.PROVISIONING_POSTGRES_URL = None
+        drop_database(f"{base}_qa")
+        drop_database(base)
+
+
+def test_a_request_without_a_known_environment_is_refused_at_validate():
+    product = data_product("noenv", component("noenv", "facts", "storage", columns=PEOPLE))
+    for environment, complaint in ((None, "names no environment"), ("staging", '"staging" is not an environment')):
+        undecided = request(in_environment(product, environment), "facts")
+        [problem] = backend.validate(undecided)
+        assert problem.startswith("dataProduct.environment: ") and complaint in problem
+        with pytest.raises(AdapterRefusal):
+            backend.provision(undecided)
+    catalog_info = {"metadata": {"name": f"{DOMAIN}.noenv.1.facts"}, "spec": {"mesh": {"kind": "storage"}}}
+    with pytest.raises(AdapterRefusal) as refusal:
+        backend.reverse_provision("t", "staging", {}, catalog_info)
+    assert refusal.value.input_error_field == "environment"
