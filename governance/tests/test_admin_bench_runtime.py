@@ -186,6 +186,8 @@ def test_a_runtime_run_while_the_previous_one_still_goes_does_nothing(monkeypatc
     with psycopg.connect(**params, autocommit=True) as other:
         other.execute("SELECT pg_advisory_lock(hashtext(%s))", [tasks.RUNTIME_LOCK])
         assert runtime_task() == 0
+        # released now: a closed connection's backend lets go of its locks only when it has exited, a moment later
+        other.execute("SELECT pg_advisory_unlock(hashtext(%s))", [tasks.RUNTIME_LOCK])
     monkeypatch.setattr(tasks.services, "runtime_evaluate", lambda: 7)
     assert runtime_task() == 7  # the lock is free again, and released after the run
     assert runtime_task() == 7
