@@ -324,6 +324,7 @@ ADMIN_MODELS = {
     "provisioning.deployment": set(),
     "provisioning.deploymentunit": set(),
     "provisioning.adaptercall": set(),
+    "provisioning.reverseprovisioning": set(),
 }
 
 
