@@ -100,7 +100,8 @@ def reverse_provisioning_component(request: HttpRequest, name: str) -> HttpRespo
     component = _component_or_404(name)
     product = services.component_product(component=component)
     _may_run_required(request, product)
-    form = ReverseProvisioningForm(request.POST or None, initial={"environment": settings.MESHFORGE_ENVIRONMENTS[0]})
+    posted = request.POST if request.method == "POST" else None  # an empty form is bound: its errors are shown
+    form = ReverseProvisioningForm(posted, initial={"environment": settings.MESHFORGE_ENVIRONMENTS[0]})
     errors: list[str] = []
     status = 200
     if request.method == "POST":

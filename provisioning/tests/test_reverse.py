@@ -397,9 +397,14 @@ def test_the_page_says_why_the_adapter_failed(client, port, registered, alice):
 
 def test_the_form_refuses_an_unknown_environment_or_params_that_are_not_a_mapping(client, port, registered, alice):
     client.force_login(alice)
-    for data in ({"environment": "staging"}, {"environment": "development", "params": "- a list"}):
+    for data, error in (
+        ({}, "This field is required."),
+        ({"environment": "staging"}, "Select a valid choice."),
+        ({"environment": "development", "params": "- a list"}, "must be a mapping of parameter names to values"),
+    ):
         answer = client.post(component_url(), data)
         assert answer.status_code == 400
+        assert error in answer.content.decode()
     answer = client.post(component_url(), {"environment": "qa"})
     assert answer.status_code == 400
     assert f"environment: no tech adapter is registered for infrastructureTemplateId {TEMPLATE} in qa" in (
