@@ -1,13 +1,20 @@
 """Provisioning in the admin, the platform team's tool (PRODUCT §6): the adapter registry, saved and deleted through
 ``provisioning.services`` (validated and audited); deployments with their steps, environments' units and the
-built-in adapters' calls, read-only (the services and the coordinator write them)."""
+built-in adapters' calls and reverse provisionings, read-only (the services and the coordinator write them)."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 
 from provisioning.forms import TechAdapterForm
-from provisioning.models import AdapterCall, Deployment, DeploymentTask, DeploymentUnit, TechAdapter
+from provisioning.models import (
+    AdapterCall,
+    Deployment,
+    DeploymentTask,
+    DeploymentUnit,
+    ReverseProvisioning,
+    TechAdapter,
+)
 from provisioning.services import adapter_delete, adapter_save
 
 
@@ -90,4 +97,16 @@ class AdapterCallAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "adapter", "operation", "component_id", "status", "error_status", "token"]
     list_filter = ["adapter", "operation", "status"]
     search_fields = ["component_id", "token"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(ReverseProvisioning)
+class ReverseProvisioningAdmin(ReadOnlyAdmin):
+    list_display = [
+        *("id", "component_name", "environment", "status", "adapter", "commit_sha", "created_by_name"),
+        "created_at",
+    ]
+    list_filter = ["status", "environment"]
+    search_fields = ["component_name", "product__entity_name", "product__dp_id", "created_by_name", "commit_sha"]
+    list_select_related = ["product", "adapter"]
     date_hierarchy = "created_at"

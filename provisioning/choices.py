@@ -52,3 +52,14 @@ class UnitStatus(models.TextChoices):
     PARTIAL = "partial", "Partially deployed"
     DEPLOYED = "deployed", "Deployed"
     CORRUPT = "corrupt", "Corrupt"
+
+
+class ReverseProvisioningStatus(models.TextChoices):
+    """A reverse provisioning asks the adapter (``running``), then holds its updates for review (``ready``) until
+    they are committed (``applied``) or dropped (``discarded``); ``failed`` keeps the adapter's reason."""
+
+    RUNNING = "running", "Running"
+    READY = "ready", "Updates to review"
+    APPLIED = "applied", "Applied"
+    FAILED = "failed", "Failed"
+    DISCARDED = "discarded", "Discarded"

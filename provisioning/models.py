@@ -1,8 +1,10 @@
 """Provisioning's state (PRODUCT §6): the adapter registry, deployments with one task per component and operation,
-and what each environment runs of each data product. Every step lives here, so a worker that dies loses nothing."""
+what each environment runs of each data product, and reverse provisionings awaiting review. Every step lives here,
+so a worker that dies loses nothing."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 
@@ -16,6 +18,7 @@ from provisioning.choices import (
     ACTIVE_STATUSES,
     DeploymentOperation,
     DeploymentStatus,
+    ReverseProvisioningStatus,
     TaskOperation,
     TaskStatus,
     UnitStatus,
@@ -294,3 +297,57 @@ class AdapterCall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.adapter} {self.operation} {self.component_id}"
+
+
+class ReverseProvisioning(models.Model):
+    """One reverse provisioning of a component: what its adapter read back from the platform in one environment, as
+    dot-path ``updates`` of the component's ``catalog-info.yaml``. Kept until reviewed, so that the commit applies
+    exactly what the person previewed, not a second answer of the adapter."""
+
+    component_ref = models.CharField(max_length=300, help_text="The component's entity ref.")
+    component_name = models.CharField(max_length=255, help_text="<domain>.<name>.<major>.<component>")
+    product = models.ForeignKey(
+        "dataproducts.DataProductIdentity", on_delete=models.PROTECT, related_name="reverse_provisionings"
+    )
+    environment = models.CharField(max_length=63, validators=[validate_environment])
+    adapter = models.ForeignKey(
+        TechAdapter, null=True, blank=True, on_delete=models.SET_NULL, related_name="reverse_provisionings"
+    )
+    adapter_url = models.CharField(max_length=2048, blank=True, help_text="The adapter's URL when it was called.")
+    status = models.CharField(
+        max_length=10, choices=ReverseProvisioningStatus.choices, default=ReverseProvisioningStatus.RUNNING
+    )
+    params = models.JSONField(default=dict, blank=True, help_text="The reverse provisioning input params sent.")
+    # JSON text, not jsonb: jsonb reorders an object's keys, and the adapter's order is the order the new keys of
+    # catalog-info.yaml are written in
+    updates_text = models.TextField(
+        "updates", blank=True, default="{}", help_text="Dot path → value (JSON), as the adapter returned them."
+    )
+    logs = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True, help_text="Why it failed, as the adapter said it.")
+    error_detail = models.JSONField(
+        null=True, blank=True, help_text="What the adapter's error answer said, field by field (problems, solutions)."
+    )
+    base_revision = models.CharField(
+        max_length=64, blank=True, help_text="The commit of catalog-info.yaml the adapter was given."
+    )
+    commit_sha = models.CharField(max_length=64, blank=True, help_text="The commit that applied the updates.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by_name = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True, help_text="When the adapter answered.")
+    decided_at = models.DateTimeField(null=True, blank=True, help_text="When it was applied or discarded.")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["component_name", "-created_at"], name="provisioning_reverse_comp_idx")]
+
+    def __str__(self) -> str:
+        return f"Reverse provisioning of {self.component_name} in {self.environment}"
+
+    @property
+    def updates(self) -> dict:
+        """The adapter's updates, in its order."""
+        return json.loads(self.updates_text or "{}")

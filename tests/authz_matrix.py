@@ -22,6 +22,7 @@ LOCATION = {"pk": "{location.pk}"}
 POLICY = {"name": "{policy.name}"}
 DEPLOYMENT = {"pk": "{deployment.pk}"}
 ADAPTER = {"pk": "{adapter.pk}"}
+REVERSE = {"pk": "{reverse_provisioning.pk}"}
 
 #                                                  anonymous  carol  bob   alice  platform
 PAGES = {
@@ -62,6 +63,16 @@ PAGES = {
         "POST": (LOGIN, 403, 403, 403, 400),
     },
     "provisioning:adapter_delete": {"kwargs": ADAPTER, "POST": (LOGIN, 403, 403, 403, R)},
+    # --- reverse provisioning: the product's owners and staff only; an empty form names no environment, an empty
+    # confirm no base revision; the world's run awaits review, so its owners may discard it ---
+    "provisioning-reverse:reverse_provisioning_component": {
+        "kwargs": {"name": "{component.name}"},
+        "GET": (LOGIN, 403, 403, 200, 200),
+        "POST": (LOGIN, 403, 403, 400, 400),
+    },
+    "provisioning-reverse:reverse_provisioning_detail": {"kwargs": REVERSE, "GET": (LOGIN, 403, 403, 200, 200)},
+    "provisioning-reverse:reverse_provisioning_apply": {"kwargs": REVERSE, "POST": (LOGIN, 403, 403, 400, 400)},
+    "provisioning-reverse:reverse_provisioning_discard": {"kwargs": REVERSE, "POST": (LOGIN, 403, 403, R, R)},
     # --- the Builder ---
     "dataproducts:home": {"GET": (LOGIN, 200, 200, 200, 200)},
     "dataproducts:template_list": {"GET": (LOGIN, 200, 200, 200, 200)},
@@ -234,6 +245,12 @@ API = {
     "provisioning-api:deployment-cancel": {"kwargs": DEPLOYMENT, "POST": (401, 403, 403, 409, 409)},
     "provisioning-api:deployment-retry": {"kwargs": DEPLOYMENT, "POST": (401, 403, 403, 409, 409)},
     "provisioning-api:unit-list": {"GET": (401, 200, 200, 200, 200)},
+    # --- reverse provisioning: an empty body names no component; the product's owners and staff read, apply (an
+    # empty body names no base revision) and discard the world's run ---
+    "provisioning-reverse-api:reverse-provisioning-list": {"POST": (401, 400, 400, 400, 400)},
+    "provisioning-reverse-api:reverse-provisioning-detail": {"kwargs": REVERSE, "GET": (401, 403, 403, 200, 200)},
+    "provisioning-reverse-api:reverse-provisioning-apply": {"kwargs": REVERSE, "POST": (401, 403, 403, 400, 400)},
+    "provisioning-reverse-api:reverse-provisioning-discard": {"kwargs": REVERSE, "POST": (401, 403, 403, 200, 200)},
     # the API's JSON 404 for any other path under /api/, after authentication
     "api_not_found": {"url": "/api/no-such-endpoint", "GET": (401, 404, 404, 404, 404), "other": 404},
 }
@@ -307,6 +324,7 @@ ADMIN_MODELS = {
     "provisioning.deployment": set(),
     "provisioning.deploymentunit": set(),
     "provisioning.adaptercall": set(),
+    "provisioning.reverseprovisioning": set(),
 }
 
 

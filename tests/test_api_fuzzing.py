@@ -133,6 +133,7 @@ def _world_config(world) -> schemathesis.Config:
         "entity": [world.entity.name, dp.name],
         "deployment": [world.deployment.pk],
         "adapter": [world.adapter.pk],
+        "reverse_provisioning": [world.reverse_provisioning.pk],
     }
     operations = [
         ("^/api/dataproducts/data-products/", {"path.name": sometimes("data_product")}),
@@ -143,6 +144,7 @@ def _world_config(world) -> schemathesis.Config:
         ("^/api/provisioning/deployments/", {"path.id": sometimes("deployment")}),
         ("^/api/provisioning/adapters/", {"path.id": sometimes("adapter")}),
         ("^/api/catalog/entities/by-uid/", {"path.uid": sometimes("uid")}),
+        ("^/api/provisioning/reverse-provisioning/", {"path.id": sometimes("reverse_provisioning")}),
         (
             "^/api/catalog/entities/by-name/",
             {

@@ -1,7 +1,8 @@
 """One small world in which every URL parameter names a real object, for the authorization matrix: the personas,
 the built-in templates and the finance and marketing domains from trusted repositories, a data product of finance
-with an output port (created through the Builder, so its pages read a real repository), a location alice
-registered with a live and an orphaned entity, a token of alice, a manual refresh and a worker heartbeat.
+with an output port (created through the Builder, so its pages read a real repository) and a reverse provisioning of
+it awaiting review, a location alice registered with a live and an orphaned entity, a token of alice, a manual
+refresh and a worker heartbeat.
 
 Built once per test, in one to three seconds: the Builder's path through Git is the slow part, and the matrix and
 the fuzzing need it for the edit endpoints, which read the product's repository."""
@@ -32,7 +33,8 @@ from dataproducts.demo import BUILTIN_TEMPLATES
 from dataproducts.models import Component, DataProduct, DataProductIdentity, Domain, Release
 from dataproducts.tests.conftest import DOMAINS_YAML, dp_values, port_values
 from governance.models import POLICY_FIELDS, Evaluation, Policy, PolicyVersion, Waiver
-from provisioning.models import Deployment, TechAdapter
+from provisioning.choices import ReverseProvisioningStatus
+from provisioning.models import Deployment, ReverseProvisioning, TechAdapter
 from provisioning.testing.factories import (
     AdapterCallFactory,
     DeploymentFactory,
@@ -72,6 +74,7 @@ class World:
     evaluation: Evaluation
     adapter: TechAdapter
     deployment: Deployment
+    reverse_provisioning: ReverseProvisioning
 
     def first_pk(self, model) -> str:
         """The primary key of a row of ``model`` in the world, for the admin's object pages."""
@@ -149,6 +152,19 @@ def world_build(root: Path) -> World:
     )
     DeploymentUnitFactory(release=release, last_deployment=deployment)
     AdapterCallFactory(component_id=component.component_id)
+    # a reverse provisioning of the output port awaiting review (a row: no adapter answers here)
+    reverse_provisioning = ReverseProvisioning.objects.create(
+        component_ref=component.entity.ref,
+        component_name=component.name,
+        product=identity,
+        environment="development",
+        status=ReverseProvisioningStatus.READY,
+        updates_text='{"spec.mesh.dataContract.termsAndConditions": "Read back from the platform"}',
+        logs=[{"timestamp": "2026-01-01T00:00:00Z", "level": "INFO", "message": "read back", "phase": "REVERSE"}],
+        base_revision=selectors.entity_file(entity=component.entity).revision,
+        created_by=alice,
+        created_by_name=alice.username,
+    )
     world = World(
         personas=personas,
         data_product=selectors.dataproduct_get(name=data_product.name),
@@ -164,6 +180,7 @@ def world_build(root: Path) -> World:
         evaluation=evaluation,
         adapter=adapter,
         deployment=deployment,
+        reverse_provisioning=reverse_provisioning,
     )
     # a failed sign-in, as the login page records one
     Client().post(reverse("login"), {"username": "carol", "password": "not carol's"})

@@ -21,7 +21,8 @@ Requests with ``DATAPRODUCT_DESCRIPTOR`` are refused with 400 (valid: false on v
 Tokens live in memory: a restarted process answers 500 "Cannot find Provisioning Status" for them.
 ``/v2/validate`` answers 500 "Response not yet implemented" when started with ``--no-async-validate``.
 Reverse provisioning needs ``catalogInfo`` (422 without, as FastAPI answers) and answers 200 ``{status, updates,
-logs}``, or 202 and a token with ``params.mode: async``; ``params.updates`` are the updates returned.
+logs}``, or 202 and a token with ``params.mode: async``; ``params.updates`` are the updates returned; ``params.mode``
+``fail`` answers FAILED, and an error mode above answers as it says.
 ``GET /calls`` gives the calls per operation and component, and the last refs sent to updateacl per component.
 """
 
@@ -204,6 +205,8 @@ class Handler(BaseHTTPRequestHandler):
             detail = [{"type": "missing", "loc": ["body", "catalogInfo"], "msg": "Field required", "input": body}]
             return self.send_json(422, {"detail": detail})
         params = body.get("params") if isinstance(body.get("params"), dict) else {}
+        if params.get("mode") in ERROR_MODES:
+            return self.send_error_mode(params["mode"], float(params.get("delay", 0)))
         environment = body.get("environment", "")
         updates = params.get("updates")
         if not isinstance(updates, dict):
