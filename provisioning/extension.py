@@ -43,6 +43,16 @@ def deployments_context(request: HttpRequest, data_product) -> dict:
             "deploy_url": reverse("provisioning:dataproduct_deploy", args=[data_product.name]),
             "undeploy_url": reverse("provisioning:dataproduct_undeploy", args=[data_product.name]),
             "list_url": reverse("provisioning:deployment_list") + f"?product={data_product.name}",
+            # reverse provisioning reads what a component's platform has into its catalog-info.yaml (owners only)
+            "reverse": [
+                (
+                    component,
+                    reverse("provisioning-reverse:reverse_provisioning_component", args=[component.name]),
+                )
+                for component in data_product.components.all()
+            ]
+            if may_run
+            else [],
         }
     }
 

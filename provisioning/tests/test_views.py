@@ -108,6 +108,11 @@ def test_deploy_and_undeploy_are_offered_only_to_the_owners_and_staff(
     assert ('id="deploy-release"' in html) is may_run
     assert ('name="remove_data"' in html) is may_run
     assert "Recent deployments" in html
+    # each component's reverse provisioning, for those who may change the product
+    links = [
+        reverse("provisioning-reverse:reverse_provisioning_component", args=[c.name]) for c in cashflow.components.all()
+    ]
+    assert links and all((f'href="{link}"' in html) is may_run for link in links)
 
 
 def test_the_deploy_form_offers_the_products_releases_newest_first_and_every_environment(
