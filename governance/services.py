@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.apps import apps
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Prefetch
@@ -303,10 +304,26 @@ def bench_run_execute(*, run_id: int) -> BenchRun | None:
 # --- Runtime ---------------------------------------------------------------------------------------------------
 
 
+def _runtime_targets(latest_stable: list[Release]) -> list[tuple[Release, str]]:
+    """(release, environment) pairs to judge: the deployed release of each environment where a product runs; every
+    environment of the latest stable release of a product that runs nowhere."""
+    deployed: dict = {}
+    if apps.is_installed("provisioning"):
+        from provisioning.selectors import deployed_releases
+
+        deployed = deployed_releases()
+    running = {product_id for product_id, _ in deployed}
+    targets = [(release, environment) for (_, environment), release in deployed.items()]
+    for release in latest_stable:
+        if release.product_id not in running:
+            targets += [(release, environment) for environment in settings.MESHFORGE_ENVIRONMENTS]
+    return targets
+
+
 def runtime_evaluate() -> int:
-    """Re-evaluate the ``runtime`` policies against the latest stable release of each data product in each
-    environment (until provisioning knows what is deployed), recording the Evaluations (nothing blocks).
-    Returns how many were recorded.
+    """Re-evaluate the ``runtime`` policies against what each environment runs — the release provisioning deployed
+    there; for a product never deployed anywhere, its latest stable release — recording the Evaluations (nothing
+    blocks). Returns how many were recorded.
 
     A fixed number of queries and one engine call per policy, however many products: the latest stable release of
     each product in one query (PostgreSQL's DISTINCT ON), the runtime policies, their versions and the waivers in
@@ -324,22 +341,21 @@ def runtime_evaluate() -> int:
         for waiver in Waiver.objects.filter(expires_at__gt=timezone.now(), policy__in=stored)
     }
     work: dict[int, tuple[Policy, list, list]] = {}  # policy id → (policy, resources, their releases)
-    for release in releases:
-        for environment in settings.MESHFORGE_ENVIRONMENTS:
-            descriptor = release.descriptors.get(environment)
-            if not isinstance(descriptor, dict):
+    for release, environment in _runtime_targets(releases):
+        descriptor = release.descriptors.get(environment)
+        if not isinstance(descriptor, dict):
+            continue
+        for policy in policies_applicable(
+            environment=environment, timing=Timing.RUNTIME, descriptor=descriptor, policies=stored
+        ):
+            if (release.product_id, policy.pk) in waived or policy.pk not in versions:
                 continue
-            for policy in policies_applicable(
-                environment=environment, timing=Timing.RUNTIME, descriptor=descriptor, policies=stored
-            ):
-                if (release.product_id, policy.pk) in waived or policy.pk not in versions:
-                    continue
-                items = policy_resources(
-                    selector=policy.selector, descriptor=descriptor, previous=None, environment=environment
-                )
-                _, resources, owners = work.setdefault(policy.pk, (policy, [], []))
-                resources += items
-                owners += [release] * len(items)
+            items = policy_resources(
+                selector=policy.selector, descriptor=descriptor, previous=None, environment=environment
+            )
+            _, resources, owners = work.setdefault(policy.pk, (policy, [], []))
+            resources += items
+            owners += [release] * len(items)
     recorded: list[Evaluation] = []
     for policy, resources, owners in work.values():
         for run, release in zip(policy_run_many(policy, resources, for_gate=False), owners, strict=True):

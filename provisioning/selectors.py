@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 
 from dataproducts.models import DataProductIdentity, Release
+from provisioning.choices import UnitStatus
 from provisioning.models import Deployment, DeploymentTask, DeploymentUnit, TechAdapter
 
 
@@ -75,6 +76,14 @@ def units_of(*, dp_id: str) -> list[DeploymentUnit]:
         found.get(environment) or DeploymentUnit(environment=environment)
         for environment in settings.MESHFORGE_ENVIRONMENTS
     ]
+
+
+def deployed_releases() -> dict[tuple[int, str], object]:
+    """What each environment runs: (product identity id, environment) → the release deployed there."""
+    units = DeploymentUnit.objects.filter(status=UnitStatus.DEPLOYED, release__isnull=False).select_related(
+        "release__product"
+    )
+    return {(unit.product_id, unit.environment): unit.release for unit in units}
 
 
 def unit_get(*, product, environment: str) -> DeploymentUnit | None:

@@ -172,6 +172,35 @@ def test_the_runtime_schedule_records_runtime_policies_against_the_latest_stable
     assert runtime_evaluate() == 3
 
 
+def test_once_deployed_the_runtime_schedule_judges_what_each_environment_runs(make_policy, descriptors, identity):
+    from provisioning.choices import UnitStatus
+    from provisioning.models import DeploymentUnit
+
+    make_policy("at-runtime", body="fail", timing=["runtime"])
+    older, _newer = (
+        Release.objects.create(
+            product=identity,
+            version=f"0.1.{patch}",
+            kind="stable",
+            major=0,
+            minor=1,
+            patch=patch,
+            descriptors=descriptors,
+            commit="0" * 40,
+        )
+        for patch in (0, 1)
+    )
+    # development runs the older release; nothing runs in qa and production
+    DeploymentUnit.objects.create(
+        product=identity, environment="development", status=UnitStatus.DEPLOYED, release=older
+    )
+    DeploymentUnit.objects.create(product=identity, environment="qa", status=UnitStatus.NOT_DEPLOYED)
+
+    assert runtime_task() == 1
+    [evaluation] = Evaluation.objects.all()
+    assert (evaluation.environment, evaluation.release, evaluation.version) == ("development", older, "0.1.0")
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_runtime_run_while_the_previous_one_still_goes_does_nothing(monkeypatch):
     """Beat sends a run every GOVERNANCE_RUNTIME_SECONDS; one still going (its advisory lock held by another
