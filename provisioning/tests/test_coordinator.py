@@ -180,3 +180,35 @@ def test_undeploy_runs_in_reverse_and_clears_the_unit(adapters, platform_user):
     unit = DeploymentUnit.objects.get(product=release.product)
     assert unit.status == UnitStatus.NOT_DEPLOYED and unit.release is None
     assert connection.in_atomic_block is False
+
+
+def test_a_data_product_level_adapter_goes_first_on_deploy_and_last_on_undeploy(adapters, platform_user):
+    from provisioning.models import TechAdapter
+
+    descriptor = descriptor_make(components=CHAIN)
+    mock = adapters[("mock", "development")]
+    TechAdapter.objects.create(
+        infrastructure_template_id=descriptor["infrastructureTemplateId"],
+        environment="development",
+        url=mock.url,
+        auth_header=mock.auth_header,
+        auth_env=mock.auth_env,
+    )
+    release = release_make(descriptor)
+    deployment = _deploy(release, platform_user, auto_start=True)
+    plan = {task.name: (task.layer, task.depends_on) for task in deployment.tasks.all()}
+    assert plan["ledger"] == (0, [])  # the data product's own step, named after it
+    assert plan["raw"] == (1, [""]) and plan["settled"][0] == 3
+
+    finished = coordinator.deployment_run(deployment_id=deployment.pk)
+    assert finished.status == DeploymentStatus.SUCCEEDED
+    tasks = {task.name: task for task in finished.tasks.all()}
+    assert all(tasks["ledger"].finished_at <= task.started_at for name, task in tasks.items() if name != "ledger")
+    assert AdapterCall.objects.filter(operation="provision", component_id="").count() == 1
+
+    undeploy = services.undeploy_request_create(
+        product=release.product, environment="development", actor=platform_user, auto_start=True
+    )
+    undone = coordinator.deployment_run(deployment_id=services.deployment_validate(deployment_id=undeploy.pk).pk)
+    tasks = {task.name: task for task in undone.tasks.all()}
+    assert all(task.finished_at <= tasks["ledger"].started_at for name, task in tasks.items() if name != "ledger")
