@@ -28,12 +28,16 @@ ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
 HEADER_NAME = re.compile(r"[A-Za-z0-9-]+")
 
 
+def environment_problem(value: str) -> str | None:
+    """Why ``value`` is not an environment of this installation (None when it is one)."""
+    if value in settings.MESHFORGE_ENVIRONMENTS:
+        return None
+    return f"unknown environment {value!r}; expected one of {', '.join(settings.MESHFORGE_ENVIRONMENTS)}"
+
+
 def validate_environment(value: str) -> None:
-    if value not in settings.MESHFORGE_ENVIRONMENTS:
-        raise ValidationError(
-            f"Unknown environment {value!r}; expected one of {', '.join(settings.MESHFORGE_ENVIRONMENTS)}.",
-            code="environment",
-        )
+    if problem := environment_problem(value):
+        raise ValidationError(f"{problem[0].upper()}{problem[1:]}.", code="environment")
 
 
 class TechAdapter(models.Model):

@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable
 from http import HTTPStatus
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
@@ -25,7 +24,7 @@ from dataproducts.scaffold.checks import IDENTITY_PATHS
 from dataproducts.selectors import component_get
 from provisioning import selectors
 from provisioning.choices import ReverseProvisioningStatus
-from provisioning.models import ReverseProvisioning
+from provisioning.models import ReverseProvisioning, environment_problem
 from provisioning.services import adapter_client, deployment_may_run
 
 __all__ = [
@@ -200,11 +199,8 @@ def _updates_patch(updates: dict) -> Callable[[dict], None]:
 
 
 def _environment(environment: str) -> str:
-    if environment not in settings.MESHFORGE_ENVIRONMENTS:
-        raise ReverseProvisioningRefused(
-            f"unknown environment {environment!r}; expected one of {', '.join(settings.MESHFORGE_ENVIRONMENTS)}",
-            field="environment",
-        )
+    if problem := environment_problem(environment):
+        raise ReverseProvisioningRefused(problem, field="environment")
     return environment
 
 

@@ -26,7 +26,7 @@ from dataproducts.selectors import dataproduct_get, dataproduct_may_write
 from provisioning import selectors
 from provisioning.choices import ACTIVE_STATUSES, DeploymentOperation, DeploymentStatus, TaskStatus, UnitStatus
 from provisioning.client import AdapterEndpoint, ErrorKind, ProvisioningRequests, TechAdapterClient
-from provisioning.models import Deployment, DeploymentTask, DeploymentUnit, TechAdapter
+from provisioning.models import Deployment, DeploymentTask, DeploymentUnit, TechAdapter, environment_problem
 from provisioning.planning import plan_build
 
 logger = logging.getLogger(__name__)
@@ -181,11 +181,8 @@ def _may_run(product: DataProductIdentity, actor) -> None:
 
 
 def _environment(environment: str) -> str:
-    if environment not in settings.MESHFORGE_ENVIRONMENTS:
-        raise DeploymentRefused(
-            f"unknown environment {environment!r}; expected one of {', '.join(settings.MESHFORGE_ENVIRONMENTS)}",
-            field="environment",
-        )
+    if problem := environment_problem(environment):
+        raise DeploymentRefused(problem, field="environment")
     return environment
 
 
@@ -432,6 +429,24 @@ def _gate(deployment: Deployment) -> tuple[list[dict], list[str]]:
     return [], list(getattr(deployment, "gate_warnings", []))
 
 
+def deployment_tasks_create(*, deployment: Deployment, plan) -> list[DeploymentTask]:
+    """The task rows of a plan's steps, pending."""
+    return DeploymentTask.objects.bulk_create(
+        DeploymentTask(
+            deployment=deployment,
+            component_id=step.component_id,
+            name=step.name,
+            kind=step.kind,
+            operation=step.operation,
+            layer=step.layer,
+            depends_on=step.depends_on,
+            adapter=step.adapter,
+            adapter_url=step.adapter.url,
+        )
+        for step in plan.steps
+    )
+
+
 def deployment_validate(*, deployment_id: int) -> Deployment | None:
     """The checks of a requested deployment, before anything changes: the strict adapter-ready descriptor check,
     the plan (an adapter for every component), each adapter's validate, and the governance gate. Passing makes
@@ -493,20 +508,7 @@ def deployment_validate(*, deployment_id: int) -> Deployment | None:
                 started_at=now if deployment.auto_start else None,
             )
             if moved:
-                DeploymentTask.objects.bulk_create(
-                    DeploymentTask(
-                        deployment=deployment,
-                        component_id=step.component_id,
-                        name=step.name,
-                        kind=step.kind,
-                        operation=step.operation,
-                        layer=step.layer,
-                        depends_on=step.depends_on,
-                        adapter=step.adapter,
-                        adapter_url=step.adapter.url,
-                    )
-                    for step in plan.steps
-                )
+                deployment_tasks_create(deployment=deployment, plan=plan)
                 if deployment.auto_start:
                     deployment.refresh_from_db()
                     _unit_running(deployment)

@@ -6,6 +6,24 @@ from urllib.parse import quote, urlencode
 from django.db import connection
 
 
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """The environment of a process a test starts (a worker, a command): the test settings, data dir and database."""
+    import os
+
+    from django.conf import settings
+
+    env = {
+        **os.environ,
+        "MESHFORGE_DATA_DIR": str(settings.MESHFORGE_DATA_DIR),
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": subprocess_database_url(),
+        "PYTHONUNBUFFERED": "1",
+        **extra,
+    }
+    env.pop("MESHFORGE_TEST_OWNS_DATA_DIR", None)  # the test run owns it, not the process
+    return env
+
+
 def subprocess_database_url() -> str:
     connection.ensure_connection()
     db = connection.settings_dict

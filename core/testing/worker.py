@@ -11,9 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
-from core.testing.database import subprocess_database_url
+from core.testing.database import subprocess_env
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 WAIT_SECONDS = 30
@@ -46,15 +45,7 @@ class Worker:
 
 def worker_start(log_path: Path, *, name: str = "e2e", concurrency: int = 1, env: dict | None = None) -> Worker:
     """Start a worker on every queue, on the test database (``env`` adds settings from the environment)."""
-    environment = {
-        **os.environ,
-        "MESHFORGE_DATA_DIR": str(settings.MESHFORGE_DATA_DIR),
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": subprocess_database_url(),
-        "PYTHONUNBUFFERED": "1",
-        **(env or {}),
-    }
-    environment.pop("MESHFORGE_TEST_OWNS_DATA_DIR", None)
+    environment = subprocess_env(**(env or {}))
     with open(log_path, "ab") as log:
         process = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
             [

@@ -17,11 +17,10 @@ from pathlib import Path
 
 import git
 import pytest
-from django.conf import settings as django_settings
 from django.db import connection
 
 from catalog.models import Location
-from core.testing.database import subprocess_database_url
+from core.testing.database import subprocess_env
 from dataproducts.exceptions import DataProductConflict
 from dataproducts.gitops.provider import LocalGitProvider
 from dataproducts.models import DataProduct, DataProductReservation
@@ -87,14 +86,7 @@ def start_creator(transactional_db, builder, alice, settings, tmp_path):
     started: list[subprocess.Popen] = []
     values = tmp_path / "values.json"
     values.write_text(json.dumps(dp_values()))
-    env = {
-        **os.environ,
-        "MESHFORGE_DATA_DIR": str(django_settings.MESHFORGE_DATA_DIR),
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": subprocess_database_url(),
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.pop("MESHFORGE_TEST_OWNS_DATA_DIR", None)
+    env = subprocess_env()
 
     def start(stop_at: str) -> subprocess.Popen:
         arguments = [str(settings.MESHFORGE_GIT_ROOT), str(settings.CATALOG_MIRROR_DIR), stop_at, str(values)]

@@ -91,9 +91,10 @@ class Command(BaseCommand):
         are not timed: the coordinator is)."""
         from provisioning import coordinator
         from provisioning.choices import DeploymentStatus
-        from provisioning.models import Deployment, DeploymentTask
+        from provisioning.models import Deployment
         from provisioning.planning import plan_build
         from provisioning.selectors import adapters_for
+        from provisioning.services import deployment_tasks_create
         from provisioning.testing.builders import descriptor_make, release_make
 
         descriptor = descriptor_make(
@@ -117,19 +118,7 @@ class Command(BaseCommand):
             operation="deploy",
             adapters=adapters_for(templates=[TEMPLATE], environment=environment),
         )
-        DeploymentTask.objects.bulk_create(
-            DeploymentTask(
-                deployment=deployment,
-                component_id=step.component_id,
-                name=step.name,
-                operation=step.operation,
-                layer=step.layer,
-                depends_on=step.depends_on,
-                adapter=step.adapter,
-                adapter_url=step.adapter.url,
-            )
-            for step in plan.steps
-        )
+        deployment_tasks_create(deployment=deployment, plan=plan)
         begin = time.perf_counter()
         finished = coordinator.deployment_run(deployment_id=deployment.pk)
         seconds = time.perf_counter() - begin
