@@ -116,12 +116,15 @@ def adapter_register(
     )
     created = adapter is None
     before = None if created else _adapter_snapshot(adapter)
+    was_builtin = None if created else adapter.builtin
     if created:
         adapter = TechAdapter(infrastructure_template_id=infrastructure_template_id, environment=environment)
     adapter.url = url
     adapter.builtin = builtin
     for name, value in fields.items():
         setattr(adapter, name, value)
+    if not created and _adapter_snapshot(adapter) == before and was_builtin == builtin:
+        return adapter, False  # registered as asked already: nothing to save or record (seed_demo runs each start)
     adapter.full_clean()
     adapter.save()
     audit_record(

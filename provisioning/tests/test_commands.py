@@ -151,3 +151,12 @@ def test_deploy_and_undeploy_wait_for_the_worker_and_print_each_step(live_server
         assert DeploymentUnit.objects.get(product__entity_name="finance.ledger.0").status == UnitStatus.NOT_DEPLOYED
     finally:
         worker.kill()
+
+
+@pytest.mark.django_db
+def test_registering_an_adapter_again_as_it_is_changes_and_records_nothing():
+    args = ("adapter_register", "--infrastructure-template-id", "urn:dmb:itm:spark:1", "--environment", "qa")
+    _call(*args, "--url", "http://spark.example.com")
+    said = _call(*args, "--url", "http://spark.example.com")
+    assert said.startswith("Updated")
+    assert AuditEvent.objects.count() == 1
