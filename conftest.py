@@ -69,3 +69,23 @@ def platform_user(personas):
 @pytest.fixture
 def api_client():
     return APIClient()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_database_released(django_db_setup, django_db_blocker):
+    """Before the test database is dropped: wait for the sessions of processes the tests started (workers, commands,
+    adapters) to end — a killed process's backend exits a moment after it — and end any that linger, so the drop
+    is not refused with "being accessed by other users"."""
+    yield
+    import time
+
+    from django.db import connection
+
+    others = "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        deadline = time.monotonic() + 5
+        cursor.execute(f"SELECT count(*) {others}")
+        while cursor.fetchone()[0] and time.monotonic() < deadline:
+            time.sleep(0.1)
+            cursor.execute(f"SELECT count(*) {others}")
+        cursor.execute(f"SELECT pg_terminate_backend(pid) {others}")
