@@ -212,3 +212,17 @@ def test_a_data_product_level_adapter_goes_first_on_deploy_and_last_on_undeploy(
     undone = coordinator.deployment_run(deployment_id=services.deployment_validate(deployment_id=undeploy.pk).pk)
     tasks = {task.name: task for task in undone.tasks.all()}
     assert all(task.finished_at <= tasks["ledger"].started_at for name, task in tasks.items() if name != "ledger")
+
+
+def test_the_next_deployment_sends_back_the_enriched_descriptor_of_the_last(adapters, platform_user):
+    from core import yaml
+
+    release = release_make(descriptor_make(components=CHAIN))
+    coordinator.deployment_run(deployment_id=_deploy(release, platform_user, auto_start=True).pk)
+    again = coordinator.deployment_run(deployment_id=_deploy(release, platform_user, auto_start=True).pk)
+
+    request = again.tasks.get(name="settled").request
+    latest = yaml.load(request["latestEnrichedDescriptor"])
+    settled = next(c for c in latest["components"] if c["name"] == "settled")
+    assert settled["info"]["publicInfo"]["endpoint"]["value"].endswith(":settled")
+    assert settled["info"]["latestProvisioningOperation"] == {"operation": "Deploy", "status": "Successful"}
