@@ -307,6 +307,7 @@ ROUTES = {
 class AdapterServer(ThreadingHTTPServer):
     # a hanging answer must neither keep the process alive nor hold up its stop
     daemon_threads = True
+    request_queue_size = 128  # the default backlog of 5 resets connections when 20 components call at once
     block_on_close = False
 
     def __init__(self, address: tuple[str, int], *, async_validate: bool) -> None:
