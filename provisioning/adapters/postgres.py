@@ -669,9 +669,11 @@ def target_connection(environment: str | None = None) -> Iterator[psycopg.Connec
     try:
         conn = _connect(params)
     except psycopg.OperationalError:
-        # Only a missing database of our own naming is ours to fix; any other reason stands.
-        if through is None or not _create_database(params["dbname"], through):
+        # Only a missing database of our own naming is ours to fix; any other reason stands. A concurrent first
+        # call may have created it since this one failed to connect: either way, connect again (once).
+        if through is None:
             raise
+        _create_database(params["dbname"], through)
         conn = _connect(params)
     with conn:
         yield conn

@@ -286,6 +286,24 @@ def test_the_default_database_is_created_on_first_use_once_however_many_calls_ra
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(missing)))
 
 
+def test_a_database_created_by_a_concurrent_call_after_this_one_failed_to_connect_is_used(monkeypatch):
+    """The race seen on a fresh install: the demo's first deployments all connect before the database exists, one
+    creates it, and the others find it made when they come to create it: they connect again, not fail."""
+    with target_connection():
+        pass  # it exists now
+    real_connect, calls = postgres._connect, []
+
+    def connect_once_too_early(params):
+        calls.append(params.get("dbname"))
+        if len(calls) == 1:
+            raise psycopg.OperationalError(f'database "{params["dbname"]}" does not exist')
+        return real_connect(params)
+
+    monkeypatch.setattr(postgres, "_connect", connect_once_too_early)
+    with target_connection() as conn:
+        assert conn.info.dbname == DEFAULT_DATABASE
+
+
 def test_a_target_url_is_used_as_given_and_its_database_is_never_created(settings):
     with target_connection() as conn:
         host, port, user = conn.info.host, conn.info.port, conn.info.user
